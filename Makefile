@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck layers unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+# The main job: replay the precedents, then the demo CCP's end of day.
+run: $(STAMP)
+	$(BIN)/ccp compare examples/nasdaq-2018/case.toml examples/krx-2013/case.toml examples/krx-2013-with-sitg/case.toml
+	$(BIN)/ccp run examples/nasdaq-2018/case.toml
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(DEVSTAMP)
+	$(BIN)/mypy
+
+layers: $(DEVSTAMP)
+	$(BIN)/lint-imports
+
+unit: $(DEVSTAMP)
+	$(BIN)/python -m pytest
+
+# Every test, after lint, strict typing and the layer contract.
+test: lint typecheck layers unit
+
+bench: $(DEVSTAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,198 @@
+"""The terms of a case: members, the rulebook (the waterfall) and default events.
+
+A case holds terms only. Resolving and computing happen in ``waterfall``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from ccpwaterfall.domain.money import Currency, Money
+
+
+class TrancheKind(StrEnum):
+    """The kinds of tranche a rulebook may list, by their name in case files."""
+
+    DEFAULTER_MARGIN = "defaulter_margin"
+    DEFAULTER_DEFAULT_FUND = "defaulter_default_fund"
+    CCP_CAPITAL = "ccp_capital"
+    MEMBER_DEFAULT_FUND = "member_default_fund"
+    ASSESSMENTS = "assessments"
+    VM_GAINS_HAIRCUT = "vm_gains_haircut"
+
+    @property
+    def display_name(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES = {
+    TrancheKind.DEFAULTER_MARGIN: "Defaulter initial margin",
+    TrancheKind.DEFAULTER_DEFAULT_FUND: "Defaulter default fund",
+    TrancheKind.CCP_CAPITAL: "CCP capital",
+    TrancheKind.MEMBER_DEFAULT_FUND: "Members' default fund",
+    TrancheKind.ASSESSMENTS: "Assessments",
+    TrancheKind.VM_GAINS_HAIRCUT: "VM gains haircut",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Tranche:
+    """One layer of the waterfall.
+
+    ``amount`` belongs to ``ccp_capital`` only, ``cap_multiple`` to
+    ``assessments`` only, ``max_fraction`` to ``vm_gains_haircut`` only.
+    """
+
+    kind: TrancheKind
+    name: str | None = None
+    amount: Money | None = None
+    cap_multiple: Decimal | None = None
+    max_fraction: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        wants_amount = self.kind is TrancheKind.CCP_CAPITAL
+        if (self.amount is not None) != wants_amount:
+            raise ValueError(f"{self.kind}: amount is {'required' if wants_amount else 'unused'}")
+        wants_cap = self.kind is TrancheKind.ASSESSMENTS
+        if (self.cap_multiple is not None) != wants_cap:
+            need = "required" if wants_cap else "unused"
+            raise ValueError(f"{self.kind}: cap_multiple is {need}")
+        if self.cap_multiple is not None and self.cap_multiple < 0:
+            raise ValueError("cap_multiple must be non-negative")
+        if self.max_fraction is not None:
+            if self.kind is not TrancheKind.VM_GAINS_HAIRCUT:
+                raise ValueError(f"{self.kind}: max_fraction is unused")
+            if not Decimal(0) <= self.max_fraction <= Decimal(1):
+                raise ValueError("max_fraction must be between 0 and 1")
+
+    @property
+    def label(self) -> str:
+        """The display name: ``name`` if given, else the kind's title."""
+        return self.name or self.kind.display_name
+
+    @property
+    def haircut_fraction(self) -> Decimal:
+        """``max_fraction`` of a VM gains haircut; 1 when not given."""
+        return Decimal(1) if self.max_fraction is None else self.max_fraction
+
+
+@dataclass(frozen=True, slots=True)
+class CoolingOff:
+    """A period over which assessment caps are counted and the fund is not replenished.
+
+    It starts at an event when none is running and ends ``business_days``
+    later; a default inside it moves the end to its date plus
+    ``extend_per_default``, never beyond ``max_business_days`` from the start.
+    """
+
+    business_days: int
+    extend_per_default: int = 0
+    max_business_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.business_days < 0 or self.extend_per_default < 0:
+            raise ValueError("cooling-off business days must be non-negative")
+        if self.max_business_days is not None and self.max_business_days < self.business_days:
+            raise ValueError("max_business_days must be at least business_days")
+
+
+@dataclass(frozen=True, slots=True)
+class Rulebook:
+    """The waterfall in order of use and the rules for several events."""
+
+    waterfall: tuple[Tranche, ...]
+    business_days_to_replenish: int | None = None
+    cooling_off: CoolingOff | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A clearing member and the resources it has put up."""
+
+    id: str
+    default_fund: Money
+    initial_margin: Money
+    vm_gains: Money
+    name: str | None = None
+    group: str | None = None
+
+    @property
+    def group_id(self) -> str:
+        """The affiliate group; a member without one is its own group."""
+        return self.group or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class Default:
+    """A member's default and the close-out loss of its portfolio."""
+
+    member: str
+    loss: Money
+    date: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultEvent:
+    """Defaults on one date (or all undated ones): one simultaneous event."""
+
+    date: dt.date | None
+    defaults: tuple[Default, ...]
+
+    @property
+    def defaulters(self) -> tuple[str, ...]:
+        return tuple(d.member for d in self.defaults)
+
+
+def group_events(defaults: tuple[Default, ...]) -> tuple[DefaultEvent, ...]:
+    """Defaults grouped into events by date, in date order, members sorted by id.
+
+    Undated defaults form one event; a mix of dated and undated is an error.
+    """
+    dated = {d.date is not None for d in defaults}
+    if len(dated) > 1:
+        raise ValueError("dated and undated defaults cannot be mixed")
+    by_date: dict[dt.date | None, list[Default]] = {}
+    for default in defaults:
+        by_date.setdefault(default.date, []).append(default)
+    dates = sorted(by_date, key=lambda d: d or dt.date.min)
+    return tuple(
+        DefaultEvent(day, tuple(sorted(by_date[day], key=lambda d: d.member))) for day in dates
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One CCP, its members, its rulebook and one or more default events."""
+
+    name: str
+    currency: Currency
+    ccp_name: str
+    rulebook: Rulebook
+    members: tuple[Member, ...]
+    defaults: tuple[Default, ...]
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        ids = [m.id for m in self.members]
+        if len(set(ids)) != len(ids):
+            raise ValueError("member ids must be unique")
+        known = set(ids)
+        for default in self.defaults:
+            if default.member not in known:
+                raise ValueError(f"default of unknown member {default.member!r}")
+        defaulted = [d.member for d in self.defaults]
+        if len(set(defaulted)) != len(defaulted):
+            raise ValueError("a member defaults at most once")
+
+    def member(self, member_id: str) -> Member:
+        for m in self.members:
+            if m.id == member_id:
+                return m
+        raise KeyError(member_id)
+
+    @property
+    def events(self) -> tuple[DefaultEvent, ...]:
+        return group_events(self.defaults)

@@ -1,0 +1,248 @@
+"""Exact money: ``Decimal`` amounts in whole minor units of an ISO 4217 currency.
+
+The rounding rule of the whole project lives here. A pro rata split gives each
+party the floor of its exact share, then hands the remaining minor units one
+each to the largest fractional remainders, ties to the key that sorts first.
+The parts always add up exactly to the whole. Splits are computed in integer
+minor units, so no intermediate value is ever rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from fractions import Fraction
+from functools import total_ordering
+
+# ISO 4217 active codes and their minor units (decimal places). Funds codes with
+# a defined minor unit are included; precious metals, XDR and testing codes,
+# whose minor unit is "N.A.", cannot hold money amounts and are left out.
+_MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(
+        "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL "
+        "BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP "
+        "DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR "
+        "ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD "
+        "MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN "
+        "PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP "
+        "STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES "
+        "WST XCD XCG YER ZAR ZMW ZWG".split(),
+        2,
+    ),
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+
+
+class UnknownCurrencyError(ValueError):
+    """A code that is not an active ISO 4217 currency with a minor unit."""
+
+
+class CurrencyMismatchError(ValueError):
+    """Arithmetic between amounts of different currencies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """An ISO 4217 currency and the number of decimals of its minor unit."""
+
+    code: str
+    minor_unit: int
+
+    @property
+    def quantum(self) -> Decimal:
+        """The minor unit as a Decimal: 0.01 for EUR, 1 for JPY and KRW."""
+        return Decimal(1).scaleb(-self.minor_unit)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def currency(code: str) -> Currency:
+    """The currency of an ISO 4217 code (upper case), or UnknownCurrencyError."""
+    try:
+        return Currency(code, _MINOR_UNITS[code])
+    except KeyError:
+        raise UnknownCurrencyError(f"{code!r} is not an ISO 4217 currency code") from None
+
+
+@total_ordering
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount: a whole number of minor units of one currency.
+
+    The amount always carries the currency's exponent (``Decimal('7.00')`` for
+    EUR), so its string form is the JSON form of the result format.
+    """
+
+    amount: Decimal
+    currency: Currency
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise TypeError(f"Money needs a finite Decimal amount, got {self.amount!r}")
+        try:
+            quantised = self.amount.quantize(self.currency.quantum)
+        except InvalidOperation as error:
+            raise ValueError(f"amount {self.amount} is too large") from error
+        if quantised != self.amount:
+            raise ValueError(
+                f"{self.amount} has more decimals than the minor unit of {self.currency.code}"
+            )
+        object.__setattr__(self, "amount", quantised)
+
+    @classmethod
+    def of(cls, amount: Decimal | int | str, ccy: Currency) -> Money:
+        """Money from an exact value; more decimals than the minor unit is an error."""
+        return cls(Decimal(amount), ccy)
+
+    @classmethod
+    def zero(cls, ccy: Currency) -> Money:
+        return cls(Decimal(0), ccy)
+
+    @classmethod
+    def from_minor_units(cls, units: int, ccy: Currency) -> Money:
+        return cls(Decimal(units).scaleb(-ccy.minor_unit), ccy)
+
+    @property
+    def minor_units(self) -> int:
+        """The amount as an integer count of minor units (cents for EUR)."""
+        return int(self.amount.scaleb(self.currency.minor_unit))
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatchError(f"{self.currency.code} and {other.currency.code}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def min(self, other: Money) -> Money:
+        return self if self <= other else other
+
+    def max(self, other: Money) -> Money:
+        return self if self >= other else other
+
+    def times_floor(self, factor: Decimal) -> Money:
+        """This amount times ``factor``, rounded down to the minor unit (caps)."""
+        exact = self.amount * factor
+        return Money(exact.quantize(self.currency.quantum, rounding=ROUND_FLOOR), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.currency.code} {self.amount:,}"
+
+
+def sum_money(amounts: Iterable[Money], ccy: Currency) -> Money:
+    """The exact sum of amounts in ``ccy`` (zero for none)."""
+    return Money.from_minor_units(sum(m.minor_units for m in amounts), ccy)
+
+
+def allocate_pro_rata(total: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Split ``total`` integer units pro rata to non-negative integer ``weights``.
+
+    Each key gets the floor of its exact share; the units left go one each to
+    the largest fractional remainders, ties to the key that sorts first. Keys
+    of zero weight get 0. The parts add up to ``total`` exactly.
+    """
+    if total < 0:
+        raise ValueError(f"cannot split a negative total {total}")
+    weight_sum = sum(weights.values())
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("weights must be non-negative")
+    if weight_sum == 0:
+        if total:
+            raise ValueError("cannot split a positive total over zero weights")
+        return dict.fromkeys(weights, 0)
+    shares: dict[str, int] = {}
+    remainders: list[tuple[int, str]] = []
+    for key, weight in weights.items():
+        share, remainder = divmod(total * weight, weight_sum)
+        shares[key] = share
+        if remainder:
+            remainders.append((-remainder, key))
+    left = total - sum(shares.values())
+    remainders.sort()
+    for _, key in remainders[:left]:
+        shares[key] += 1
+    return shares
+
+
+def allocate_pro_rata_capped(
+    total: int, weights: Mapping[str, int], caps: Mapping[str, int]
+) -> dict[str, int]:
+    """Split ``total`` pro rata to ``weights`` with no key above its cap.
+
+    A key whose exact share reaches its cap gives its cap, and the rest is
+    spread pro rata over the others (water-filling). ``total`` must not exceed
+    the capacity, the caps of the keys of positive weight. Rounding as in
+    ``allocate_pro_rata``; no rounded share ever exceeds its cap.
+    """
+    capacity = sum(caps[k] for k, w in weights.items() if w > 0)
+    if total > capacity:
+        raise ValueError(f"total {total} exceeds the capacity {capacity}")
+    result = dict.fromkeys(weights, 0)
+    # Keys reach their caps in the order of cap per unit of weight.
+    active = sorted(
+        (k for k, w in weights.items() if w > 0 and caps[k] > 0),
+        key=lambda k: (Fraction(caps[k], weights[k]), k),
+    )
+    remaining = total
+    weight_left = sum(weights[k] for k in active)
+    index = 0
+    while index < len(active):
+        key = active[index]
+        # Exact share remaining * w / weight_left reaches the cap.
+        if remaining * weights[key] < caps[key] * weight_left:
+            break
+        result[key] = caps[key]
+        remaining -= caps[key]
+        weight_left -= weights[key]
+        index += 1
+    rest = active[index:]
+    if rest:
+        result.update(allocate_pro_rata(remaining, {k: weights[k] for k in rest}))
+    return result
+
+
+def split_pro_rata(total: Money, weights: Mapping[str, Money]) -> dict[str, Money]:
+    """``allocate_pro_rata`` on Money: weights are amounts of the same currency."""
+    ccy = total.currency
+    units = allocate_pro_rata(total.minor_units, {k: _units(w, ccy) for k, w in weights.items()})
+    return {k: Money.from_minor_units(u, ccy) for k, u in units.items()}
+
+
+def split_pro_rata_capped(
+    total: Money, weights: Mapping[str, Money], caps: Mapping[str, Money]
+) -> dict[str, Money]:
+    """``allocate_pro_rata_capped`` on Money."""
+    ccy = total.currency
+    units = allocate_pro_rata_capped(
+        total.minor_units,
+        {k: _units(w, ccy) for k, w in weights.items()},
+        {k: _units(c, ccy) for k, c in caps.items()},
+    )
+    return {k: Money.from_minor_units(u, ccy) for k, u in units.items()}
+
+
+def _units(amount: Money, ccy: Currency) -> int:
+    if amount.currency != ccy:
+        raise CurrencyMismatchError(f"{amount.currency.code} and {ccy.code}")
+    return amount.minor_units
