@@ -199,6 +199,10 @@ def allocate_pro_rata_capped(
     if total > capacity:
         raise ValueError(f"total {total} exceeds the capacity {capacity}")
     result = dict.fromkeys(weights, 0)
+    weight_sum = sum(w for w in weights.values() if w > 0)
+    # Usual case first: no exact share reaches its cap, so it is a plain split.
+    if all(total * w < caps[k] * weight_sum for k, w in weights.items() if w > 0):
+        return allocate_pro_rata(total, weights) if weight_sum else result
     # Keys reach their caps in the order of cap per unit of weight.
     active = sorted(
         (k for k, w in weights.items() if w > 0 and caps[k] > 0),

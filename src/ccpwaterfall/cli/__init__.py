@@ -1,0 +1,3 @@
+"""The ``ccp`` command: thin entry points that parse, call one function and format."""
+
+from __future__ import annotations

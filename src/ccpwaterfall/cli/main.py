@@ -1,0 +1,86 @@
+"""The ``ccp`` command: the application, its command groups and the exit statuses.
+
+Exit statuses: 0 success; 2 bad input (an invalid case file, an unknown
+member, a missing file, a bad option); 1 an internal error, reported in one
+line (with the traceback when ``CCP_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from ccpwaterfall import __version__
+
+# Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
+# Adding a command group is one line here.
+COMMAND_MODULES: tuple[str, ...] = ("ccpwaterfall.cli.case_commands",)
+
+INTERNAL_ERROR = 1
+
+
+def create_app() -> typer.Typer:
+    """The ``ccp`` application with every command group registered."""
+    app = typer.Typer(
+        name="ccp",
+        help="Default waterfalls of central counterparties (CCPs): exact loss allocation.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+    return app
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ccp {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Default waterfalls of central counterparties (CCPs): exact loss allocation."""
+
+
+def run_cli(args: Sequence[str], *, debug: bool = False) -> int:
+    """Run ``ccp`` with ``args`` and return its exit status; never raises."""
+    try:
+        command = typer.main.get_command(create_app())
+        command.main(args=list(args), prog_name="ccp", standalone_mode=True)
+    except SystemExit as done:
+        return _status(done.code)
+    except Exception as error:  # a defect: report it in one line, not as a traceback
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"ccp: internal error: {error}", err=True)
+        return INTERNAL_ERROR
+    return 0
+
+
+def _status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    typer.echo(str(code), err=True)
+    return INTERNAL_ERROR
+
+
+def main() -> None:
+    """The console script: ``ccp``."""
+    sys.exit(run_cli(sys.argv[1:], debug=os.environ.get("CCP_DEBUG") == "1"))

@@ -1,0 +1,38 @@
+"""Files in and out: case files (TOML), their JSON Schema, and JSON results.
+
+The only layer that reads or writes files. Loaders report every problem in a
+file at once, as ``Issue`` values carried by ``InputError``.
+"""
+
+from ccpwaterfall.io.case_file import (
+    CASE_FORMAT,
+    load_case,
+    parse_amount,
+    parse_decimal,
+    read_toml,
+    validate_case,
+    validate_rulebook,
+)
+from ccpwaterfall.io.case_writer import case_to_toml, write_case
+from ccpwaterfall.io.issues import InputError, Issue, field_path
+from ccpwaterfall.io.result_json import RESULT_FORMAT, dumps_result, result_to_json
+from ccpwaterfall.io.schema import case_schema
+
+__all__ = [
+    "CASE_FORMAT",
+    "RESULT_FORMAT",
+    "InputError",
+    "Issue",
+    "case_schema",
+    "case_to_toml",
+    "dumps_result",
+    "field_path",
+    "load_case",
+    "parse_amount",
+    "parse_decimal",
+    "read_toml",
+    "result_to_json",
+    "validate_case",
+    "validate_rulebook",
+    "write_case",
+]

@@ -1,0 +1,303 @@
+"""The JSON Schema (draft 2020-12) of the ``ccp-case/1`` case format.
+
+It documents the format for people and for editors that check TOML against a
+schema; ``ccp schema`` prints it. TOML dates appear as strings of format
+``date``. Rules a schema cannot state (unique member ids, defaults of listed
+members only, dated and undated defaults not mixed, decimals within the
+currency's minor unit) are in the descriptions; the loader checks them all.
+"""
+
+from __future__ import annotations
+
+from ccpwaterfall.domain import TrancheKind
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?([kKmM]|[bB][nN])?$"
+DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+FRACTION_PATTERN = r"^(0(\.[0-9]+)?|1(\.0+)?)$"
+
+_TRANCHE_DESCRIPTIONS = {
+    TrancheKind.DEFAULTER_MARGIN: (
+        "The defaulter's own initial margin; it covers its own loss only, and what is "
+        "unused is returned to its estate."
+    ),
+    TrancheKind.DEFAULTER_DEFAULT_FUND: (
+        "The defaulters' own default fund contributions: each covers its own loss first, "
+        "then the other defaulters' in the same event."
+    ),
+    TrancheKind.CCP_CAPITAL: (
+        "The CCP's own capital (skin in the game), up to `amount`; may appear more than once "
+        "(junior, senior)."
+    ),
+    TrancheKind.MEMBER_DEFAULT_FUND: (
+        "The surviving members' default fund contributions, pro rata to contribution."
+    ),
+    TrancheKind.ASSESSMENTS: (
+        "Cash calls on survivors, pro rata to contribution, each capped at `cap_multiple` "
+        "times its contribution (over the cooling-off period where there is one)."
+    ),
+    TrancheKind.VM_GAINS_HAIRCUT: (
+        "Haircut of the variation margin gains owed to survivors, pro rata to their gains, "
+        "at most `max_fraction` of each."
+    ),
+}
+
+
+def case_schema() -> dict[str, object]:
+    """The JSON Schema of a ``ccp-case/1`` document, as a new JSON-able dict."""
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "ccp-case/1",
+        "description": (
+            "A case: one CCP, its members, its rulebook (the waterfall) and one or more "
+            "default events. TOML, UTF-8; unknown keys are an error."
+        ),
+        "type": "object",
+        "properties": {
+            "format": {
+                "description": "The format of the file; this version reads only this value.",
+                "const": "ccp-case/1",
+            },
+            "name": {"description": "The name of the case.", "type": "string", "minLength": 1},
+            "currency": {
+                "description": (
+                    "ISO 4217 code in upper case; it fixes the rounding unit "
+                    "(EUR 0.01, JPY 1, KRW 1)."
+                ),
+                "type": "string",
+                "pattern": "^[A-Z]{3}$",
+            },
+            "description": {"description": "Optional free text.", "type": "string"},
+            "ccp": {
+                "description": "The central counterparty.",
+                "type": "object",
+                "properties": {
+                    "name": {"description": "Its name.", "type": "string", "minLength": 1}
+                },
+                "required": ["name"],
+                "additionalProperties": False,
+            },
+            "rulebook": {"$ref": "#/$defs/rulebook"},
+            "members": {
+                "description": "The clearing members ([[members]]); ids are unique.",
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/member"},
+            },
+            "defaults": {
+                "description": (
+                    "The defaults ([[defaults]]); entries with the same date form one event, "
+                    "and if none has a date all form one event. Dated and undated entries "
+                    "may not be mixed, and a member defaults at most once."
+                ),
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/default"},
+            },
+        },
+        "required": ["format", "name", "currency", "ccp", "rulebook", "members", "defaults"],
+        "additionalProperties": False,
+        "$defs": {
+            "amount": {
+                "description": (
+                    "An amount of the case currency: an integer, or a string holding a decimal "
+                    'number with an optional suffix k, m or bn in any case ("7m", "1.5bn", '
+                    '"107000000.00"). Not a float; never negative; no more decimals than the '
+                    "currency's minor unit once the suffix is applied; at most 20 digits "
+                    "before the decimal point."
+                ),
+                "anyOf": [
+                    {"type": "integer", "minimum": 0},
+                    {"type": "string", "pattern": AMOUNT_PATTERN},
+                ],
+            },
+            "rulebook": _rulebook_schema(),
+            "cooling_off": _cooling_off_schema(),
+            "tranche": _tranche_schema(),
+            "member": _member_schema(),
+            "default": _default_schema(),
+        },
+    }
+
+
+def _rulebook_schema() -> dict[str, object]:
+    return {
+        "description": "The waterfall and the rules for several events.",
+        "type": "object",
+        "properties": {
+            "business_days_to_replenish": {
+                "description": (
+                    "Without a cooling-off period, the fund is replenished this many business "
+                    "days after the latest event; without this key it is never replenished."
+                ),
+                "type": "integer",
+                "minimum": 0,
+            },
+            "cooling_off": {"$ref": "#/$defs/cooling_off"},
+            "waterfall": {
+                "description": "The tranches, in order of use ([[rulebook.waterfall]]).",
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/tranche"},
+            },
+        },
+        "required": ["waterfall"],
+        "additionalProperties": False,
+    }
+
+
+def _cooling_off_schema() -> dict[str, object]:
+    return {
+        "description": (
+            "A period over which assessment caps are counted; the fund is replenished when it ends."
+        ),
+        "type": "object",
+        "properties": {
+            "business_days": {
+                "description": "Length of the period from the event that starts it.",
+                "type": "integer",
+                "minimum": 1,
+            },
+            "extend_per_default": {
+                "description": (
+                    "A default within the period moves its end to that default's date plus "
+                    "this many business days, if later (default 0)."
+                ),
+                "type": "integer",
+                "minimum": 0,
+            },
+            "max_business_days": {
+                "description": (
+                    "The period never ends later than this many business days after its start; "
+                    "at least business_days."
+                ),
+                "type": "integer",
+                "minimum": 1,
+            },
+        },
+        "required": ["business_days"],
+        "additionalProperties": False,
+    }
+
+
+def _tranche_schema() -> dict[str, object]:
+    name = {"description": "Optional display name.", "type": "string"}
+    parameters: dict[TrancheKind, tuple[dict[str, object], list[str]]] = {
+        TrancheKind.CCP_CAPITAL: (
+            {"amount": {"$ref": "#/$defs/amount", "description": "The capital in the tranche."}},
+            ["amount"],
+        ),
+        TrancheKind.ASSESSMENTS: (
+            {
+                "cap_multiple": {
+                    "description": (
+                        "Each survivor owes at most this multiple of its contribution "
+                        '(a decimal number: a string such as "2" or an integer).'
+                    ),
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0},
+                        {"type": "string", "pattern": DECIMAL_PATTERN},
+                    ],
+                }
+            },
+            ["cap_multiple"],
+        ),
+        TrancheKind.VM_GAINS_HAIRCUT: (
+            {
+                "max_fraction": {
+                    "description": (
+                        "At most this fraction of each member's gains, from 0 to 1 "
+                        '(default 1; a string such as "0.5" or an integer).'
+                    ),
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 1},
+                        {"type": "string", "pattern": FRACTION_PATTERN},
+                    ],
+                }
+            },
+            [],
+        ),
+    }
+    variants: list[dict[str, object]] = []
+    for kind in TrancheKind:
+        extra, required = parameters.get(kind, ({}, []))
+        variants.append(
+            {
+                "title": kind.value,
+                "description": _TRANCHE_DESCRIPTIONS[kind],
+                "type": "object",
+                "properties": {"kind": {"const": kind.value}, "name": name, **extra},
+                "required": ["kind", *required],
+                "additionalProperties": False,
+            }
+        )
+    return {
+        "description": "One layer of the waterfall; its kind fixes its keys.",
+        "oneOf": variants,
+    }
+
+
+def _member_schema() -> dict[str, object]:
+    return {
+        "description": "A clearing member and the resources it has put up.",
+        "type": "object",
+        "properties": {
+            "id": {
+                "description": "Unique, case-sensitive identifier.",
+                "type": "string",
+                "minLength": 1,
+            },
+            "name": {"description": "Optional display name.", "type": "string"},
+            "default_fund": {
+                "$ref": "#/$defs/amount",
+                "description": "Contribution to the default fund.",
+            },
+            "initial_margin": {
+                "$ref": "#/$defs/amount",
+                "description": "Initial margin collateral posted.",
+            },
+            "vm_gains": {
+                "$ref": "#/$defs/amount",
+                "description": "Variation margin gains owed to it during the default period "
+                "(default 0).",
+            },
+            "group": {
+                "description": (
+                    "Affiliate group, where rules count affiliates as one (Cover-N); a member "
+                    "without one is its own group."
+                ),
+                "type": "string",
+                "minLength": 1,
+            },
+        },
+        "required": ["id", "default_fund", "initial_margin"],
+        "additionalProperties": False,
+    }
+
+
+def _default_schema() -> dict[str, object]:
+    return {
+        "description": "A member's default.",
+        "type": "object",
+        "properties": {
+            "member": {
+                "description": "The id of a listed member.",
+                "type": "string",
+                "minLength": 1,
+            },
+            "loss": {
+                "$ref": "#/$defs/amount",
+                "description": "Close-out loss of its portfolio, before any resource is applied.",
+            },
+            "date": {
+                "description": (
+                    "Optional date of the default: a TOML date (2018-09-11) or the same as a "
+                    "string; one date, one simultaneous event."
+                ),
+                "type": "string",
+                "format": "date",
+            },
+        },
+        "required": ["member", "loss"],
+        "additionalProperties": False,
+    }

@@ -1,0 +1,91 @@
+"""The compare view: cases side by side, one column per case.
+
+Laid out like the published comparisons of real defaults (Nasdaq Clearing
+2018 against the Korea Exchange 2013): one row per layer of the waterfall.
+Each case is shown in its own currency; nothing is converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ccpwaterfall.domain import Money
+from ccpwaterfall.reports.formatting import compact_amount, format_share
+from ccpwaterfall.waterfall.summary import CaseSummary
+
+_SHARE_QUANTUM = Decimal("0.000001")
+
+
+def _money(pick: Callable[[CaseSummary], Money]) -> Callable[[CaseSummary], str]:
+    def cell(summary: CaseSummary) -> str:
+        amount = pick(summary)
+        return f"{amount.currency.code} {compact_amount(amount)}"
+
+    return cell
+
+
+_ROWS: tuple[tuple[str, Callable[[CaseSummary], str]], ...] = (
+    ("CCP", lambda s: s.ccp),
+    ("Currency", lambda s: s.currency.code),
+    ("Events", lambda s: str(s.events)),
+    ("Loss", _money(lambda s: s.loss)),
+    ("Defaulter resources used", _money(lambda s: s.defaulter_resources_used)),
+    ("CCP capital used", _money(lambda s: s.ccp_capital_used)),
+    ("Members' fund", _money(lambda s: s.member_fund_before)),
+    ("Members' fund used", _money(lambda s: s.member_fund_used)),
+    ("Share of fund used", lambda s: format_share(s.member_fund_share_used)),
+    ("Assessments", _money(lambda s: s.assessments)),
+    ("VM gains haircut", _money(lambda s: s.vm_haircut)),
+    ("Uncovered", _money(lambda s: s.uncovered)),
+)
+
+
+def render_compare(summaries: Sequence[CaseSummary]) -> Table:
+    """One column per case, one row per layer; an uncovered loss shows in bold red.
+
+    "Members' fund" is the survivors' contributions before the first event,
+    the fund that could be drawn; the share used is of that fund.
+    """
+    table = Table(title="Cases compared", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("", style="dim", no_wrap=True)
+    for summary in summaries:
+        table.add_column(Text(summary.case), justify="right", ratio=1)
+    for label, cell in _ROWS:
+        cells: list[Text] = []
+        for summary in summaries:
+            style = "bold red" if label == "Uncovered" and not summary.uncovered.is_zero() else ""
+            cells.append(Text(cell(summary), style=style))
+        table.add_row(label, *cells)
+    return table
+
+
+def compare_to_json(summaries: Sequence[CaseSummary]) -> dict[str, object]:
+    """The compared cases as JSON-ready data; amounts are exact decimal strings."""
+    return {
+        "format": "ccp-compare/1",
+        "cases": [_summary_to_json(s) for s in summaries],
+    }
+
+
+def _summary_to_json(summary: CaseSummary) -> dict[str, object]:
+    share = summary.member_fund_share_used
+    return {
+        "case": summary.case,
+        "ccp": summary.ccp,
+        "currency": summary.currency.code,
+        "events": summary.events,
+        "loss": str(summary.loss.amount),
+        "defaulter_resources_used": str(summary.defaulter_resources_used.amount),
+        "ccp_capital_used": str(summary.ccp_capital_used.amount),
+        "member_fund_before": str(summary.member_fund_before.amount),
+        "member_fund_used": str(summary.member_fund_used.amount),
+        "member_fund_share_used": None if share is None else str(share.quantize(_SHARE_QUANTUM)),
+        "assessments": str(summary.assessments.amount),
+        "vm_haircut": str(summary.vm_haircut.amount),
+        "uncovered": str(summary.uncovered.amount),
+    }

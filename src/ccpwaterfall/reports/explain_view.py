@@ -1,0 +1,92 @@
+"""The explain view: who paid what, under which rule, entry by entry.
+
+It lays out the journal grouped by event (the opening balances first). Each
+event starts with the rule and inputs of each of its tranches, then lists its
+entries, each with its sequence number, rule, narration and postings. Every
+amount is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ccpwaterfall.domain import TrancheKind
+from ccpwaterfall.ledger import Entry
+from ccpwaterfall.reports.formatting import format_amount, format_date, format_money
+from ccpwaterfall.waterfall.result import CaseResult, EventResult, TrancheResult
+
+# Entry metadata already shown with the tranche's rule above the entries.
+_TRANCHE_META = frozenset({"tranche", "tranche_index"})
+_TRANCHE_RULES = frozenset(kind.value for kind in TrancheKind)
+
+
+def render_explain(result: CaseResult) -> RenderableType:
+    """The journal of ``result``, grouped by event, with each tranche's rule and inputs."""
+    case = result.case
+    ccy = case.currency.code
+    parts: list[RenderableType] = [
+        Text.assemble((case.name, "bold"), f"\n{case.ccp_name} · {ccy} · amounts in {ccy}"),
+    ]
+    opening = [e for e in result.journal if e.event is None]
+    if opening:
+        parts.extend([Text(""), Rule(Text("Opening balances"), align="left")])
+        parts.extend(render_entries(opening))
+    for event in result.events:
+        title = (
+            f"Event {event.index + 1} · {format_date(event.date)} · "
+            f"{', '.join(event.defaulters)} · loss {format_money(event.loss)}"
+        )
+        parts.extend([Text(""), Rule(Text(title), align="left")])
+        parts.append(Text("Rules applied", style="bold"))
+        parts.extend(render_tranche_rules(event))
+        parts.append(Text("Journal", style="bold"))
+        parts.extend(render_entries([e for e in result.journal if e.event == event.index]))
+    return Group(*parts)
+
+
+def render_tranche_rules(event: EventResult) -> list[RenderableType]:
+    """Each tranche of an event: what it gave, the rule applied and its inputs."""
+    return [_tranche_rule(t) for t in event.tranches]
+
+
+def _tranche_rule(tranche: TrancheResult) -> RenderableType:
+    head = Text.assemble(
+        (f"[{tranche.index}] ", "dim"),
+        (tranche.name, "bold"),
+        (f" ({tranche.kind.value})", "dim"),
+        f": used {format_amount(tranche.used)} of {format_amount(tranche.available)}",
+    )
+    body = Text(tranche.rule)
+    for key, value in tranche.inputs:
+        body.append(f"\n{key}: ", style="dim")
+        body.append(value)
+    return Group(head, Padding(body, (0, 0, 0, 4)))
+
+
+def render_entries(entries: Sequence[Entry]) -> list[RenderableType]:
+    """Entries one after the other: a line for the entry, then its postings beneath it."""
+    if not entries:
+        return [Padding(Text("no movement", style="dim"), (0, 0, 0, 4))]
+    return [_entry(e) for e in entries]
+
+
+def _entry(entry: Entry) -> RenderableType:
+    head = Text.assemble((f"#{entry.seq} ", "dim"), (entry.rule, "cyan"), " ", entry.narration)
+    extra = [(k, v) for k, v in entry.meta if k not in _TRANCHE_META]
+    if entry.rule not in _TRANCHE_RULES:
+        # A tranche's inputs are shown with its rule; other entries carry their own.
+        for key, value in extra:
+            head.append(f"\n    {key}: ", style="dim")
+            head.append(value)
+    postings = Table.grid(padding=(0, 2))
+    postings.add_column(overflow="fold")
+    postings.add_column(justify="right", no_wrap=True)
+    for posting in entry.postings:
+        postings.add_row(Text(posting.account), format_amount(posting.amount))
+    return Group(head, Padding(postings, (0, 0, 0, 4)))

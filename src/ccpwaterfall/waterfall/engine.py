@@ -1,0 +1,240 @@
+"""Run a resolved case through its waterfall, event by event, writing the journal.
+
+Per event: replenish the fund if the schedule says so, post each defaulter's
+close-out loss, apply the tranches in rulebook order (each by the rule of its
+kind in ``RULES``, invariants re-checked after each), then return what is left
+of the defaulters' initial margin to their estates. Every movement of money is
+a journal entry whose postings sum to zero; the results are read from the
+same postings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ccpwaterfall.domain import Case, Money
+from ccpwaterfall.domain.money import sum_money
+from ccpwaterfall.ledger import Entry, Posting
+from ccpwaterfall.waterfall.accounts import (
+    CLOSE_OUT,
+    EXTERNAL_CCP,
+    MemberPart,
+    capital_account,
+    external_member_account,
+    loss_account,
+    member_account,
+)
+from ccpwaterfall.waterfall.invariants import check_accounts, check_conservation, check_outcome
+from ccpwaterfall.waterfall.resolve import resolve_case
+from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
+from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge, TrancheResult
+from ccpwaterfall.waterfall.rules import RULES
+from ccpwaterfall.waterfall.state import EventContext, WaterfallState
+
+
+def run_case(case: Case) -> CaseResult:
+    """Run ``case`` through its waterfall: ``run_waterfall(resolve_case(case))``."""
+    return run_waterfall(resolve_case(case))
+
+
+def run_waterfall(resolved: ResolvedCase) -> CaseResult:
+    """Every event of a resolved case through the waterfall, with the journal.
+
+    Pure: the result depends on ``resolved`` only. Raises ``InvariantError`` if
+    a rule breaks an accounting invariant (a defect, not a user error).
+    """
+    run = _Run(resolved, WaterfallState.empty(resolved.currency), [])
+    opening = _opening_postings(resolved)
+    run.record(None, _opening_narration(resolved), opening, "opening", _capital_labels(resolved))
+    events = tuple(_run_event(run, event) for event in resolved.events)
+    return CaseResult(resolved.case, events, tuple(run.entries))
+
+
+@dataclass(slots=True)
+class _Run:
+    """The journal being written and the state it leads to (local to one run)."""
+
+    resolved: ResolvedCase
+    state: WaterfallState
+    entries: list[Entry]
+
+    def record(
+        self,
+        event: int | None,
+        narration: str,
+        postings: tuple[Posting, ...],
+        rule: str,
+        meta: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        """Append an entry (none if it moves nothing) and check the accounts it touched."""
+        if not postings:
+            return
+        self.entries.append(Entry(len(self.entries), narration, postings, event, rule, meta))
+        self.state = self.state.posted(postings)
+        check_accounts(self.resolved, self.state, (p.account for p in postings))
+
+
+def _run_event(run: _Run, event: ResolvedEvent) -> EventResult:
+    resolved = run.resolved
+    ccy = resolved.currency
+    if event.replenished_before:
+        run.record(
+            event.index,
+            f"Replenishment of the fund and CCP capital before event {event.index}",
+            _replenishment_postings(resolved, event, run.state),
+            "replenishment",
+        )
+    if event.new_assessment_period:
+        run.state = run.state.new_assessment_period()
+    for defaulter, loss in event.losses:
+        run.record(
+            event.index,
+            f"Close-out loss of {defaulter}",
+            _pair(CLOSE_OUT, loss_account(defaulter), loss),
+            "close_out",
+        )
+    context = EventContext(resolved, event)
+    tranches: list[TrancheResult] = []
+    charged: list[Posting] = []
+    used_so_far = Money.zero(ccy)
+    for index, tranche in enumerate(resolved.case.rulebook.waterfall):
+        outcome = RULES[tranche.kind](run.state, tranche, index, context)
+        check_outcome(event, outcome)
+        meta = (("tranche", tranche.label), ("tranche_index", str(index)), *outcome.inputs)
+        run.record(event.index, tranche.label, outcome.postings, tranche.kind.value, meta)
+        charged.extend(outcome.postings)
+        used_so_far += outcome.used
+        check_conservation(event, run.state, used_so_far)
+        tranches.append(
+            TrancheResult(
+                index=index,
+                kind=tranche.kind,
+                name=tranche.label,
+                available=outcome.available,
+                used=outcome.used,
+                remaining=outcome.available - outcome.used,
+                rule=outcome.rule,
+                inputs=outcome.inputs,
+            )
+        )
+    surplus = tuple(
+        (d, run.state.balance(member_account(d, MemberPart.INITIAL_MARGIN)))
+        for d in event.defaulters
+    )
+    for defaulter, amount in surplus:
+        run.record(
+            event.index,
+            f"Unused initial margin of {defaulter} returned to its estate",
+            _pair(
+                external_member_account(defaulter),
+                member_account(defaulter, MemberPart.INITIAL_MARGIN),
+                amount,
+            ),
+            "surplus_return",
+        )
+    return EventResult(
+        index=event.index,
+        date=event.date,
+        defaulters=event.defaulters,
+        loss=event.loss,
+        losses=event.losses,
+        tranches=tuple(tranches),
+        members=_member_charges(resolved, event, charged),
+        defaulter_surplus=surplus,
+        uncovered=sum_money((run.state.remaining_loss(d) for d in event.defaulters), ccy),
+        replenished_before=event.replenished_before,
+        cooling_off_end=event.cooling_off_end,
+    )
+
+
+def _member_charges(
+    resolved: ResolvedCase, event: ResolvedEvent, postings: Iterable[Posting]
+) -> tuple[MemberCharge, ...]:
+    """What each survivor bore in the event, read from the tranches' postings."""
+    survivors = set(event.survivors)
+    parts: dict[str, dict[MemberPart, int]] = {}
+    for posting in postings:
+        owner = resolved.member_accounts.get(posting.account)
+        if owner is None or owner[0] not in survivors:
+            continue
+        member_id, part = owner
+        of_member = parts.setdefault(member_id, {})
+        of_member[part] = of_member.get(part, 0) - posting.amount.minor_units
+
+    zero = Money.zero(resolved.currency)  # most survivors bear one part only
+
+    def charge(member_id: str, which: MemberPart) -> Money:
+        units = parts[member_id].get(which, 0)
+        return Money.from_minor_units(units, resolved.currency) if units else zero
+
+    return tuple(
+        MemberCharge(
+            member_id,
+            charge(member_id, MemberPart.DEFAULT_FUND),
+            charge(member_id, MemberPart.ASSESSMENT),
+            charge(member_id, MemberPart.VM_GAINS),
+        )
+        for member_id in sorted(parts)
+    )
+
+
+def _opening_postings(resolved: ResolvedCase) -> tuple[Posting, ...]:
+    """Members' resources and the CCP's capital, from the outside world."""
+    postings: list[Posting] = []
+    for member_id, member in resolved.members.items():
+        amounts = (
+            (member_account(member_id, MemberPart.INITIAL_MARGIN), member.initial_margin),
+            (member_account(member_id, MemberPart.DEFAULT_FUND), member.default_fund),
+            (member_account(member_id, MemberPart.VM_GAINS), member.vm_gains),
+        )
+        postings += _from_outside(amounts, external_member_account(member_id))
+    capital = ((capital_account(i), amount) for i, amount in resolved.capital.items())
+    postings += _from_outside(capital, EXTERNAL_CCP)
+    return tuple(postings)
+
+
+def _opening_narration(resolved: ResolvedCase) -> str:
+    labels = [f"{label} ({account})" for account, label in _capital_labels(resolved)]
+    capital = f"; CCP capital: {', '.join(labels)}" if labels else ""
+    return f"Opening balances: members' initial margin, default fund and VM gains{capital}"
+
+
+def _capital_labels(resolved: ResolvedCase) -> tuple[tuple[str, str], ...]:
+    waterfall = resolved.case.rulebook.waterfall
+    return tuple((capital_account(i), waterfall[i].label) for i in resolved.capital)
+
+
+def _replenishment_postings(
+    resolved: ResolvedCase, event: ResolvedEvent, state: WaterfallState
+) -> tuple[Posting, ...]:
+    """Members' contributions and every CCP capital tranche back to full."""
+    postings: list[Posting] = []
+    for member_id in event.replenished:
+        account = member_account(member_id, MemberPart.DEFAULT_FUND)
+        top_up = resolved.members[member_id].default_fund - state.balance(account)
+        postings += _pair(account, external_member_account(member_id), top_up)
+    capital = (
+        (capital_account(i), amount - state.balance(capital_account(i)))
+        for i, amount in resolved.capital.items()
+    )
+    postings += _from_outside(capital, EXTERNAL_CCP)
+    return tuple(postings)
+
+
+def _from_outside(amounts: Iterable[tuple[str, Money]], external: str) -> tuple[Posting, ...]:
+    """Each non-zero amount into its account, all from one ``external`` account."""
+    postings = tuple(
+        Posting(account, amount) for account, amount in amounts if not amount.is_zero()
+    )
+    if not postings:
+        return ()
+    total = sum_money((p.amount for p in postings), postings[0].amount.currency)
+    return (*postings, Posting(external, -total))
+
+
+def _pair(debit: str, credit: str, amount: Money) -> tuple[Posting, ...]:
+    """``amount`` into ``debit`` from ``credit``; nothing for zero."""
+    if amount.is_zero():
+        return ()
+    return (Posting(debit, amount), Posting(credit, -amount))

@@ -1,0 +1,55 @@
+"""A case with every reference looked up once: the input of ``run_waterfall``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ccpwaterfall.domain import Case, Currency, Member, Money
+from ccpwaterfall.waterfall.accounts import MemberPart
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedEvent:
+    """One event with its survivors and its place in the replenishment schedule.
+
+    ``survivors`` are the members neither defaulting in this event nor before
+    it; ``replenished`` the members whose contribution a replenishment before
+    this event restores (every member that has not defaulted before it).
+    """
+
+    index: int
+    date: dt.date | None
+    defaulters: tuple[str, ...]  # sorted by id
+    losses: tuple[tuple[str, Money], ...]  # (defaulter, close-out loss), sorted by id
+    loss: Money
+    survivors: tuple[str, ...]  # sorted by id
+    replenished: tuple[str, ...]  # sorted by id
+    replenished_before: bool
+    new_assessment_period: bool
+    cooling_off_end: dt.date | None
+    replenish_after: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCase:
+    """A case ready to compute: members by id, events, tranche amounts and caps.
+
+    ``capital`` maps the index of each ``ccp_capital`` tranche to its amount;
+    ``caps`` maps the index of each ``assessments`` and ``vm_gains_haircut``
+    tranche to every member's cap (rounded down to the minor unit);
+    ``assessment_limit`` and ``haircut_limit`` are each member's largest cap
+    over those tranches, the bound the invariants check. ``member_accounts``
+    maps the name of every member account to its member and part.
+    """
+
+    case: Case
+    currency: Currency
+    members: Mapping[str, Member]  # by id, in id order
+    events: tuple[ResolvedEvent, ...]
+    capital: Mapping[int, Money]
+    caps: Mapping[int, Mapping[str, Money]]
+    assessment_limit: Mapping[str, Money]
+    haircut_limit: Mapping[str, Money]
+    member_accounts: Mapping[str, tuple[str, MemberPart]]

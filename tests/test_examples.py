@@ -1,0 +1,291 @@
+"""The example folders are the regression suite.
+
+Every ``examples/<name>/`` holds ``case.toml``, ``expected.json`` (the output
+of ``ccp run case.toml --json``) and a README citing the source of each
+number. One parametrised test runs them all and compares the JSON exactly.
+The published numbers are asserted on their own below, each with its source,
+so the expected files are not the only truth.
+
+To regenerate the expected files after a deliberate change of behaviour, run
+``CCP_UPDATE_EXPECTED=1 .venv/bin/pytest tests/test_examples.py`` and review
+every changed number against the example's README before committing.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from ccpwaterfall.domain import Case, Money, TrancheKind, add_business_days
+from ccpwaterfall.io import dumps_result, load_case
+from ccpwaterfall.waterfall import CaseResult, EventResult, TrancheResult, run_case
+from ccpwaterfall.waterfall.liability import member_liability
+from ccpwaterfall.waterfall.summary import summarise
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NAMES = (
+    "beyond-the-waterfall",
+    "cme-base-style",
+    "eurex-style",
+    "krx-2013",
+    "krx-2013-with-sitg",
+    "major-ccp",
+    "nasdaq-2018",
+)
+UPDATE = os.environ.get("CCP_UPDATE_EXPECTED") == "1"
+
+
+def _case(name: str) -> Case:
+    return load_case(EXAMPLES / name / "case.toml")
+
+
+def _run(name: str) -> CaseResult:
+    return run_case(_case(name))
+
+
+def _tranche(event: EventResult, kind: TrancheKind, nth: int = 0) -> TrancheResult:
+    return [t for t in event.tranches if t.kind is kind][nth]
+
+
+def _m(amount: str, result: CaseResult) -> Money:
+    return Money.of(amount, result.case.currency)
+
+
+def test_every_waterfall_example_is_complete_and_every_expected_file_is_tested() -> None:
+    for name in NAMES:
+        for part in ("case.toml", "expected.json", "README.md"):
+            assert (EXAMPLES / name / part).is_file(), f"{name}/{part} is missing"
+    # An expected file that no test compares goes stale: each belongs to a listed example.
+    with_expected = sorted(p.parent.name for p in EXAMPLES.glob("*/expected.json"))
+    assert tuple(with_expected) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_matches_its_expected_json(name: str) -> None:
+    actual = dumps_result(_run(name))
+    expected = EXAMPLES / name / "expected.json"
+    if UPDATE:
+        expected.write_text(actual, encoding="utf-8")
+    assert expected.read_text(encoding="utf-8") == actual
+
+
+# --- nasdaq-2018 ----------------------------------------------------------------------
+# Source: Nasdaq Clearing, "Statement from Nasdaq Clearing", 13 Sep 2018 (EUR 107m of the
+# fund in addition to EUR 7m of junior capital; EUR 114m beyond the defaulter's own
+# resources); fund of EUR 166m and 64.5% used: FT via masterenergyblog, Commodities Now,
+# Risk.net. Acceptance test T1 of the project's fact sheet.
+
+
+def test_nasdaq_2018_uses_7m_capital_then_107m_of_the_166m_fund() -> None:
+    result = _run("nasdaq-2018")
+    (event,) = result.events
+    capital = _tranche(event, TrancheKind.CCP_CAPITAL)
+    fund = _tranche(event, TrancheKind.MEMBER_DEFAULT_FUND)
+    assert capital.used == _m("7000000", result)
+    assert fund.available == _m("166000000", result)
+    assert fund.used == _m("107000000", result)
+    assert fund.remaining == _m("59000000", result)
+    assert _tranche(event, TrancheKind.DEFAULTER_MARGIN).remaining.is_zero()
+    assert _tranche(event, TrancheKind.DEFAULTER_DEFAULT_FUND).remaining.is_zero()
+    assert event.uncovered.is_zero()
+    summary = summarise(result)
+    assert summary.loss - summary.defaulter_resources_used == _m("114000000", result)
+    assert summary.member_fund_share_used is not None
+    assert round(summary.member_fund_share_used * 100, 1) == Decimal("64.5")
+
+
+def test_nasdaq_2018_each_member_bears_107_166ths_of_its_contribution() -> None:
+    # T1: each member's loss = 107 x (DF_i / 166).
+    result = _run("nasdaq-2018")
+    charges = {c.member: c for c in result.events[0].members}
+    survivors = [m for m in result.case.members if m.id != "AAS"]
+    assert set(charges) == {m.id for m in survivors}
+    for member in survivors:
+        exact = Fraction(member.default_fund.minor_units * 107, 166)
+        assert charges[member.id].default_fund.minor_units == exact
+        assert charges[member.id].assessment.is_zero()
+
+
+# --- krx-2013 and krx-2013-with-sitg --------------------------------------------------
+# Source: Korea Times, 13 and 17 Dec 2013 (HanMag owed KRW 58.4bn, paid KRW 1.4bn, about
+# KRW 57bn drawn on the members' KRW 200bn fund); Risk.net, "Korea trading error prompts
+# global clearing house review" (no KRX capital before the members' fund). Test T6.
+
+
+def test_krx_2013_draws_57bn_on_the_fund_with_no_krx_capital_first() -> None:
+    result = _run("krx-2013")
+    (event,) = result.events
+    assert not [t for t in event.tranches if t.kind is TrancheKind.CCP_CAPITAL]
+    assert summarise(result).ccp_capital_used.is_zero()
+    assert event.loss == _m("58400000000", result)
+    assert _tranche(event, TrancheKind.DEFAULTER_MARGIN).used == _m("1400000000", result)
+    fund = _tranche(event, TrancheKind.MEMBER_DEFAULT_FUND)
+    assert fund.available == _m("200000000000", result)
+    assert fund.used == _m("57000000000", result)
+    assert event.uncovered.is_zero()
+
+
+def test_krx_2013_with_a_junior_tranche_draws_57bn_less_the_tranche() -> None:
+    # T6: with a junior SITG S before the fund, the draw is max(0, 57.0bn - S).
+    result = _run("krx-2013-with-sitg")
+    (event,) = result.events
+    (tranche,) = [t for t in result.case.rulebook.waterfall if t.kind is TrancheKind.CCP_CAPITAL]
+    assert tranche.amount is not None
+    junior = tranche.amount
+    shortfall = _m("57000000000", result)
+    assert _tranche(event, TrancheKind.CCP_CAPITAL).used == junior.min(shortfall)
+    expected_draw = (shortfall - junior).max(Money.zero(result.case.currency))
+    assert _tranche(event, TrancheKind.MEMBER_DEFAULT_FUND).used == expected_draw
+
+
+# --- major-ccp ------------------------------------------------------------------------
+# Source: the seed document's Table 2 (defaulter DF $500m, SITG $1bn, fund $15bn,
+# assessments up to $15bn) and Table 3 (a $2bn loss beyond margin leaves $500m to the
+# fund: A $50m, B $40m, C $30m, all other members $380m).
+
+
+def test_major_ccp_splits_500m_as_table_3() -> None:
+    result = _run("major-ccp")
+    (event,) = result.events
+    assert _tranche(event, TrancheKind.DEFAULTER_DEFAULT_FUND).used == _m("500000000", result)
+    assert _tranche(event, TrancheKind.CCP_CAPITAL).used == _m("1000000000", result)
+    fund = _tranche(event, TrancheKind.MEMBER_DEFAULT_FUND)
+    assert fund.available == _m("15000000000", result)
+    assert fund.used == _m("500000000", result)
+    assessments = _tranche(event, TrancheKind.ASSESSMENTS)
+    assert assessments.available == _m("15000000000", result)
+    assert assessments.used.is_zero()
+    margin = _tranche(event, TrancheKind.DEFAULTER_MARGIN)
+    assert event.loss - margin.used == _m("2000000000", result)
+    paid = {c.member: c.total for c in event.members}
+    assert paid.pop("A") == _m("50000000", result)
+    assert paid.pop("B") == _m("40000000", result)
+    assert paid.pop("C") == _m("30000000", result)
+    others = Money.zero(result.case.currency)
+    for amount in paid.values():
+        others += amount
+    assert others == _m("380000000", result)
+
+
+# --- cme-base-style -------------------------------------------------------------------
+# Source: CME Group, "CME Clearing's Financial Safeguards", 30 Sep 2023: Base guaranty
+# fund USD 6,154,113,094, assessment powers 275% of it (USD 16,923,811,009 published,
+# 16,923,811,008.50 exact), CME contribution USD 100m; the footnote excludes the
+# defaulters' own assessment obligations. Test T7.
+
+
+def test_cme_base_contributions_add_up_to_the_published_fund_and_power() -> None:
+    case = _case("cme-base-style")
+    total = Money.zero(case.currency)
+    for member in case.members:
+        total += member.default_fund
+    assert total == Money.of("6154113094", case.currency)
+    assert total.amount * Decimal("2.75") == Decimal("16923811008.50")
+
+
+def test_cme_base_assessment_caps_are_rounded_down_and_exclude_the_defaulter() -> None:
+    result = _run("cme-base-style")
+    (event,) = result.events
+    assert _tranche(event, TrancheKind.CCP_CAPITAL).used == _m("100000000", result)
+    survivors = [m for m in result.case.members if m.id not in event.defaulters]
+    caps = [
+        (m.default_fund.amount * Decimal("2.75")).quantize(Decimal("0.01"), ROUND_FLOOR)
+        for m in survivors
+    ]
+    assessments = _tranche(event, TrancheKind.ASSESSMENTS)
+    assert assessments.available.amount == sum(caps)
+    assert not assessments.used.is_zero()
+    assert "X" not in {c.member for c in event.members if not c.assessment.is_zero()}
+    # 1,000.01 x 2.75 = 2,750.0275: the cap is 2,750.02.
+    assert member_liability(result.case, "M10", result).assessment_cap == _m("2750.02", result)
+
+
+def test_cme_base_assessments_are_within_a_cent_of_the_exact_pro_rata_share() -> None:
+    result = _run("cme-base-style")
+    (event,) = result.events
+    used = _tranche(event, TrancheKind.ASSESSMENTS).used.minor_units
+    weights = {m.id: m.default_fund.minor_units for m in result.case.members if m.id != "X"}
+    charges = {c.member: c.assessment.minor_units for c in event.members}
+    assert sum(charges.values()) == used
+    for member, weight in weights.items():
+        exact = Fraction(used * weight, sum(weights.values()))
+        assert abs(charges[member] - exact) < 1
+
+
+# --- eurex-style ----------------------------------------------------------------------
+# Source: Eurex Clearing, "Contribution of Eurex Clearing" and "Assessments and
+# replenishment": SITG EUR 143m, assessments up to 2x the contribution within a capped
+# period of 20 business days, extended by 20 per further default, at most 3 months.
+# Test T8: contribution 100, defaults at D0 and D0+10: cap 200 over the period, total
+# liability 300, the period ends at D0+30.
+
+
+def test_eurex_style_period_is_extended_by_the_second_default() -> None:
+    result = _run("eurex-style")
+    first, second, third = result.events
+    d0 = first.date
+    assert d0 is not None
+    assert second.date == add_business_days(d0, 10)
+    assert first.cooling_off_end == add_business_days(d0, 20)
+    assert second.cooling_off_end == add_business_days(d0, 30)
+    assert third.date is not None
+    assert third.date > add_business_days(d0, 30)
+    assert third.replenished_before
+    assert not second.replenished_before
+
+
+def test_eurex_style_member_a_pays_at_most_three_times_its_contribution_in_the_period() -> None:
+    result = _run("eurex-style")
+    a = result.case.member("A")
+    assert a.default_fund == _m("100000000", result)
+    in_period = result.events[:2]
+    charges = [c for e in in_period for c in e.members if c.member == "A"]
+    assessed = sum(c.assessment.minor_units for c in charges)
+    from_fund = sum(c.default_fund.minor_units for c in charges)
+    assert assessed == 2 * a.default_fund.minor_units  # the cap over the period: 200
+    assert assessed + from_fund == 3 * a.default_fund.minor_units  # total liability: 300
+
+
+def test_eurex_style_sitg_is_143m_and_restored_after_the_period() -> None:
+    result = _run("eurex-style")
+    first, second, third = result.events
+    sitg = _m("143000000", result)
+    assert _tranche(first, TrancheKind.CCP_CAPITAL).available == sitg
+    assert _tranche(second, TrancheKind.CCP_CAPITAL).available.is_zero()
+    assert _tranche(third, TrancheKind.CCP_CAPITAL).available == sitg
+    # A new period counts assessments afresh: twice the survivors' contributions.
+    survivors = [m for m in result.case.members if m.id in {"A", "B", "C", "D"}]
+    fresh = sum(2 * m.default_fund.minor_units for m in survivors)
+    assert _tranche(third, TrancheKind.ASSESSMENTS).available.minor_units == fresh
+
+
+# --- beyond-the-waterfall -------------------------------------------------------------
+# Every number of this example is illustrative: the assertions are structural.
+
+
+def test_beyond_the_waterfall_exhausts_every_layer_and_reports_the_rest() -> None:
+    result = _run("beyond-the-waterfall")
+    case = result.case
+    (event,) = result.events
+    for tranche in event.tranches:
+        assert tranche.remaining.is_zero(), tranche.name
+        assert not tranche.used.is_zero(), tranche.name
+    (defaulter,) = [m for m in case.members if m.id in event.defaulters]
+    survivors = [m for m in case.members if m.id != defaulter.id]
+    (capital,) = [t.amount for t in case.rulebook.waterfall if t.amount is not None]
+    (cap_multiple,) = [t.cap_multiple for t in case.rulebook.waterfall if t.cap_multiple]
+    assert capital is not None
+    capacity = (
+        defaulter.initial_margin.minor_units
+        + defaulter.default_fund.minor_units
+        + capital.minor_units
+        + sum(m.default_fund.minor_units for m in survivors)
+        + sum(m.default_fund.times_floor(cap_multiple).minor_units for m in survivors)
+        + sum(m.vm_gains.minor_units for m in survivors)
+    )
+    assert event.uncovered.minor_units == event.loss.minor_units - capacity > 0
+    assert result.uncovered == event.uncovered

@@ -1,0 +1,63 @@
+"""The journal: entries balance in each currency; balances add postings up."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccpwaterfall.domain import Currency, Money
+from ccpwaterfall.ledger import Entry, InvariantError, Posting, balances, balances_by
+
+
+def test_an_unbalanced_entry_raises(eur: Currency) -> None:
+    with pytest.raises(InvariantError, match="does not balance"):
+        Entry(
+            1,
+            "half a movement",
+            (
+                Posting("member:A:default_fund", Money.of(-10, eur)),
+                Posting("loss:D", Money.of("9.99", eur)),
+            ),
+        )
+
+
+def test_balance_is_per_currency(eur: Currency, jpy: Currency) -> None:
+    # 10 EUR against 10 JPY sums to zero as numbers, not as money.
+    with pytest.raises(InvariantError):
+        Entry(1, "mixed", (Posting("a", Money.of(10, eur)), Posting("b", Money.of(-10, jpy))))
+    both = Entry(
+        2,
+        "two balanced legs",
+        (
+            Posting("a", Money.of(10, eur)),
+            Posting("b", Money.of(-10, eur)),
+            Posting("a", Money.of(5, jpy)),
+            Posting("b", Money.of(-5, jpy)),
+        ),
+    )
+    assert len(both.postings) == 4
+
+
+def test_balances_add_up_postings_in_first_posted_order(eur: Currency) -> None:
+    def pay(seq: int, debit: str, credit: str, amount: str, event: int | None) -> Entry:
+        money = Money.of(amount, eur)
+        return Entry(seq, "pay", (Posting(debit, money), Posting(credit, -money)), event=event)
+
+    journal = (
+        pay(0, "member:A:default_fund", "external:member:A", "100", None),
+        pay(1, "ccp:close_out", "loss:D", "60", 0),
+        pay(2, "loss:D", "member:A:default_fund", "40.50", 0),
+        pay(3, "loss:D", "member:A:default_fund", "19.50", 1),
+    )
+    result = balances(journal)
+    assert list(result) == [
+        "member:A:default_fund",
+        "external:member:A",
+        "ccp:close_out",
+        "loss:D",
+    ]
+    assert result["member:A:default_fund"] == Money.of(40, eur)
+    assert result["loss:D"] == Money.of(0, eur)
+    assert sum(m.minor_units for m in result.values()) == 0
+    event_zero = balances_by(journal, lambda e: e.event == 0)
+    assert event_zero["loss:D"] == Money.of("-19.50", eur)
+    assert "external:member:A" not in event_zero
