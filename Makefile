@@ -22,7 +22,7 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 # The main job: replay the precedents, then the demo CCP's end of day.
 run: $(STAMP)
 	$(BIN)/ccp compare examples/nasdaq-2018/case.toml examples/krx-2013/case.toml examples/krx-2013-with-sitg/case.toml
-	$(BIN)/ccp run examples/nasdaq-2018/case.toml
+	$(BIN)/ccp eod examples/demo-ccp/case.toml
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -20,7 +20,10 @@ from ccpwaterfall import __version__
 
 # Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
 # Adding a command group is one line here.
-COMMAND_MODULES: tuple[str, ...] = ("ccpwaterfall.cli.case_commands",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "ccpwaterfall.cli.case_commands",
+    "ccpwaterfall.cli.risk_commands",
+)
 
 INTERNAL_ERROR = 1
 

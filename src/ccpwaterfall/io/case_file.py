@@ -9,12 +9,10 @@ issue. The rules are those of the case format's "File", "Amounts" and
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import math
 import re
 import tomllib
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,16 +26,32 @@ from ccpwaterfall.domain import (
     Rulebook,
     Tranche,
     TrancheKind,
-    UnknownCurrencyError,
-    currency,
+)
+from ccpwaterfall.io.checker import (
+    CASE_FORMAT,
+    DocumentChecker,
+    closest,
+    kind_of,
+    parse_amount,
+    parse_decimal,
+    shown,
 )
 from ccpwaterfall.io.issues import InputError, Issue, field_path
 
-CASE_FORMAT = "ccp-case/1"
+# The format and the rules for amounts are shared with risk cases (io.checker);
+# they are read through this module too.
+__all__ = [
+    "CASE_FORMAT",
+    "load_case",
+    "parse_amount",
+    "parse_decimal",
+    "read_toml",
+    "validate_case",
+    "validate_rulebook",
+]
 
 # Keys allowed at each place of the document.
 _TOP_KEYS = ("ccp", "currency", "defaults", "description", "format", "members", "name", "rulebook")
-_CCP_KEYS = ("name",)
 _RULEBOOK_KEYS = ("business_days_to_replenish", "cooling_off", "waterfall")
 _COOLING_OFF_KEYS = ("business_days", "extend_per_default", "max_business_days")
 _MEMBER_KEYS = ("default_fund", "group", "id", "initial_margin", "name", "vm_gains")
@@ -52,20 +66,7 @@ _TRANCHE_KEYS = ("kind", "name", *_TRANCHE_PARAMETER.values())
 # Tables that make a document a risk case, read by another loader.
 _RISK_CASE_TABLES = ("portfolio", "risk")
 
-_AMOUNT = re.compile(r"([0-9]+(?:\.[0-9]+)?)([kKmM]|[bB][nN])?")
-_NEGATIVE_AMOUNT = re.compile(r"-\s*[0-9]+(?:\.[0-9]+)?(?:[kKmM]|[bB][nN])?")
-_NOT_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
-_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_SUFFIX_EXPONENT = {"": 0, "k": 3, "m": 6, "bn": 9}
-# Amounts stay well inside the 28 significant digits of Decimal's default
-# context, so sums of many of them remain exact.
-_MAX_AMOUNT_DIGITS = 20
-_MAX_DECIMAL_DIGITS = 28
-_AMOUNT_HINT = (
-    'write an integer or a decimal string with an optional suffix k, m or bn, such as "7m", '
-    '"1.5bn" or "107000000.00"'
-)
 
 
 def read_toml(path: Path) -> tuple[dict[str, object] | None, list[Issue]]:
@@ -98,67 +99,11 @@ def read_toml(path: Path) -> tuple[dict[str, object] | None, list[Issue]]:
         return None, [Issue(file, "", f"TOML syntax error: {error}")]
 
 
-def parse_amount(value: object, ccy: Currency, file: str, field: str) -> Money | Issue:
-    """An amount of ``ccy`` from a TOML value, or the issue with it.
-
-    A TOML integer (``7_000_000``) or a string holding a decimal number with an
-    optional suffix k, m or bn in any case (``"7m"``, ``"1.5bn"``,
-    ``"107000000.00"``, ``"2.5K"``). Floats, booleans, negative amounts,
-    non-numbers and more decimals than the currency's minor unit (after the
-    suffix is applied: ``"1.2345k"`` is 1234.5) are rejected.
-    """
-    exact = _exact_amount(value)
-    if isinstance(exact, str):
-        return Issue(file, field, exact)
-    if exact.quantize(ccy.quantum) != exact:
-        quantum = format(ccy.quantum, "f")
-        return Issue(
-            file,
-            field,
-            f"{_shown(value)} is {format(exact, 'f')} {ccy.code}: more decimals than the minor "
-            f"unit of {ccy.code} ({quantum})",
-        )
-    return Money(exact.quantize(ccy.quantum), ccy)
-
-
-def parse_decimal(value: object, file: str, field: str) -> Decimal | Issue:
-    """A plain decimal number (``cap_multiple``, ``max_fraction``), or the issue with it.
-
-    A string such as ``"2"`` or ``"0.5"`` (a leading minus is read, so range
-    checks can name it) or a TOML integer; floats are rejected with a hint to
-    quote them, and no suffix is allowed.
-    """
-    if isinstance(value, bool):
-        return Issue(file, field, f'expected a decimal number such as "2", got {_kind(value)}')
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Issue(file, field, _float_message(value, "decimals"))
-    if isinstance(value, str):
-        if not _DECIMAL.fullmatch(value):
-            return Issue(
-                file,
-                field,
-                f"not a decimal number: {value!r}; write digits with an optional decimal point, "
-                'such as "2" or "0.5"',
-            )
-        number = Decimal(value)
-        if len(number.as_tuple().digits) > _MAX_DECIMAL_DIGITS:
-            return Issue(file, field, f"{value!r} has more than {_MAX_DECIMAL_DIGITS} digits")
-        return number
-    return Issue(
-        file,
-        field,
-        f'expected a decimal number (a string such as "2" or "0.5", or an integer), '
-        f"got {_kind(value)}",
-    )
-
-
 def validate_rulebook(
     value: object, ccy: Currency, file: str, field: str = "rulebook"
 ) -> tuple[Rulebook | None, list[Issue]]:
     """The rulebook table at ``field``, or every issue with it."""
-    check = _Checker(file)
+    check = _CaseChecker(file)
     rulebook = check.rulebook(value, ccy, field)
     if check.issues:
         return None, check.issues
@@ -180,37 +125,29 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
                 "ccp stress or ccp size-fund",
             )
         ]
-    check = _Checker(file)
+    check = _CaseChecker(file)
     check.keys(doc, _TOP_KEYS, "")
-    check.case_format(doc)
-    name = check.string(doc, "name", "", required=True, non_empty=True)
-    description = check.string(doc, "description", "")
-    ccy = check.case_currency(doc)
-    ccp_name = check.ccp(doc)
+    header, ccy = check.header(doc)
     rulebook = None
-    if "rulebook" in doc:
+    if check.present(doc, "rulebook", "", required=True):
         rulebook = check.rulebook(doc["rulebook"], ccy, "rulebook")
-    else:
-        check.missing("rulebook")
     members = check.members(doc, ccy)
     defaults = check.defaults(doc, ccy, members)
     if check.issues:
         return None, check.issues
     # With no issue every part above was read; the checks only narrow the types.
-    assert name is not None
-    assert ccy is not None
-    assert ccp_name is not None
+    assert header is not None
     assert rulebook is not None
     assert members is not None
     assert defaults is not None
     case = Case(
-        name=name,
-        currency=ccy,
-        ccp_name=ccp_name,
+        name=header.name,
+        currency=header.currency,
+        ccp_name=header.ccp_name,
         rulebook=rulebook,
         members=tuple(m for m in members.values() if m is not None),
         defaults=tuple(d for d in defaults if d is not None),
-        description=description,
+        description=header.description,
     )
     return case, []
 
@@ -226,290 +163,9 @@ def load_case(path: Path) -> Case:
     return case
 
 
-def _exact_amount(value: object) -> Decimal | str:
-    """The exact non-negative value of an amount (suffix applied), or what is wrong."""
-    if isinstance(value, bool):
-        return f"expected an amount, got {_kind(value)}; {_AMOUNT_HINT}"
-    if isinstance(value, int):
-        if value < 0:
-            return f"negative amount {value}: amounts are zero or more"
-        return _bounded(Decimal(value), str(value))
-    if isinstance(value, float):
-        if math.isfinite(value) and value < 0:
-            return f"negative amount {value!r}: amounts are zero or more"
-        return _float_message(value, "money")
-    if not isinstance(value, str):
-        return f"expected an amount, got {_kind(value)}; {_AMOUNT_HINT}"
-    match = _AMOUNT.fullmatch(value)
-    if match is None:
-        if not value.strip():
-            return f"empty amount; {_AMOUNT_HINT}"
-        if _NEGATIVE_AMOUNT.fullmatch(value.strip()):
-            return f"negative amount {value!r}: amounts are zero or more"
-        if _NOT_FINITE.fullmatch(value.strip()):
-            return f"{value!r} is not a number: amounts are finite decimal numbers"
-        return f"not an amount: {value!r}; {_AMOUNT_HINT}"
-    digits, suffix = match.groups()
-    # The constructor is exact at any length; arithmetic would round to 28 digits.
-    exponent = _SUFFIX_EXPONENT[(suffix or "").lower()]
-    return _bounded(Decimal(f"{digits}E{exponent}"), value)
-
-
-def _bounded(amount: Decimal, shown: str) -> Decimal | str:
-    if amount.adjusted() >= _MAX_AMOUNT_DIGITS:
-        return (
-            f"amount {shown} is too large: at most {_MAX_AMOUNT_DIGITS} digits before the "
-            "decimal point"
-        )
-    return amount
-
-
-def _float_message(value: float, what: str) -> str:
-    if not math.isfinite(value):
-        return f"{value!r} is not a number: write a finite decimal number in quotes"
-    # The shortest decimal that reads back as this float: what the user wrote.
-    written = Decimal(repr(value))
-    whole = written.to_integral_value()
-    text = format(whole if written == whole else written, "f")
-    return (
-        f"got the TOML float {value!r}; quote it: binary floats cannot hold {what} exactly, "
-        f'write "{text}"'
-    )
-
-
-def _shown(value: object) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _kind(value: object) -> str:
-    """What a TOML value is, in words, for messages."""
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a float ({value!r})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    if isinstance(value, dt.datetime):
-        return f"a date-time ({value.isoformat()})"
-    if isinstance(value, dt.date):
-        return f"a date ({value.isoformat()})"
-    if isinstance(value, dt.time):
-        return f"a time ({value.isoformat()})"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
-def _closest(word: str, choices: Collection[str]) -> str:
-    """``; did you mean 'x'?`` for a close choice, else nothing."""
-    # Case slips ("aas" for "AAS") first: difflib scores them as unlike.
-    same_letters = [c for c in choices if c.casefold() == word.casefold()]
-    close = same_letters or difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 @dataclass(slots=True)
-class _Checker:
-    """Reads one document, collecting every issue; each method checks one place."""
-
-    file: str
-    issues: list[Issue] = field(default_factory=list)
-
-    def add(self, path: str, message: str) -> None:
-        self.issues.append(Issue(self.file, path, message))
-
-    def missing(self, path: str) -> None:
-        self.add(path, "missing required key")
-
-    def keys(
-        self,
-        table: Mapping[str, object],
-        allowed: Collection[str],
-        path: str,
-        context: str = "",
-        elsewhere: Mapping[str, str] | None = None,
-    ) -> None:
-        """An issue for every key of ``table`` not in ``allowed``.
-
-        ``elsewhere`` names where a key does belong, for keys allowed only in
-        other variants of the table (``amount`` belongs to ``ccp_capital``).
-        """
-        expected = ", ".join(sorted(allowed))
-        for key in table:
-            if key in allowed:
-                continue
-            home = (elsewhere or {}).get(key)
-            where = f" ({key} belongs to {home})" if home else ""
-            self.add(
-                field_path(path, key),
-                f"unknown key {key!r}{context}{where}; expected one of: {expected}"
-                f"{'' if home else _closest(key, allowed)}",
-            )
-
-    def table(self, value: object, path: str, what: str) -> Mapping[str, object] | None:
-        if isinstance(value, dict):
-            return value
-        self.add(path, f"expected {what}, got {_kind(value)}")
-        return None
-
-    def tables(
-        self, value: object, path: str, what: str, header: str
-    ) -> list[tuple[str, Mapping[str, object]]] | None:
-        """The tables of an array of tables, each with its path; ``None`` if not an array."""
-        if not isinstance(value, list):
-            self.add(path, f"expected an array of tables ({header}), got {_kind(value)}")
-            return None
-        if not value:
-            self.add(path, f"at least one {what} is required")
-            return None
-        result = []
-        for index, item in enumerate(value):
-            item_path = field_path(path, index)
-            table = self.table(item, item_path, "a table")
-            if table is not None:
-                result.append((item_path, table))
-        return result
-
-    def string(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        path: str,
-        *,
-        required: bool = False,
-        non_empty: bool = False,
-    ) -> str | None:
-        key_path = field_path(path, key)
-        if key not in table:
-            if required:
-                self.missing(key_path)
-            return None
-        value = table[key]
-        if not isinstance(value, str):
-            self.add(key_path, f"expected a string, got {_kind(value)}")
-            return None
-        if non_empty and not value.strip():
-            self.add(key_path, "must not be empty")
-            return None
-        return value
-
-    def integer(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        path: str,
-        minimum: int,
-        *,
-        required: bool = False,
-    ) -> int | None:
-        key_path = field_path(path, key)
-        if key not in table:
-            if required:
-                self.missing(key_path)
-            return None
-        value = table[key]
-        # bool is an int subclass in Python, but true is not a number of days.
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(key_path, f"expected a whole number, got {_kind(value)}")
-            return None
-        if value < minimum:
-            self.add(key_path, f"must be {minimum} or more, got {value}")
-            return None
-        return value
-
-    def amount(
-        self,
-        table: Mapping[str, object],
-        key: str,
-        path: str,
-        ccy: Currency | None,
-        *,
-        required: bool = True,
-    ) -> Money | None:
-        """An amount; with no valid currency only its form is checked."""
-        key_path = field_path(path, key)
-        if key not in table:
-            if required:
-                self.missing(key_path)
-            return None
-        if ccy is None:
-            exact = _exact_amount(table[key])
-            if isinstance(exact, str):
-                self.add(key_path, exact)
-            return None
-        parsed = parse_amount(table[key], ccy, self.file, key_path)
-        if isinstance(parsed, Issue):
-            self.issues.append(parsed)
-            return None
-        return parsed
-
-    def decimal(
-        self, table: Mapping[str, object], key: str, path: str, *, required: bool
-    ) -> Decimal | None:
-        key_path = field_path(path, key)
-        if key not in table:
-            if required:
-                self.missing(key_path)
-            return None
-        parsed = parse_decimal(table[key], self.file, key_path)
-        if isinstance(parsed, Issue):
-            self.issues.append(parsed)
-            return None
-        return parsed
-
-    def case_format(self, doc: Mapping[str, object]) -> None:
-        if "format" not in doc:
-            self.add("format", f'missing required key: write format = "{CASE_FORMAT}"')
-            return
-        value = doc["format"]
-        if value != CASE_FORMAT:
-            self.add(
-                "format",
-                f"unsupported format {_shown(value)}: this version reads {CASE_FORMAT!r} only",
-            )
-
-    def case_currency(self, doc: Mapping[str, object]) -> Currency | None:
-        if "currency" not in doc:
-            self.missing("currency")
-            return None
-        value = doc["currency"]
-        if not isinstance(value, str):
-            self.add("currency", f'expected an ISO 4217 code such as "EUR", got {_kind(value)}')
-            return None
-        try:
-            return currency(value)
-        except UnknownCurrencyError:
-            pass
-        upper = value.strip().upper()
-        try:
-            currency(upper)
-        except UnknownCurrencyError:
-            self.add(
-                "currency",
-                f"{value!r} is not an ISO 4217 currency code with a minor unit "
-                "(such as EUR, USD or JPY)",
-            )
-        else:
-            self.add(
-                "currency",
-                f"{value!r} is not an ISO 4217 currency code; did you mean {upper!r}? "
-                "(codes are upper case)",
-            )
-        return None
-
-    def ccp(self, doc: Mapping[str, object]) -> str | None:
-        if "ccp" not in doc:
-            self.missing("ccp")
-            return None
-        table = self.table(doc["ccp"], "ccp", "a table ([ccp] with a name)")
-        if table is None:
-            return None
-        self.keys(table, _CCP_KEYS, "ccp")
-        return self.string(table, "name", "ccp", required=True, non_empty=True)
+class _CaseChecker(DocumentChecker):
+    """The checks of the tables only case files have, and of the rulebook."""
 
     def rulebook(self, value: object, ccy: Currency | None, path: str) -> Rulebook | None:
         table = self.table(value, path, "a table ([rulebook] with its waterfall)")
@@ -525,9 +181,7 @@ class _Checker:
         )
         waterfall: list[Tranche] = []
         waterfall_path = field_path(path, "waterfall")
-        if "waterfall" not in table:
-            self.missing(waterfall_path)
-        else:
+        if self.present(table, "waterfall", path, required=True):
             tables = self.tables(
                 table["waterfall"], waterfall_path, "tranche", f"[[{waterfall_path}]]"
             )
@@ -569,10 +223,10 @@ class _Checker:
             self.add(kind_path, f"missing required key; one of: {', '.join(kinds)}")
         elif not isinstance(table["kind"], str) or table["kind"] not in kinds:
             value = table["kind"]
-            hint = _closest(value, kinds) if isinstance(value, str) else ""
+            hint = closest(value, kinds) if isinstance(value, str) else ""
             self.add(
                 kind_path,
-                f"unknown tranche kind {_shown(value)}; expected one of: {', '.join(kinds)}{hint}",
+                f"unknown tranche kind {shown(value)}; expected one of: {', '.join(kinds)}{hint}",
             )
         else:
             kind = TrancheKind(table["kind"])
@@ -580,8 +234,7 @@ class _Checker:
             # The kind is unknown: tell apart only keys of no kind at all, and
             # still check the form of any parameter given.
             self.keys(table, _TRANCHE_KEYS, path)
-            if "amount" in table:
-                self.amount(table, "amount", path, ccy)
+            self.amount(table, "amount", path, ccy, required=False)
             for key in ("cap_multiple", "max_fraction"):
                 self.decimal(table, key, path, required=False)
         else:
@@ -615,8 +268,7 @@ class _Checker:
         self, doc: Mapping[str, object], ccy: Currency | None
     ) -> dict[str, Member | None] | None:
         """Members by id in file order (``None`` for one with issues)."""
-        if "members" not in doc:
-            self.missing("members")
+        if not self.present(doc, "members", "", required=True):
             return None
         tables = self.tables(doc["members"], "members", "member", "[[members]]")
         if tables is None:
@@ -662,8 +314,7 @@ class _Checker:
         ccy: Currency | None,
         members: Mapping[str, Member | None] | None,
     ) -> list[Default | None] | None:
-        if "defaults" not in doc:
-            self.missing("defaults")
+        if not self.present(doc, "defaults", "", required=True):
             return None
         tables = self.tables(doc["defaults"], "defaults", "default", "[[defaults]]")
         if tables is None:
@@ -679,7 +330,7 @@ class _Checker:
                 self.add(
                     member_path,
                     f"unknown member {member!r}: not listed in [[members]]"
-                    f"{_closest(member, members)}",
+                    f"{closest(member, members)}",
                 )
             elif member is not None and member in first_at:
                 self.add(
@@ -703,7 +354,7 @@ class _Checker:
     def default_date(self, value: object, path: str) -> dt.date | None:
         # A TOML date-time is a datetime, which is also a date: rule it out first.
         if isinstance(value, dt.datetime):
-            self.add(path, f"expected a date such as 2018-09-11, got {_kind(value)}")
+            self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
             return None
         if isinstance(value, dt.date):
             return value
@@ -716,7 +367,7 @@ class _Checker:
             except ValueError:
                 self.add(path, f"{value!r} is not a valid date")
                 return None
-        self.add(path, f"expected a date such as 2018-09-11, got {_kind(value)}")
+        self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
         return None
 
     def mixed_dates(self, tables: list[tuple[str, Mapping[str, object]]]) -> None:

@@ -1,0 +1,397 @@
+"""The "big CCP day" benchmark: each risk step against its bare NumPy/SciPy baseline.
+
+Shape (quant-methods-and-scale.md section 9, scaled to a 2-core machine): 150 members in
+100 groups, 20,000 accounts, 10^6 position entries, 20,000 instruments, 2,750 margin and
+500 stress scenarios. Every ratio is measured in the same run, against a baseline on the
+same arrays:
+
+- aggregation: ``account_pnl`` for the margin and the stress scenarios versus a bare
+  ``positions @ pnl`` (goal: at most 1.3x);
+- margin: ES of the k worst (k from 99.7%, the PAIRS "6 of 2,500" style) for every account
+  versus a bare ``np.partition`` of the same array (goal: at most 1.5x);
+- stress, Cover-2, Art 42(3), fund sizing and allocation, from account P&L and margin to
+  member contributions (goal: under 1 s);
+- the account-chunked pipeline end to end, with its peak memory (goal: under 8 GiB);
+- the same pipeline on a local Dask cluster of two workers, versus in process.
+
+Timings are medians of repeats after one warm-up run of each side; a step and its baseline
+run back to back, and a ratio is the median of the ratios within those pairs.
+
+Run: ``python -m benchmarks.bench_risk`` (options: ``--quick`` for a small day in seconds,
+also set by ``CCP_BENCH_QUICK=1``; ``--float32``; ``--repeats N``; ``--no-dask``;
+``--json FILE`` to write the figures as JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from distributed import Client, LocalCluster
+from numpy.typing import NDArray
+
+from ccpwaterfall.risk import chunked, distributed
+from ccpwaterfall.risk.aggregate import account_pnl, sum_by_index
+from ccpwaterfall.risk.fund import FundSizing, allocate_contributions, size_default_fund
+from ccpwaterfall.risk.margin import expected_shortfall, initial_margin, k_for_confidence
+from ccpwaterfall.risk.params import ContributionMethod, FundParams, MarginModel, MarginParams
+from ccpwaterfall.risk.stress import account_shortfall, group_exposures
+from ccpwaterfall.risk.synthetic import BIG_CCP_DAY, SMALL_CCP_DAY, CcpDay, generate_day
+
+GIB = 2**30
+SEED = 20_240_601
+#: ES over the k worst scenarios, k from a 99.7% confidence (LCH's stated target).
+MARGIN = MarginParams(model=MarginModel.ES, confidence=0.997)
+FUND = FundParams(cover=2, buffer=0.1, method=ContributionMethod.MIXED, margin_weight=0.5)
+AGGREGATION_GOAL = 1.3
+MARGIN_GOAL = 1.5
+FUND_GOAL_SECONDS = 1.0
+MEMORY_GOAL_BYTES = 8 * GIB
+BARE_PRODUCT = "positions @ pnl"
+
+
+@dataclass(frozen=True, slots=True)
+class StepTiming:
+    """One timed step: median seconds, and its baseline's where it has one.
+
+    ``ratio`` is the median over repeats of (step time / baseline time) within each
+    back-to-back pair, which cancels the slow drift of a shared machine.
+    """
+
+    step: str
+    seconds: float
+    baseline: str = ""
+    baseline_seconds: float | None = None
+    ratio: float | None = None
+    goal: str = ""
+    met: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PairedTimes:
+    """Wall times of a step and of its baseline, repeat by repeat, shape (repeats,)."""
+
+    candidate: NDArray[np.float64]
+    baseline: NDArray[np.float64]
+
+    def __add__(self, other: PairedTimes) -> PairedTimes:
+        return PairedTimes(self.candidate + other.candidate, self.baseline + other.baseline)
+
+    def compared(self, step: str, baseline: str, goal_ratio: float | None = None) -> StepTiming:
+        """The step's medians and paired ratio, judged against ``goal_ratio`` if given."""
+        ratio = float(np.median(self.candidate / self.baseline))
+        return StepTiming(
+            step,
+            float(np.median(self.candidate)),
+            baseline,
+            float(np.median(self.baseline)),
+            ratio,
+            "" if goal_ratio is None else f"<= {goal_ratio}x",
+            None if goal_ratio is None else ratio <= goal_ratio,
+        )
+
+
+def _seconds(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` runs after one warm-up run."""
+    work()
+    return statistics.median(_seconds(work) for _ in range(repeats))
+
+
+def time_pairs(
+    candidate: Callable[[], object], baseline: Callable[[], object], repeats: int
+) -> PairedTimes:
+    """Times of candidate and baseline, run back to back after one warm-up each.
+
+    Which of the two goes first alternates between repeats; results are dropped at once
+    so every run starts from the same memory.
+    """
+    candidate()
+    baseline()
+    first = np.empty(repeats)
+    second = np.empty(repeats)
+    for run in range(repeats):
+        if run % 2:
+            second[run] = _seconds(baseline)
+            first[run] = _seconds(candidate)
+        else:
+            first[run] = _seconds(candidate)
+            second[run] = _seconds(baseline)
+    return PairedTimes(first, second)
+
+
+def member_fund(
+    day: CcpDay, margin: NDArray[np.floating[Any]], member_exposures: NDArray[np.floating[Any]]
+) -> tuple[FundSizing, NDArray[np.float64]]:
+    """Fund size (Cover-2 and Art 42(3) on group exposures) and each member's contribution.
+
+    ``member_exposures``: shape (n_members, n_stress_scen), account shortfalls summed by
+    member; groups are sums of their members. The stress key of a member is its largest
+    shortfall over the scenarios; the margin key its summed account margin.
+    """
+    exposures = sum_by_index(member_exposures, day.member_group, day.n_groups)
+    sizing = size_default_fund(exposures, FUND)
+    margin_by_member = sum_by_index(margin[:, None], day.account_member, day.n_members)[:, 0]
+    stress_by_member = member_exposures.max(axis=1)
+    return sizing, allocate_contributions(sizing.size, margin_by_member, stress_by_member, FUND)
+
+
+def stress_to_contributions(
+    day: CcpDay, stress_account_pnl: NDArray[np.floating[Any]], margin: NDArray[np.float64]
+) -> tuple[FundSizing, NDArray[np.float64]]:
+    """From account stress P&L and margin to member contributions, whole arrays."""
+    shortfall = account_shortfall(stress_account_pnl, margin)
+    member_exposures = group_exposures(shortfall, day.account_member, day.n_members)
+    return member_fund(day, margin, member_exposures)
+
+
+def chunked_pipeline(
+    day: CcpDay, chunk_accounts: int
+) -> tuple[FundSizing, NDArray[np.float64], NDArray[np.floating[Any]]]:
+    """Positions to contributions, never holding every account's P&L at once.
+
+    The pipeline groups accounts by member; members then sum into groups.
+    """
+    margin, member_exposures = chunked.margin_and_exposures(
+        day.positions,
+        day.margin_pnl,
+        day.stress_pnl,
+        day.account_member,
+        day.n_members,
+        params=MARGIN,
+        chunk_accounts=chunk_accounts,
+    )
+    sizing, contributions = member_fund(day, margin, member_exposures)
+    return sizing, contributions, member_exposures
+
+
+def aggregation_steps(day: CcpDay, repeats: int) -> list[StepTiming]:
+    """``account_pnl`` for the margin and the stress scenarios versus bare products."""
+    steps: list[StepTiming] = []
+    times: list[PairedTimes] = []
+    # The bare product in the P&L dtype throughout (float64 positions would upcast float32).
+    held = day.positions.astype(day.margin_pnl.dtype)
+    for label, pnl in (("margin", day.margin_pnl), ("stress", day.stress_pnl)):
+        times.append(
+            time_pairs(
+                partial(account_pnl, day.positions, pnl),
+                partial(operator.matmul, held, pnl),
+                repeats,
+            )
+        )
+        steps.append(
+            times[-1].compared(f"account_pnl, {pnl.shape[1]:,} {label} scenarios", BARE_PRODUCT)
+        )
+    total = (times[0] + times[1]).compared(
+        "aggregation, margin + stress", BARE_PRODUCT, AGGREGATION_GOAL
+    )
+    return [*steps, total]
+
+
+def margin_steps(day: CcpDay, repeats: int) -> tuple[list[StepTiming], NDArray[np.float64]]:
+    """ES margin of every account versus a bare partition; also returns the margins."""
+    pnl = account_pnl(day.positions, day.margin_pnl)
+    k = k_for_confidence(pnl.shape[1], MARGIN.confidence)
+    steps: list[StepTiming] = []
+    for label, work in (
+        (f"initial_margin, ES k={k}", partial(initial_margin, pnl, MARGIN)),
+        (f"expected_shortfall, k={k}", partial(expected_shortfall, pnl, k)),
+    ):
+        times = time_pairs(work, partial(np.partition, pnl, k - 1, axis=1), repeats)
+        steps.append(times.compared(label, "np.partition", MARGIN_GOAL))
+    return steps, initial_margin(pnl, MARGIN)
+
+
+def fund_step(
+    day: CcpDay, margin: NDArray[np.float64], repeats: int
+) -> tuple[StepTiming, FundSizing, NDArray[np.float64]]:
+    """Stress to contributions, timed from the account stress P&L and the margins."""
+    pnl = account_pnl(day.positions, day.stress_pnl)
+    work = partial(stress_to_contributions, day, pnl, margin)
+    seconds = median_seconds(work, repeats)
+    sizing, contributions = work()
+    step = StepTiming(
+        "stress, Cover-2, Art 42(3), sizing, allocation",
+        seconds,
+        goal=f"< {FUND_GOAL_SECONDS:g} s",
+        met=seconds < FUND_GOAL_SECONDS,
+    )
+    return step, sizing, contributions
+
+
+def run_benchmark(
+    quick: bool, float32: bool, repeats: int, with_dask: bool, chunk_accounts: int
+) -> dict[str, Any]:
+    """Build the day, time every step, and return the figures (also printed as a table)."""
+    shape = SMALL_CCP_DAY if quick else BIG_CCP_DAY
+    dtype = np.float32 if float32 else np.float64
+    start = time.perf_counter()
+    day = generate_day(shape, seed=SEED, dtype=dtype)
+    steps = [StepTiming("generate the synthetic day", time.perf_counter() - start)]
+    steps.extend(aggregation_steps(day, repeats))
+    timed_margin, margin = margin_steps(day, repeats)
+    steps.extend(timed_margin)
+    timed_fund, sizing, contributions = fund_step(day, margin, repeats)
+    steps.append(timed_fund)
+
+    # The chunked pipeline end to end, then once more under tracemalloc for its peak.
+    pipeline = partial(chunked_pipeline, day, chunk_accounts)
+    pipeline_seconds = median_seconds(pipeline, repeats)
+    tracemalloc.start()
+    chunked_sizing, chunked_contributions, member_exposures = pipeline()
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    steps.append(
+        StepTiming(
+            f"chunked pipeline, {chunk_accounts:,} accounts a block",
+            pipeline_seconds,
+            goal=f"peak < {MEMORY_GOAL_BYTES // GIB} GiB",
+            met=traced_peak < MEMORY_GOAL_BYTES,
+        )
+    )
+    checks = {
+        "fund_size": sizing.size,
+        "cover2": sizing.cover.amount,
+        "art42_floor": sizing.art42_floor,
+        "chunked_fund_size_rel_diff": abs(chunked_sizing.size - sizing.size) / sizing.size,
+        "chunked_contributions_max_rel_diff": float(
+            np.max(np.abs(chunked_contributions - contributions)) / np.max(contributions)
+        ),
+    }
+    if with_dask:
+        steps.extend(_dask_steps(day, chunk_accounts, repeats, member_exposures, checks))
+
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    memory = {
+        "chunked_traced_peak_bytes": traced_peak,
+        "process_max_rss_bytes": rss_peak,
+        "goal_bytes": MEMORY_GOAL_BYTES,
+        "met": max(traced_peak, rss_peak) < MEMORY_GOAL_BYTES,
+    }
+    report = {
+        "shape": asdict(shape),
+        "nnz": int(day.positions.nnz),
+        "dtype": np.dtype(dtype).name,
+        "repeats": repeats,
+        "steps": [asdict(step) for step in steps],
+        "memory": memory,
+        "checks": checks,
+    }
+    _print_report(report, steps)
+    return report
+
+
+def _dask_steps(
+    day: CcpDay,
+    chunk_accounts: int,
+    repeats: int,
+    member_exposures: NDArray[np.floating[Any]],
+    checks: dict[str, float],
+) -> list[StepTiming]:
+    """The margin and exposures step on a two-worker LocalCluster versus in process."""
+    inputs = (day.positions, day.margin_pnl, day.stress_pnl, day.account_member, day.n_members)
+    start = time.perf_counter()
+    # ":0": any free port (None would still bind the scheduler's HTTP routes to 8787).
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        started = time.perf_counter() - start
+        times = time_pairs(
+            lambda: distributed.margin_and_exposures(
+                *inputs, params=MARGIN, client=client, chunk_accounts=chunk_accounts
+            ),
+            lambda: chunked.margin_and_exposures(
+                *inputs, params=MARGIN, chunk_accounts=chunk_accounts
+            ),
+            repeats,
+        )
+        _, dask_exposures = distributed.margin_and_exposures(
+            *inputs, params=MARGIN, client=client, chunk_accounts=chunk_accounts
+        )
+    checks["dask_exposures_max_abs_diff"] = float(np.max(np.abs(dask_exposures - member_exposures)))
+    return [
+        StepTiming("start LocalCluster(2 workers, threads)", started),
+        times.compared("margin + exposures on Dask", "same, in process"),
+    ]
+
+
+def _print_report(report: dict[str, Any], steps: Sequence[StepTiming]) -> None:
+    shape = report["shape"]
+    print(
+        f"big CCP day: {shape['n_members']} members in {shape['n_groups']} groups, "
+        f"{shape['n_accounts']:,} accounts, {report['nnz']:,} positions, "
+        f"{shape['n_instruments']:,} instruments, {shape['n_margin_scenarios']:,} margin + "
+        f"{shape['n_stress_scenarios']:,} stress scenarios; {report['dtype']}, "
+        f"median of {report['repeats']}"
+    )
+    header = f"{'step':<48} {'seconds':>9} {'baseline':<17} {'base s':>8} {'ratio':>6}  goal"
+    print(header)
+    print("-" * len(header))
+    for step in steps:
+        base = "" if step.baseline_seconds is None else f"{step.baseline_seconds:8.3f}"
+        ratio = "" if step.ratio is None else f"{step.ratio:6.2f}"
+        verdict = "" if step.met is None else (" met" if step.met else " MISSED")
+        print(
+            f"{step.step:<48} {step.seconds:9.3f} {step.baseline:<17} {base:>8} {ratio:>6}"
+            f"  {step.goal}{verdict}"
+        )
+    memory = report["memory"]
+    print(
+        f"peak memory: chunked pipeline {memory['chunked_traced_peak_bytes'] / GIB:.3f} GiB "
+        f"(tracemalloc), process {memory['process_max_rss_bytes'] / GIB:.3f} GiB (max RSS); "
+        f"goal < {MEMORY_GOAL_BYTES // GIB} GiB {'met' if memory['met'] else 'MISSED'}"
+    )
+    checks = report["checks"]
+    print(
+        f"fund: {checks['fund_size']:,.0f} (Cover-2 {checks['cover2']:,.0f}, "
+        f"Art 42(3) {checks['art42_floor']:,.0f}); chunked vs whole: size rel. diff "
+        f"{checks['chunked_fund_size_rel_diff']:.1e}, contributions "
+        f"{checks['chunked_contributions_max_rel_diff']:.1e}"
+        + (
+            f"; Dask vs in process: {checks['dask_exposures_max_abs_diff']:.1e}"
+            if "dask_exposures_max_abs_diff" in checks
+            else ""
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark from the command line (unknown options are ignored)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_risk")
+    parser.add_argument("--quick", action="store_true", help="a small day, in seconds")
+    parser.add_argument("--float32", action="store_true", help="instrument P&L in float32")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per step")
+    parser.add_argument("--no-dask", action="store_true", help="skip the LocalCluster step")
+    parser.add_argument("--chunk-accounts", type=int, default=chunked.DEFAULT_CHUNK_ACCOUNTS)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    quick = args.quick or os.environ.get("CCP_BENCH_QUICK", "") not in ("", "0")
+    repeats = args.repeats if args.repeats is not None else (1 if quick else 3)
+    report = run_benchmark(quick, args.float32, repeats, not args.no_dask, args.chunk_accounts)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

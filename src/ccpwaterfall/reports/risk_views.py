@@ -1,0 +1,854 @@
+"""Risk views: margin, stress tests, fund sizing, default drills and capital of an end of day.
+
+Risk figures (margin, exposures, Cover-N, capital) are floats; on screen they
+are rounded to the minor unit at the one border (``lifecycle.to_money``) and
+shown like money, and in JSON they are numbers (``null`` where a figure is
+infinite, such as a reverse-stress multiplier never reached). Money that
+enters the waterfall (contributions, drill results) is exact: decimal strings
+in JSON, exact figures on screen.
+
+Array inputs follow ``lifecycle``: members shape (n_members,), groups shape
+(n_groups,), exposures shape (n_groups, n_scenarios), all float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from rich import box
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ccpwaterfall.domain import Currency, Money, TrancheKind
+from ccpwaterfall.io.result_json import result_to_json
+from ccpwaterfall.lifecycle import (
+    CapitalRun,
+    Drill,
+    EndOfDay,
+    EndOfDayInputs,
+    FundRun,
+    MarginRun,
+    StressRun,
+    to_money,
+)
+from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
+from ccpwaterfall.reports.run_view import render_run
+from ccpwaterfall.risk.fund import ReverseStress, SizingConstraint
+from ccpwaterfall.risk.margin import k_for_confidence
+from ccpwaterfall.risk.params import (
+    AntiProcyclicality,
+    ContributionMethod,
+    CoverBasis,
+    MarginModel,
+    VolatilityFilter,
+)
+from ccpwaterfall.risk.stress import CoverResult
+from ccpwaterfall.waterfall.summary import summarise
+
+ROWS_SHOWN = 20  # member tables show the largest rows, then one line for the rest
+SUMMARY_ROWS = 5  # the end-of-day summary shows fewer
+
+_MODEL_NAMES = {
+    MarginModel.ES: "expected shortfall",
+    MarginModel.VAR: "historical value at risk",
+    MarginModel.SPAN: "SPAN scan risk",
+}
+_FILTER_NAMES = {
+    VolatilityFilter.NONE: "none (raw historical moves)",
+    VolatilityFilter.EWMA: "EWMA volatility scaling",
+    VolatilityFilter.GARCH: "GARCH(1,1) volatility scaling",
+}
+_BASIS_NAMES = {
+    CoverBasis.LOSS_OVER_MARGIN: "stress loss over margin (CPMI-IOSCO PQD 4.4.3 / 4.4.7)",
+    CoverBasis.BEYOND_OWN_FUND: "stress loss beyond margin and own contribution (BoE 2024 SST)",
+}
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _number(value: float) -> float | None:
+    """A JSON number, or ``None`` for a figure that is not finite (JSON has no infinity)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _money(value: float, ccy: Currency) -> Money:
+    """A float risk figure as money for display, rounded at the border (sign kept)."""
+    amount = to_money(abs(float(value)), ccy)
+    return -amount if value < 0 else amount
+
+
+def _short(value: float, ccy: Currency) -> str:
+    """A float risk figure in the compact table form: ``107.00m``."""
+    return compact_amount(_money(value, ccy))
+
+
+def _full(value: float, ccy: Currency) -> str:
+    """A float risk figure with its currency: ``USD 107,000,000.00``."""
+    return format_money(_money(value, ccy))
+
+
+def _percent(value: float) -> str:
+    return f"{100.0 * value:.4g}%"
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:.1f}%" if whole > 0.0 else "-"
+
+
+def _multiplier(value: float) -> str:
+    return f"{value:g}x"
+
+
+def _heading(title: str) -> list[RenderableType]:
+    return [Text(""), Rule(Text(title), align="left")]
+
+
+def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, value if isinstance(value, Text) else Text(value))
+    return table
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+    )
+
+
+def _rest_line(count: int, what: str, total: str) -> Text:
+    return Text(f"... and {count} more {what}: total {total}", style="dim")
+
+
+def _header(inputs: EndOfDayInputs) -> Text:
+    return Text.assemble((inputs.name, "bold"), f"\n{inputs.ccp_name} · {inputs.currency.code}")
+
+
+def _document(kind: str, inputs: EndOfDayInputs) -> dict[str, object]:
+    return {"format": f"ccp-{kind}/1", "case": inputs.name, "currency": inputs.currency.code}
+
+
+# --------------------------------------------------------------------------- margin
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelTerms:
+    """The margin model and its parameters, in words and as JSON-ready data."""
+
+    rows: tuple[tuple[str, str], ...]
+    data: dict[str, object]
+
+
+def _model_terms(inputs: EndOfDayInputs, margin: MarginRun) -> _ModelTerms:
+    params = inputs.margin_params
+    scenario = inputs.scenario_params
+    n_scenarios = len(margin.scenario_names)
+    supplied = inputs.scenario_pnl is not None
+    if params.model is MarginModel.SPAN:
+        source = "SPAN risk arrays"
+    else:
+        source = "supplied" if supplied else "historical"
+    data: dict[str, object] = {
+        "margin_model": params.model.value,
+        "scenarios": n_scenarios,
+        "scenario_source": source,
+        "mpor_days": scenario.mpor_days,
+        "lookback_days": None if supplied else scenario.lookback_days,
+        "volatility_filter": None if supplied else scenario.volatility_filter.value,
+        "confidence": params.confidence,
+    }
+    model = _MODEL_NAMES[params.model]
+    if params.model is MarginModel.ES:
+        worst = params.es_worst or k_for_confidence(n_scenarios, params.confidence)
+        data["es_worst"] = worst
+        model += f": mean of the {worst:,} worst scenario losses"
+    elif params.model is MarginModel.VAR:
+        model += f" at {_percent(params.confidence)}"
+    else:
+        model += ": largest loss over the 16 risk-array scenarios"
+    kind = "risk-array" if params.model is MarginModel.SPAN else source
+    scenarios = f"{n_scenarios:,} {kind}, {scenario.mpor_days}-day margin period of risk"
+    rows = [("Model", model), ("Scenarios", scenarios)]
+    if not supplied:
+        lookback = scenario.lookback_days
+        rows.append(("Look-back", "whole history" if lookback is None else f"{lookback:,} days"))
+        filter_name = _FILTER_NAMES[scenario.volatility_filter]
+        if scenario.volatility_filter is VolatilityFilter.EWMA:
+            filter_name += f", lambda {scenario.ewma_lambda:g}"
+            data["ewma_lambda"] = scenario.ewma_lambda
+        rows.append(("Volatility filter", filter_name))
+    rows.append(("Confidence", _percent(params.confidence)))
+    apc = params.anti_procyclicality
+    data["anti_procyclicality"] = apc.value
+    if apc is AntiProcyclicality.BUFFER:
+        data["apc_buffer"] = params.apc_buffer
+        apc_text = f"{_percent(params.apc_buffer)} buffer (EMIR RTS 153/2013 Art 28(a))"
+    elif apc is AntiProcyclicality.STRESSED_WEIGHT:
+        data["apc_stressed_weight"] = params.apc_stressed_weight
+        apc_text = (
+            f"{_percent(params.apc_stressed_weight)} weight on stressed observations (Art 28(b))"
+        )
+    elif apc is AntiProcyclicality.TEN_YEAR_FLOOR:
+        apc_text = "floor at the margin of a ten-year look-back (Art 28(c))"
+    else:
+        apc_text = "none"
+    rows.append(("Anti-procyclicality", apc_text))
+    return _ModelTerms(rows=tuple(rows), data=data)
+
+
+def _descending(values: NDArray[np.float64], ids: Sequence[str]) -> list[int]:
+    """Indexes by value, largest first, ties to the id that sorts first."""
+    order = np.lexsort((np.asarray(ids, dtype=str), -values))
+    return [int(i) for i in order]
+
+
+def _margin_section(inputs: EndOfDayInputs, margin: MarginRun) -> dict[str, object]:
+    portfolio = inputs.portfolio
+    member_order = _descending(margin.member_margin, portfolio.member_ids)
+    return {
+        "model": _model_terms(inputs, margin).data,
+        "total": _number(margin.total),
+        "members": [
+            {
+                "id": portfolio.member_ids[i],
+                "name": portfolio.member_names[i],
+                "group": portfolio.group_ids[int(portfolio.member_group[i])],
+                "initial_margin": _number(margin.member_margin[i]),
+            }
+            for i in member_order
+        ],
+        "groups": {
+            group: _number(amount)
+            for group, amount in zip(portfolio.group_ids, margin.group_margin, strict=True)
+        },
+        "accounts": {
+            account: {
+                "member": portfolio.member_ids[int(member)],
+                "kind": "client" if client else "house",
+                "initial_margin": _number(amount),
+            }
+            for account, member, client, amount in zip(
+                portfolio.account_ids,
+                portfolio.account_member,
+                portfolio.account_is_client,
+                margin.account_margin,
+                strict=True,
+            )
+        },
+    }
+
+
+def margin_to_json(inputs: EndOfDayInputs, margin: MarginRun) -> dict[str, object]:
+    """Initial margin as JSON-ready data: model, total, members (largest first), accounts.
+
+    Amounts are float numbers in the case currency (risk figures).
+    """
+    return _document("margin", inputs) | _margin_section(inputs, margin)
+
+
+def _member_margin_table(
+    inputs: EndOfDayInputs, margin: MarginRun, top: int | None
+) -> RenderableType:
+    ccy = inputs.currency
+    portfolio = inputs.portfolio
+    order = _descending(margin.member_margin, portfolio.member_ids)
+    shown, rest = (order, []) if top is None else (order[:top], order[top:])
+    table = _table(f"Initial margin by member ({ccy.code})")
+    table.add_column("Member", overflow="fold")
+    table.add_column("Name", overflow="fold")
+    table.add_column("Group", overflow="fold")
+    table.add_column("Initial margin", justify="right", no_wrap=True)
+    table.add_column("Share", justify="right", no_wrap=True)
+    total = margin.total
+    for i in shown:
+        table.add_row(
+            Text(portfolio.member_ids[i]),
+            Text(portfolio.member_names[i] or ""),
+            Text(portfolio.group_ids[int(portfolio.member_group[i])]),
+            _short(margin.member_margin[i], ccy),
+            _share(float(margin.member_margin[i]), total),
+        )
+    if not rest:
+        return table
+    rest_total = float(margin.member_margin[np.asarray(rest)].sum())
+    return Group(table, _rest_line(len(rest), "members", _full(rest_total, ccy)))
+
+
+def render_margin(
+    inputs: EndOfDayInputs, margin: MarginRun, top: int | None = ROWS_SHOWN
+) -> RenderableType:
+    """The margin view: model and parameters, total, members largest first (``top`` rows)."""
+    return Group(_header(inputs), Text(""), *_margin_parts(inputs, margin, top))
+
+
+def _margin_parts(
+    inputs: EndOfDayInputs, margin: MarginRun, top: int | None
+) -> list[RenderableType]:
+    terms = _model_terms(inputs, margin)
+    portfolio = inputs.portfolio
+    counts = (
+        f"{portfolio.n_members} members, {portfolio.n_groups} groups, "
+        f"{portfolio.n_accounts} accounts"
+    )
+    rows: list[tuple[str, str | Text]] = [
+        *terms.rows,
+        ("Portfolio", counts),
+        ("Total initial margin", Text(_full(margin.total, inputs.currency), style="bold")),
+    ]
+    return [_grid(rows), Text(""), _member_margin_table(inputs, margin, top)]
+
+
+# --------------------------------------------------------------------------- stress
+
+
+def _cover_json(
+    result: CoverResult, stress: StressRun, group_ids: Sequence[str]
+) -> dict[str, object]:
+    return {
+        "amount": _number(result.amount),
+        "scenario": stress.scenario_names[result.scenario],
+        "groups": [group_ids[g] for g in result.groups],
+    }
+
+
+def _cover_text(
+    result: CoverResult, stress: StressRun, group_ids: Sequence[str], ccy: Currency
+) -> Text:
+    """The amount, then on a second line the groups behind it and their scenario."""
+    groups = " + ".join(group_ids[g] for g in result.groups) or "no group"
+    text = Text(_full(result.amount, ccy), style="bold")
+    text.append(f"\n{groups} in '{stress.scenario_names[result.scenario]}'", style="dim")
+    return text
+
+
+def _two_largest(exposures: NDArray[np.float64]) -> NDArray[np.intp]:
+    """The two largest groups of each scenario: shape (min(2, n_groups), n_scenarios).
+
+    Descending exposure, ties to the lower group index (as ``cover`` picks them).
+    """
+    take = min(2, exposures.shape[0])
+    order: NDArray[np.intp] = np.argsort(-exposures, axis=0, kind="stable")[:take, :]
+    return order
+
+
+def _reverse_json(reverse: ReverseStress | None, scenario: int) -> dict[str, object] | None:
+    if reverse is None:
+        return None
+    multiplier = float(reverse.multiplier[scenario])
+    return {
+        "multiplier": _number(multiplier),
+        "exhausted_on_grid": math.isfinite(multiplier),
+    }
+
+
+def _reverse_text(reverse: ReverseStress, scenario: int) -> str:
+    multiplier = float(reverse.multiplier[scenario])
+    grid = reverse.multipliers
+    if not math.isfinite(multiplier):
+        return f"not exhausted on the grid up to {_multiplier(float(grid[-1]))}"
+    if reverse.headroom[0, scenario] < 0.0:
+        return f"exhausted at {_multiplier(float(grid[0]))} already"
+    return f"{multiplier:.2f}x"
+
+
+def _stress_section(eod: EndOfDay) -> dict[str, object]:
+    stress, fund, reverse = eod.stress, eod.fund, eod.reverse
+    group_ids = eod.inputs.portfolio.group_ids
+    largest = _two_largest(stress.exposures)
+    ranked = np.take_along_axis(stress.exposures, largest, axis=0)
+    scenarios = []
+    # One JSON object per scenario: formatting, not array code.
+    for s, name in enumerate(stress.scenario_names):
+        scenarios.append(
+            {
+                "name": name,
+                "largest": [
+                    {"group": group_ids[int(largest[r, s])], "exposure": _number(ranked[r, s])}
+                    for r in range(largest.shape[0])
+                ],
+                "two_largest": _number(ranked[:, s].sum()),
+                "all_groups": _number(stress.exposures[:, s].sum()),
+                "reverse_stress": _reverse_json(reverse, s),
+            }
+        )
+    return {
+        "basis": CoverBasis.LOSS_OVER_MARGIN.value,
+        "scenarios": scenarios,
+        "cover1": _cover_json(stress.cover1, stress, group_ids),
+        "cover2": _cover_json(stress.cover2, stress, group_ids),
+        "art42_floor": _cover_json(stress.art42_floor, stress, group_ids),
+        "cover_beyond_own_fund": {
+            "cover": fund.sizing.params.cover,
+            **_cover_json(fund.cover_beyond_own_fund, stress, group_ids),
+        },
+        "reverse_stress_grid": None if reverse is None else [float(m) for m in reverse.multipliers],
+    }
+
+
+def stress_to_json(eod: EndOfDay) -> dict[str, object]:
+    """Stress exposures as JSON-ready data: per scenario the two largest groups and total,
+    Cover-1, Cover-2, the EMIR Art 42(3) floor, Cover-N beyond own fund, reverse stress.
+
+    Exposures are stress loss over margin per group, float numbers; a reverse-stress
+    multiplier never reached on the grid is ``null``.
+    """
+    return _document("stress", eod.inputs) | _stress_section(eod)
+
+
+def _stress_table(eod: EndOfDay) -> Table:
+    stress, reverse = eod.stress, eod.reverse
+    ccy = eod.inputs.currency
+    group_ids = eod.inputs.portfolio.group_ids
+    largest = _two_largest(stress.exposures)
+    ranked = np.take_along_axis(stress.exposures, largest, axis=0)
+    table = _table(f"Stress loss over margin by member group ({ccy.code})")
+    table.add_column("Scenario", ratio=1, min_width=14, overflow="fold")
+    table.add_column("Largest", overflow="fold")
+    table.add_column("Second", overflow="fold")
+    table.add_column("Two largest", justify="right", no_wrap=True)
+    table.add_column("All groups", justify="right", no_wrap=True)
+    if reverse is not None:
+        table.add_column("Exhausts prefunded at", overflow="fold")
+    # One row per scenario: formatting, not array code.
+    for s, name in enumerate(stress.scenario_names):
+        cells: list[str | Text] = [Text(name)]
+        for r in range(2):
+            if r < largest.shape[0] and ranked[r, s] > 0.0:
+                cell = Text(group_ids[int(largest[r, s])])
+                cell.append(f"\n{_short(ranked[r, s], ccy)}", style="dim")
+                cells.append(cell)
+            else:
+                cells.append(Text("-", style="dim"))
+        pair = float(ranked[:, s].sum())
+        style = "bold" if s == stress.cover2.scenario else ""
+        cells.append(Text(_short(pair, ccy), style=style))
+        cells.append(_short(float(stress.exposures[:, s].sum()), ccy))
+        if reverse is not None:
+            cells.append(_reverse_text(reverse, s))
+        table.add_row(*cells)
+    return table
+
+
+def _cover_rows(eod: EndOfDay) -> list[tuple[str, str | Text]]:
+    stress, fund = eod.stress, eod.fund
+    ccy = eod.inputs.currency
+    group_ids = eod.inputs.portfolio.group_ids
+    n = fund.sizing.params.cover
+    rows: list[tuple[str, str | Text]] = [
+        ("Cover-1", _cover_text(stress.cover1, stress, group_ids, ccy)),
+        ("Cover-2", _cover_text(stress.cover2, stress, group_ids, ccy)),
+        ("EMIR Art 42(3) floor", _cover_text(stress.art42_floor, stress, group_ids, ccy)),
+        (
+            f"Cover-{n} beyond own fund",
+            _cover_text(fund.cover_beyond_own_fund, stress, group_ids, ccy),
+        ),
+    ]
+    reverse = eod.reverse
+    if reverse is not None:
+        worst = reverse.worst_scenario
+        grid = ", ".join(_multiplier(float(m)) for m in reverse.multipliers)
+        if math.isfinite(reverse.min_multiplier):
+            text = (
+                f"'{stress.scenario_names[worst]}' exhausts the prefunded waterfall first, "
+                f"at {_reverse_text(reverse, worst)} (grid {grid})"
+            )
+        else:
+            text = (
+                f"no scenario exhausts the prefunded waterfall on the grid up to "
+                f"{_multiplier(float(reverse.multipliers[-1]))} (grid {grid})"
+            )
+        rows.append(("Reverse stress", text))
+    return rows
+
+
+def render_stress(eod: EndOfDay) -> RenderableType:
+    """The stress view: each scenario's two largest groups, Cover-1/2, Art 42(3), reverse stress.
+
+    Exposures are stress losses over margin per member group (affiliates as one).
+    The bold pair total is the scenario that sets Cover-2.
+    """
+    notes = Text(
+        "Cover-N: the N member groups with the largest stress loss over margin in the worst "
+        "scenario (CPMI-IOSCO PQD 4.4.3 / 4.4.7). Art 42(3): the default fund alone covers the "
+        "largest group, or the second and third if larger. Beyond own fund: each group's "
+        "loss beyond its own contribution too (BoE 2024 SST). Reverse stress: the multiple of "
+        "the scenario at which the defaulters' loss exhausts the prefunded waterfall.",
+        style="dim",
+    )
+    return Group(
+        _header(eod.inputs),
+        Text(""),
+        _stress_table(eod),
+        Text(""),
+        _grid(_cover_rows(eod)),
+        Text(""),
+        notes,
+    )
+
+
+# --------------------------------------------------------------------------- fund
+
+
+def _set_by(fund: FundRun) -> str:
+    params = fund.sizing.params
+    buffer = f", plus a {_percent(params.buffer)} buffer" if params.buffer else ""
+    reasons = {
+        SizingConstraint.COVER: f"Cover-{params.cover} less junior skin in the game{buffer}",
+        SizingConstraint.ART42_FLOOR: f"the EMIR Art 42(3) floor{buffer}",
+        SizingConstraint.FLOOR: "the minimum fund size (floor)",
+        SizingConstraint.CAP: "the maximum fund size (cap)",
+    }
+    return reasons[fund.sizing.binding]
+
+
+def _method_text(eod: EndOfDay) -> str:
+    params = eod.fund.sizing.params
+    ccy = eod.inputs.currency
+    if params.method is ContributionMethod.MARGIN:
+        text = "pro rata to initial margin"
+    elif params.method is ContributionMethod.STRESS:
+        text = "pro rata to worst stress loss over margin"
+    else:
+        text = (
+            f"{_percent(params.margin_weight)} pro rata to initial margin, "
+            f"{_percent(1.0 - params.margin_weight)} to worst stress loss over margin"
+        )
+    if params.minimum_contribution:
+        text += f"; minimum {_full(params.minimum_contribution, ccy)}"
+    if params.static_contribution:
+        text += f"; at least the static {_full(params.static_contribution, ccy)}"
+    return text
+
+
+def _sizing_section(eod: EndOfDay) -> dict[str, object]:
+    fund = eod.fund
+    sizing = fund.sizing
+    params = sizing.params
+    stress = eod.stress
+    group_ids = eod.inputs.portfolio.group_ids
+    return {
+        "size": _number(sizing.size),
+        "set_by": sizing.binding.value,
+        "basis": params.basis.value,
+        "cover": {
+            "n": params.cover,
+            **_cover_json(sizing.cover, stress, group_ids),
+        },
+        "art42_floor": _number(sizing.art42_floor),
+        "sitg_junior": _number(params.sitg_junior),
+        "required": _number(sizing.required),
+        "buffer": params.buffer,
+        "floor": _number(params.floor),
+        "cap": None if params.cap is None else _number(params.cap),
+        "method": params.method.value,
+        "margin_weight": params.margin_weight,
+        "minimum_contribution": _number(params.minimum_contribution),
+        "static_contribution": _number(params.static_contribution),
+        "rounds": fund.rounds,
+    }
+
+
+def _amount(money: Money) -> str:
+    # Fixed-point, as in ccp-result/1: str() of a Decimal may switch to exponents.
+    return format(money.amount, "f")
+
+
+def _drill_json(drill: Drill) -> dict[str, object]:
+    summary = summarise(drill.result)
+    event = drill.result.events[0]
+    margin_used = Money.zero(drill.case.currency)
+    for tranche in event.tranches:
+        if tranche.kind is TrancheKind.DEFAULTER_MARGIN:
+            margin_used += tranche.used
+    return {
+        "scenario": drill.scenario_name,
+        "groups": list(drill.groups),
+        "defaulters": list(drill.defaulters),
+        "loss": _amount(drill.loss),
+        "loss_beyond_margin": _amount(drill.loss - margin_used),
+        "deepest_tranche": drill.deepest_tranche,
+        "ccp_capital_used": _amount(summary.ccp_capital_used),
+        "member_fund_used": _amount(summary.member_fund_used),
+        "assessments": _amount(summary.assessments),
+        "vm_haircut": _amount(summary.vm_haircut),
+        "uncovered": _amount(summary.uncovered),
+    }
+
+
+def drills_to_json(drills: Sequence[Drill]) -> list[dict[str, object]]:
+    """Each Cover-N drill in a few exact figures (decimal strings, case currency)."""
+    return [_drill_json(drill) for drill in drills]
+
+
+def _fund_section(eod: EndOfDay) -> dict[str, object]:
+    fund = eod.fund
+    return {
+        **_sizing_section(eod),
+        "fund": _amount(fund.fund_money),
+        "contributions": {
+            member: _amount(amount)
+            for member, amount in zip(
+                eod.inputs.portfolio.member_ids, fund.contributions_money, strict=True
+            )
+        },
+        "drills": drills_to_json(eod.drills),
+    }
+
+
+def fund_to_json(eod: EndOfDay) -> dict[str, object]:
+    """Fund sizing, contributions and drills as JSON-ready data.
+
+    Sizing figures are float numbers (risk figures); ``fund``, ``contributions``
+    and the drills are exact decimal strings: the money that enters the
+    waterfall. ``fund`` is the sum of ``contributions``.
+    """
+    return _document("fund", eod.inputs) | _fund_section(eod)
+
+
+def _sizing_rows(eod: EndOfDay) -> list[tuple[str, str | Text]]:
+    fund = eod.fund
+    sizing = fund.sizing
+    params = sizing.params
+    ccy = eod.inputs.currency
+    group_ids = eod.inputs.portfolio.group_ids
+    basis = _BASIS_NAMES[params.basis]
+    if params.basis is CoverBasis.BEYOND_OWN_FUND:
+        basis += f" ({fund.rounds} sizing rounds to a fixed point)"
+    rows: list[tuple[str, str | Text]] = [
+        ("Default fund", Text(format_money(fund.fund_money), style="bold")),
+        ("Set by", _set_by(fund)),
+        ("Sizing basis", basis),
+        (f"Cover-{params.cover}", _cover_text(sizing.cover, eod.stress, group_ids, ccy)),
+        ("Junior skin in the game", _full(params.sitg_junior, ccy)),
+        ("EMIR Art 42(3) floor", _full(sizing.art42_floor, ccy)),
+        ("Required before buffer", _full(sizing.required, ccy)),
+        ("Buffer", _percent(params.buffer)),
+        ("Floor", _full(params.floor, ccy)),
+    ]
+    if params.cap is not None:
+        rows.append(("Cap", _full(params.cap, ccy)))
+    rows.append(("Contributions", _method_text(eod)))
+    return rows
+
+
+def _contributions_table(eod: EndOfDay, top: int | None) -> RenderableType:
+    fund = eod.fund
+    ccy = eod.inputs.currency
+    portfolio = eod.inputs.portfolio
+    units = np.asarray([m.minor_units for m in fund.contributions_money], dtype=np.float64)
+    order = _descending(units, portfolio.member_ids)
+    shown, rest = (order, []) if top is None else (order[:top], order[top:])
+    table = _table(f"Default fund contributions ({ccy.code}, exact)")
+    table.add_column("Member", overflow="fold")
+    table.add_column("Group", overflow="fold")
+    table.add_column("Contribution", justify="right", no_wrap=True)
+    table.add_column("Share", justify="right", no_wrap=True)
+    fund_units = float(fund.fund_money.minor_units)
+    for i in shown:
+        table.add_row(
+            Text(portfolio.member_ids[i]),
+            Text(portfolio.group_ids[int(portfolio.member_group[i])]),
+            format_amount(fund.contributions_money[i]),
+            _share(float(units[i]), fund_units),
+        )
+    if rest:
+        rest_total = Money.zero(ccy)
+        for i in rest:
+            rest_total += fund.contributions_money[i]
+        table.add_row(
+            Text(f"... and {len(rest)} more", style="dim"),
+            "",
+            format_amount(rest_total),
+            _share(float(rest_total.minor_units), fund_units),
+        )
+    table.add_section()
+    table.add_row(
+        Text("Total = fund", style="bold"),
+        Text(f"{portfolio.n_members} members", style="dim"),
+        Text(format_amount(fund.fund_money), style="bold"),
+        "100.0%" if fund_units else "-",
+    )
+    return table
+
+
+def render_drills(drills: Sequence[Drill], ccy: Currency, sizing_scenario: int) -> Table:
+    """One row per stress scenario: its Cover-N default run through the waterfall.
+
+    Each scenario shows its defaulting groups beneath it; the scenario that sets
+    the fund (``sizing_scenario``) is marked; assessments and an uncovered loss
+    show in red.
+    """
+    table = _table(f"Default drills: each scenario's Cover-N groups default ({ccy.code})")
+    table.add_column("Scenario", ratio=2, min_width=16, overflow="fold")
+    table.add_column("Loss", justify="right", no_wrap=True)
+    table.add_column("Deepest tranche", ratio=1, min_width=10, overflow="fold")
+    table.add_column("Fund used", justify="right", no_wrap=True)
+    table.add_column("Assessed", justify="right", no_wrap=True)
+    table.add_column("Uncovered", justify="right", no_wrap=True)
+    for drill in drills:
+        summary = summarise(drill.result)
+        name = Text(drill.scenario_name)
+        if drill.scenario == sizing_scenario:
+            name.append(" (sets the fund)", style="bold")
+        name.append("\n" + " + ".join(drill.groups), style="dim")
+        assessments = Text(
+            compact_amount(summary.assessments),
+            style="" if summary.assessments.is_zero() else "red",
+        )
+        uncovered = Text(
+            compact_amount(summary.uncovered),
+            style="" if summary.uncovered.is_zero() else "bold red",
+        )
+        table.add_row(
+            name,
+            compact_amount(drill.loss),
+            Text(drill.deepest_tranche),
+            compact_amount(summary.member_fund_used),
+            assessments,
+            uncovered,
+        )
+    return table
+
+
+def render_fund(eod: EndOfDay, top: int | None = None) -> RenderableType:
+    """The fund view: size, what set it, the basis, exact contributions, and every drill."""
+    return Group(
+        _header(eod.inputs),
+        Text(""),
+        _grid(_sizing_rows(eod)),
+        Text(""),
+        _contributions_table(eod, top),
+        Text(""),
+        render_drills(eod.drills, eod.inputs.currency, eod.fund.sizing.cover.scenario),
+    )
+
+
+# --------------------------------------------------------------------------- capital
+
+
+CAPITAL_EAD_NOTE = (
+    "EAD stand-in: each member's worst stress loss over the stress scenarios, gross of "
+    "collateral (SA-CCR needs trade-level data the engine does not hold); its margin and "
+    "own contribution are netted as Basel CRE54.29 does."
+)
+
+
+def _capital_section(eod: EndOfDay, capital: CapitalRun) -> dict[str, object]:
+    portfolio = eod.inputs.portfolio
+    margin = eod.margin.member_margin
+    fund = eod.fund.contributions
+    return {
+        "risk_weight": capital.risk_weight,
+        "capital_ratio": capital.capital_ratio,
+        "ead": "worst stress loss over the stress scenarios, gross of collateral",
+        "k_ccp": _number(capital.k_ccp),
+        "df_ccp": _number(capital.df_ccp),
+        "df_cm": _number(float(fund.sum())),
+        "members": {
+            member: {
+                "ead": _number(capital.ead[i]),
+                "initial_margin": _number(margin[i]),
+                "default_fund": _number(fund[i]),
+                "k_cm": _number(capital.k_cm[i]),
+                "rwa": _number(capital.rwa[i]),
+                "crr310": _number(capital.crr310[i]),
+            }
+            for i, member in enumerate(portfolio.member_ids)
+        },
+    }
+
+
+def capital_to_json(eod: EndOfDay, capital: CapitalRun) -> dict[str, object]:
+    """Bank capital for exposures to the CCP as JSON-ready data (float numbers)."""
+    return _document("capital", eod.inputs) | _capital_section(eod, capital)
+
+
+def render_capital(eod: EndOfDay, capital: CapitalRun, top: int | None = ROWS_SHOWN) -> Group:
+    """K_CCP and each member's K_CM, RWA and CRR Art 310 capital, largest K_CM first."""
+    ccy = eod.inputs.currency
+    portfolio = eod.inputs.portfolio
+    df_cm = float(eod.fund.contributions.sum())
+    rows: list[tuple[str, str | Text]] = [
+        ("K_CCP", Text(_full(capital.k_ccp, ccy), style="bold")),
+        ("DF_CCP (CCP capital ahead of the fund)", _full(capital.df_ccp, ccy)),
+        ("DF_CM (members' contributions)", _full(df_cm, ccy)),
+        ("Risk weight", _percent(capital.risk_weight)),
+        ("Capital ratio", _percent(capital.capital_ratio)),
+    ]
+    order = _descending(capital.k_cm, portfolio.member_ids)
+    shown, rest = (order, []) if top is None else (order[:top], order[top:])
+    table = _table(f"Capital of each member for its exposure to the CCP ({ccy.code})")
+    table.add_column("Member", no_wrap=True)
+    for heading in ("EAD", "IM", "DF", "K_CM", "RWA", "CRR Art 310"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for i in shown:
+        table.add_row(
+            Text(portfolio.member_ids[i]),
+            _short(capital.ead[i], ccy),
+            _short(eod.margin.member_margin[i], ccy),
+            _short(eod.fund.contributions[i], ccy),
+            _short(capital.k_cm[i], ccy),
+            _short(capital.rwa[i], ccy),
+            _short(capital.crr310[i], ccy),
+        )
+    parts: list[RenderableType] = [_header(eod.inputs), Text(""), _grid(rows), Text(""), table]
+    if rest:
+        rest_k = float(capital.k_cm[np.asarray(rest)].sum())
+        parts.append(_rest_line(len(rest), "members", f"K_CM {_full(rest_k, ccy)}"))
+    notes = Text(
+        "K_CCP = sum max(EAD - IM - DF, 0) x risk weight x capital ratio (CRE54.29); "
+        "K_CM = max(K_CCP x DF_i / (DF_CCP + DF_CM), 8% x 2% x DF_i) (CRE54.36); "
+        "RWA = 12.5 x K_CM; CRR Art 310: 8% x min(2% x IM + 1250% x DF, 20% x IM).\n"
+        + CAPITAL_EAD_NOTE,
+        style="dim",
+    )
+    parts += [Text(""), notes]
+    return Group(*parts)
+
+
+# --------------------------------------------------------------------------- end of day
+
+
+def end_of_day_to_json(eod: EndOfDay) -> dict[str, object]:
+    """The whole end of day as JSON-ready data: margin, stress, fund with its drills, and the
+    worst Cover-N default's full ``ccp-result/1`` result."""
+    worst = eod.worst_drill
+    return _document("eod", eod.inputs) | {
+        "margin": _margin_section(eod.inputs, eod.margin),
+        "stress": _stress_section(eod),
+        "fund": _fund_section(eod),
+        "worst_drill": {
+            "scenario": worst.scenario_name,
+            "groups": list(worst.groups),
+            "result": result_to_json(worst.result),
+        },
+    }
+
+
+def render_end_of_day(eod: EndOfDay) -> RenderableType:
+    """The end of day: margin, stress, fund and contributions summaries, the drill table, and
+    the worst Cover-N default through the waterfall in full."""
+    inputs = eod.inputs
+    n = eod.fund.sizing.params.cover
+    parts: list[RenderableType] = [_header(inputs)]
+    parts += _heading("Initial margin")
+    parts += _margin_parts(inputs, eod.margin, SUMMARY_ROWS)
+    parts += _heading("Stress tests")
+    parts += [_grid(_cover_rows(eod))]
+    parts += _heading("Default fund")
+    parts += [_grid(_sizing_rows(eod)), Text(""), _contributions_table(eod, SUMMARY_ROWS)]
+    parts += _heading("Default drills")
+    parts += [Text(""), render_drills(eod.drills, inputs.currency, eod.fund.sizing.cover.scenario)]
+    parts += _heading(f"The worst Cover-{n} default through the waterfall")
+    parts += [Text(""), render_run(eod.worst_drill.result)]
+    return Group(*parts)

@@ -1,0 +1,40 @@
+"""The risk benchmark's code path runs end to end on a small day (speed is not tested here)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_benchmark_reports_finite_ratios(tmp_path: Path) -> None:
+    figures = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_risk", "--quick", "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    steps = {step["step"]: step for step in report["steps"]}
+    ratios = [step["ratio"] for step in report["steps"] if step["baseline"]]
+    # Two aggregation rows and their total, two margin rows, the Dask row.
+    assert len(ratios) == 6
+    assert all(isinstance(r, float) and math.isfinite(r) and r > 0 for r in ratios)
+    assert any(name.startswith("stress, Cover-2") for name in steps)
+    memory = report["memory"]
+    assert 0 < memory["chunked_traced_peak_bytes"] < memory["process_max_rss_bytes"]
+    checks = report["checks"]
+    # The chunked and Dask runs reproduce the whole-array fund and exposures.
+    assert checks["fund_size"] > 0
+    assert checks["chunked_fund_size_rel_diff"] < 1e-12
+    assert checks["chunked_contributions_max_rel_diff"] < 1e-12
+    assert checks["dask_exposures_max_abs_diff"] == 0.0
+    assert "aggregation, margin + stress" in done.stdout
