@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# The project's root and the example cases shipped with it.
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
 # The example of the case format's "File" section, with two surviving members added.
 FULL_CASE = """\
 format = "ccp-case/1"

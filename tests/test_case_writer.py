@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from case_samples import FULL_CASE, write_case
+from case_samples import EXAMPLES, FULL_CASE, write_case
 from ccpwaterfall.domain import (
     Case,
     CoolingOff,
@@ -27,15 +27,14 @@ from ccpwaterfall.domain import (
 )
 from ccpwaterfall.io import case_schema, case_to_toml, load_case
 from ccpwaterfall.io.case_writer import toml_string
+from waterfall_cases import EUR
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # Risk cases (with a [portfolio] or [risk] table) have a loader of their own.
 CASE_EXAMPLES = sorted(
     path
     for path in EXAMPLES.glob("*/case.toml")
     if not {"portfolio", "risk"} & set(tomllib.loads(path.read_text(encoding="utf-8")))
 )
-EUR = currency("EUR")
 
 
 def reread(case: Case, directory: Path) -> Case:

@@ -12,12 +12,11 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from case_samples import EXAMPLES, ROOT, write_case
 from ccpwaterfall import __version__
 from ccpwaterfall.cli import case_commands
 from ccpwaterfall.cli.main import COMMAND_MODULES, create_app, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 NASDAQ = EXAMPLES / "nasdaq-2018" / "case.toml"
 KRX = EXAMPLES / "krx-2013" / "case.toml"
 KRX_SITG = EXAMPLES / "krx-2013-with-sitg" / "case.toml"
@@ -59,9 +58,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def bad_case(tmp_path: Path) -> Path:
-    path = tmp_path / "bad.toml"
-    path.write_text(BAD_CASE, encoding="utf-8")
-    return path
+    return write_case(tmp_path, BAD_CASE, "bad.toml")
 
 
 def _invoke(runner: CliRunner, *args: str | Path) -> tuple[int, str, str]:

@@ -15,25 +15,15 @@ from ccpwaterfall.domain import (
     Case,
     CoolingOff,
     Default,
-    Member,
-    Money,
     Rulebook,
     Tranche,
     TrancheKind,
-    currency,
 )
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import Liability, MemberRole, member_liability
-
-EUR = currency("EUR")
-
-
-def _eur(amount: int | str) -> Money:
-    return Money.of(amount, EUR)
-
-
-def _member(member_id: str, fund: int | str, margin: int = 0, vm_gains: int | str = 0) -> Member:
-    return Member(member_id, _eur(fund), _eur(margin), _eur(vm_gains))
+from waterfall_cases import EUR, assessments, every_kind, make_case
+from waterfall_cases import member as _member
+from waterfall_cases import money as _eur
 
 
 def _liability(case: Case, member_id: str) -> Liability:
@@ -41,26 +31,11 @@ def _liability(case: Case, member_id: str) -> Liability:
 
 
 def _full_rulebook_case(loss: int) -> Case:
-    return Case(
+    return make_case(
+        (_member("M", "1000.01", 50, "333.33"), _member("A", 2000), _member("D", 100, 500)),
+        (Default("D", _eur(loss)),),
+        every_kind(10, "2.75", "0.5", assessments_name="Cash calls"),
         name="Full rulebook",
-        currency=EUR,
-        ccp_name="Test CCP",
-        rulebook=Rulebook(
-            (
-                Tranche(TrancheKind.DEFAULTER_MARGIN),
-                Tranche(TrancheKind.DEFAULTER_DEFAULT_FUND),
-                Tranche(TrancheKind.CCP_CAPITAL, amount=_eur(10)),
-                Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
-                Tranche(TrancheKind.ASSESSMENTS, name="Cash calls", cap_multiple=Decimal("2.75")),
-                Tranche(TrancheKind.VM_GAINS_HAIRCUT, max_fraction=Decimal("0.5")),
-            )
-        ),
-        members=(
-            _member("M", "1000.01", 50, "333.33"),
-            _member("A", 2000),
-            _member("D", 100, 500),
-        ),
-        defaults=(Default("D", _eur(loss)),),
     )
 
 
@@ -143,22 +118,15 @@ def _cooling_off_case() -> Case:
     # Event 1 (X, 540): the fund 450 (A 100, B 300, Y 50), then assessments 90 (A 20,
     # B 60, Y 10). Event 2 (Y, 400), inside the period: what is left of the caps, A 80
     # and B 240; 80 uncovered.
-    return Case(
-        name="Cooling-off",
-        currency=EUR,
-        ccp_name="Test CCP",
-        rulebook=Rulebook(
-            (
-                Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
-                Tranche(TrancheKind.ASSESSMENTS, cap_multiple=Decimal(1)),
-            ),
-            cooling_off=CoolingOff(20, 20, 63),
-        ),
-        members=(_member("A", 100), _member("B", 300), _member("X", 50), _member("Y", 50)),
-        defaults=(
+    return make_case(
+        (_member("A", 100), _member("B", 300), _member("X", 50), _member("Y", 50)),
+        (
             Default("X", _eur(540), dt.date(2024, 3, 4)),
             Default("Y", _eur(400), dt.date(2024, 3, 11)),
         ),
+        (Tranche(TrancheKind.MEMBER_DEFAULT_FUND), assessments("1")),
+        cooling_off=CoolingOff(20, 20, 63),
+        name="Cooling-off",
     )
 
 

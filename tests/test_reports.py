@@ -10,17 +10,7 @@ from decimal import Decimal
 import pytest
 from rich.console import Console, RenderableType
 
-from ccpwaterfall.domain import (
-    Case,
-    CoolingOff,
-    Default,
-    Member,
-    Money,
-    Rulebook,
-    Tranche,
-    TrancheKind,
-    currency,
-)
+from ccpwaterfall.domain import Case, CoolingOff, Money, currency
 from ccpwaterfall.reports import (
     compact_amount,
     compare_to_json,
@@ -37,13 +27,20 @@ from ccpwaterfall.reports import (
 from ccpwaterfall.waterfall import CaseResult, run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from ccpwaterfall.waterfall.summary import summarise
+from waterfall_cases import (
+    DEFAULTER_FUND,
+    EUR,
+    MARGIN,
+    MEMBER_FUND,
+    assessments,
+    default,
+    make_case,
+    member,
+)
+from waterfall_cases import capital as capital_tranche
+from waterfall_cases import money as _money
 
-EUR = currency("EUR")
 KRW = currency("KRW")
-
-
-def _money(amount: int | str, ccy: str = "EUR") -> Money:
-    return Money.of(amount, currency(ccy))
 
 
 def _text(renderable: RenderableType, width: int = 120) -> str:
@@ -69,26 +66,20 @@ def _case(
     prefix: str = "S",
 ) -> Case:
     """D defaults; ``survivors`` members S00.. with contributions ``fund``, ``fund + 1``..."""
-    members = [Member("D", _money(5), _money(20), _money(0))]
-    members += [
-        Member(f"{prefix}{i:02d}", _money(fund + i), _money(0), _money(0)) for i in range(survivors)
-    ]
-    return Case(
-        name=name,
-        currency=EUR,
-        ccp_name="Test CCP",
-        rulebook=Rulebook(
-            (
-                Tranche(TrancheKind.DEFAULTER_MARGIN),
-                Tranche(TrancheKind.DEFAULTER_DEFAULT_FUND),
-                Tranche(TrancheKind.CCP_CAPITAL, name="Junior capital", amount=_money(capital)),
-                Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
-                Tranche(TrancheKind.ASSESSMENTS, cap_multiple=Decimal(1)),
-            ),
-            cooling_off=cooling_off,
+    members = [member("D", 5, 20)]
+    members += [member(f"{prefix}{i:02d}", fund + i) for i in range(survivors)]
+    return make_case(
+        members,
+        (default("D", loss, dt.date(2024, 5, 6)),),
+        (
+            MARGIN,
+            DEFAULTER_FUND,
+            capital_tranche(capital, "Junior capital"),
+            MEMBER_FUND,
+            assessments("1"),
         ),
-        members=tuple(members),
-        defaults=(Default("D", _money(loss), dt.date(2024, 5, 6)),),
+        cooling_off=cooling_off,
+        name=name,
     )
 
 
@@ -255,18 +246,13 @@ def test_liability_json_has_exact_amounts() -> None:
 
 
 def _krw_case() -> CaseResult:
-    case = Case(
+    case = make_case(
+        (member("H", 0, 1_400_000_000, ccy=KRW), member("M", 200_000_000_000, ccy=KRW)),
+        (default("H", 58_400_000_000, ccy=KRW),),
+        (MARGIN, MEMBER_FUND),
+        ccy=KRW,
         name="Won case",
-        currency=KRW,
         ccp_name="Won CCP",
-        rulebook=Rulebook(
-            (Tranche(TrancheKind.DEFAULTER_MARGIN), Tranche(TrancheKind.MEMBER_DEFAULT_FUND))
-        ),
-        members=(
-            Member("H", _money(0, "KRW"), _money(1_400_000_000, "KRW"), _money(0, "KRW")),
-            Member("M", _money(200_000_000_000, "KRW"), _money(0, "KRW"), _money(0, "KRW")),
-        ),
-        defaults=(Default("H", _money(58_400_000_000, "KRW")),),
     )
     return run_case(case)
 

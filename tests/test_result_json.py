@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from ccpwaterfall.domain import (
     Case,
-    Currency,
     Default,
     Member,
     Money,
@@ -25,37 +24,22 @@ from ccpwaterfall.waterfall import (
     TrancheResult,
     run_case,
 )
+from waterfall_cases import EUR, MARGIN, MEMBER_FUND, capital, make_case, member, money
 
-EUR = currency("EUR")
 KRW = currency("KRW")
-
-
-def money(amount: str, ccy: Currency = EUR) -> Money:
-    return Money.of(amount, ccy)
-
-
-def member(member_id: str, default_fund: str, ccy: Currency = EUR) -> Member:
-    return Member(member_id, money(default_fund, ccy), money("0", ccy), money("0", ccy))
 
 
 def two_event_result() -> CaseResult:
     """A hand-built result: two dated events, two survivors sharing the second loss."""
-    case = Case(
-        name="Two events",
-        currency=EUR,
-        ccp_name="CCP",
-        rulebook=Rulebook(
-            (
-                Tranche(TrancheKind.DEFAULTER_MARGIN),
-                Tranche(TrancheKind.CCP_CAPITAL, name="Junior", amount=money("10")),
-                Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
-            )
-        ),
-        members=(member("X", "5"), member("B", "30"), member("A", "10"), member("Y", "5")),
-        defaults=(
+    case = make_case(
+        (member("X", "5"), member("B", "30"), member("A", "10"), member("Y", "5")),
+        (
             Default("X", money("100"), dt.date(2024, 3, 1)),
             Default("Y", money("48.01"), dt.date(2024, 3, 4)),
         ),
+        (MARGIN, capital("10", "Junior"), MEMBER_FUND),
+        name="Two events",
+        ccp_name="CCP",
     )
     zero = Money.zero(EUR)
     first = EventResult(
@@ -287,7 +271,7 @@ def test_undated_event_has_a_null_date_and_amounts_use_the_currency_exponent() -
         currency=KRW,
         ccp_name="KRX",
         rulebook=Rulebook((Tranche(TrancheKind.DEFAULTER_MARGIN),)),
-        members=(member("HMC", "0", KRW),),
+        members=(member("HMC", "0", ccy=KRW),),
         defaults=(Default("HMC", money("57000000000", KRW)),),
     )
     event = EventResult(
@@ -327,7 +311,7 @@ def test_small_amounts_are_written_in_fixed_point() -> None:
         currency=clf,
         ccp_name="CCP",
         rulebook=Rulebook((Tranche(TrancheKind.DEFAULTER_MARGIN),)),
-        members=(member("M", "0", clf),),
+        members=(member("M", "0", ccy=clf),),
         defaults=(Default("M", tiny),),
     )
     event = EventResult(0, None, ("M",), tiny, (("M", tiny),), (), (), (), tiny, False, None)

@@ -11,45 +11,25 @@ from hypothesis import strategies as st
 from ccpwaterfall.domain import (
     Case,
     Default,
-    Member,
     Money,
     Rulebook,
     Tranche,
     TrancheKind,
-    currency,
 )
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.summary import summarise
-
-EUR = currency("EUR")
-
-
-def _eur(amount: int | str) -> Money:
-    return Money.of(amount, EUR)
-
-
-def _member(member_id: str, fund: int, margin: int = 0, vm_gains: int = 0) -> Member:
-    return Member(member_id, _eur(fund), _eur(margin), _eur(vm_gains))
+from waterfall_cases import EUR, every_kind, make_case
+from waterfall_cases import member as _member
+from waterfall_cases import money as _eur
 
 
 def _every_layer_case(loss: int | str) -> Case:
     """All six kinds; D defaults. Capacity: 20 + 5 + 10 + 40 + 40 + 4 = 119."""
-    return Case(
+    return make_case(
+        (_member("D", 5, 20), _member("A", 30, vm_gains=4), _member("B", 10)),
+        (Default("D", _eur(loss)),),
+        every_kind(10, "1", "1"),
         name="Every layer",
-        currency=EUR,
-        ccp_name="Test CCP",
-        rulebook=Rulebook(
-            (
-                Tranche(TrancheKind.DEFAULTER_MARGIN),
-                Tranche(TrancheKind.DEFAULTER_DEFAULT_FUND),
-                Tranche(TrancheKind.CCP_CAPITAL, amount=_eur(10)),
-                Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
-                Tranche(TrancheKind.ASSESSMENTS, cap_multiple=Decimal(1)),
-                Tranche(TrancheKind.VM_GAINS_HAIRCUT, max_fraction=Decimal(1)),
-            )
-        ),
-        members=(_member("D", 5, 20), _member("A", 30, vm_gains=4), _member("B", 10)),
-        defaults=(Default("D", _eur(loss)),),
     )
 
 

@@ -28,9 +28,12 @@ DEFAULTER_FUND = Tranche(TrancheKind.DEFAULTER_DEFAULT_FUND)
 MEMBER_FUND = Tranche(TrancheKind.MEMBER_DEFAULT_FUND)
 
 
-def money(amount: int | str, ccy: Currency = EUR) -> Money:
-    """An exact amount: ``"7m"`` style suffixes are for case files, here plain numbers."""
-    return Money.of(amount, ccy)
+def money(amount: int | str, ccy: Currency | str = EUR) -> Money:
+    """An exact amount: ``"7m"`` style suffixes are for case files, here plain numbers.
+
+    ``ccy`` is a currency or its ISO 4217 code.
+    """
+    return Money.of(amount, currency(ccy) if isinstance(ccy, str) else ccy)
 
 
 def member(
@@ -38,7 +41,7 @@ def member(
     default_fund: int | str = 0,
     initial_margin: int | str = 0,
     vm_gains: int | str = 0,
-    ccy: Currency = EUR,
+    ccy: Currency | str = EUR,
 ) -> Member:
     return Member(
         member_id, money(default_fund, ccy), money(initial_margin, ccy), money(vm_gains, ccy)
@@ -49,8 +52,8 @@ def capital(amount: int | str, name: str | None = None, ccy: Currency = EUR) -> 
     return Tranche(TrancheKind.CCP_CAPITAL, name=name, amount=money(amount, ccy))
 
 
-def assessments(cap_multiple: str) -> Tranche:
-    return Tranche(TrancheKind.ASSESSMENTS, cap_multiple=Decimal(cap_multiple))
+def assessments(cap_multiple: str, name: str | None = None) -> Tranche:
+    return Tranche(TrancheKind.ASSESSMENTS, name=name, cap_multiple=Decimal(cap_multiple))
 
 
 def haircut(max_fraction: str | None = None) -> Tranche:
@@ -59,7 +62,7 @@ def haircut(max_fraction: str | None = None) -> Tranche:
 
 
 def default(
-    member_id: str, loss: int | str, date: dt.date | None = None, ccy: Currency = EUR
+    member_id: str, loss: int | str, date: dt.date | None = None, ccy: Currency | str = EUR
 ) -> Default:
     return Default(member_id, money(loss, ccy), date)
 
@@ -72,9 +75,29 @@ def make_case(
     business_days_to_replenish: int | None = None,
     cooling_off: CoolingOff | None = None,
     ccy: Currency = EUR,
+    name: str = "test case",
+    ccp_name: str = "Test CCP",
 ) -> Case:
     rulebook = Rulebook(tuple(waterfall), business_days_to_replenish, cooling_off)
-    return Case("test case", ccy, "Test CCP", rulebook, tuple(members), tuple(defaults))
+    return Case(name, ccy, ccp_name, rulebook, tuple(members), tuple(defaults))
+
+
+def every_kind(
+    capital_amount: int | str,
+    cap_multiple: str,
+    max_fraction: str,
+    *,
+    assessments_name: str | None = None,
+) -> tuple[Tranche, ...]:
+    """A waterfall of all six kinds in the usual order: the defaulter's, capital, the others'."""
+    return (
+        MARGIN,
+        DEFAULTER_FUND,
+        capital(capital_amount),
+        MEMBER_FUND,
+        assessments(cap_multiple, assessments_name),
+        haircut(max_fraction),
+    )
 
 
 def tranche(event: EventResult, kind: TrancheKind, occurrence: int = 0) -> TrancheResult:
