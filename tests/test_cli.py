@@ -105,6 +105,33 @@ def test_check_lists_every_problem_and_exits_2(runner: CliRunner, bad_case: Path
     assert len(lines) == 4
 
 
+def test_check_a_valid_risk_case_with_its_data_files(runner: CliRunner) -> None:
+    demo = EXAMPLES / "demo-ccp" / "case.toml"
+    code, out, err = _invoke(runner, "check", demo)
+    assert code == 0
+    assert out == (
+        f"{demo}: valid risk case (40 members, 400 accounts, 139 instruments, 7 stress scenarios)\n"
+    )
+    assert err == ""
+
+
+def test_check_lists_every_problem_of_a_risk_case(runner: CliRunner, tmp_path: Path) -> None:
+    risk_case = write_case(
+        tmp_path,
+        'format = "ccp-case/1"\nname = "R"\ncurrency = "USD"\n[ccp]\nname = "C"\n'
+        '[rulebook]\nwaterfall = [{ kind = "defaulter_margin" }]\n'
+        '[portfolio]\nmembers = "members.csv"\n[risk]\nmargin_model = "vaR"\n',
+        "risk.toml",
+    )
+    code, out, err = _invoke(runner, "check", risk_case)
+    assert code == 2
+    assert out == ""
+    fields = [line.split(": ")[1] for line in err.splitlines()[:-1]]
+    assert "risk.margin_model" in fields
+    assert "portfolio.positions" in fields
+    assert err.splitlines()[-1] == f"{len(fields)} problems in {risk_case}"
+
+
 def test_a_missing_file_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
     code, out, err = _invoke(runner, "run", missing)

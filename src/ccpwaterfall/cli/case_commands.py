@@ -10,13 +10,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
 
 from ccpwaterfall.domain import Case
-from ccpwaterfall.io import InputError, Issue, case_schema, dumps_result, load_case
+from ccpwaterfall.io import InputError, Issue, case_schema, dumps_result, load_case, read_toml
+from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.reports import (
     compare_to_json,
     liability_to_json,
@@ -49,12 +50,29 @@ def register(app: typer.Typer) -> None:
 
 
 def check(case: CaseFile) -> None:
-    """Validate a case file and list every problem in it."""
+    """Validate a case file, or a risk case with its data files, and list every problem."""
+    doc, _ = read_toml(case)
+    if doc is not None and "portfolio" in doc:
+        _check_risk_case(case)
+        return
     loaded = _load(case)
     members = len(loaded.members)
     events = len(loaded.events)
     typer.echo(
         f"{case}: valid ({members} member{_s(members)}, {events} event{_s(events)})",
+    )
+
+
+def _check_risk_case(path: Path) -> None:
+    try:
+        inputs = load_risk_case(path).inputs
+    except InputError as error:
+        exit_bad_input(path, error.issues)
+    portfolio = inputs.portfolio
+    typer.echo(
+        f"{path}: valid risk case ({portfolio.n_members} members, "
+        f"{portfolio.n_accounts} accounts, {portfolio.n_instruments} instruments, "
+        f"{len(inputs.stress)} stress scenarios)"
     )
 
 
@@ -131,11 +149,21 @@ def _load_all(paths: Sequence[Path]) -> list[Case]:
             failed.append((path, error.issues))
     if failed:
         for path, issues in failed:
-            for issue in issues:
-                typer.echo(str(issue), err=True)
-            typer.echo(f"{len(issues)} problem{_s(len(issues))} in {path}", err=True)
+            _report(path, issues)
         raise typer.Exit(BAD_INPUT)
     return cases
+
+
+def _report(path: Path, issues: Sequence[Issue]) -> None:
+    for issue in issues:
+        typer.echo(str(issue), err=True)
+    typer.echo(f"{len(issues)} problem{_s(len(issues))} in {path}", err=True)
+
+
+def exit_bad_input(path: Path, issues: Sequence[Issue]) -> NoReturn:
+    """Every issue of ``path`` on stderr, a count, and exit status 2."""
+    _report(path, issues)
+    raise typer.Exit(BAD_INPUT)
 
 
 def _print(renderable: RenderableType) -> None:

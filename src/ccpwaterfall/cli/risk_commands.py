@@ -14,12 +14,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ccpwaterfall.cli.case_commands import exit_bad_input
 from ccpwaterfall.io import InputError, Issue, write_case
 from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
 from ccpwaterfall.lifecycle import (
@@ -186,13 +187,13 @@ def _load(path: Path) -> RiskCase:
     try:
         return load_risk_case(path)
     except InputError as error:
-        _fail(path, error.issues)
+        exit_bad_input(path, error.issues)
 
 
 def _end_of_day(path: Path, command: str, loaded: RiskCase | None = None) -> EndOfDay:
     case = loaded if loaded is not None else _load(path)
     if not case.inputs.stress:
-        _fail(
+        exit_bad_input(
             path,
             (
                 Issue(
@@ -230,21 +231,13 @@ def _write_drill(result: EndOfDay, path: Path, scenario: str | None, *, to_stder
     )
     issue = write_case(path, drill.case)
     if issue is not None:
-        _fail(path, (issue,))
+        exit_bad_input(path, (issue,))
     n = len(drill.groups)
     typer.echo(
         f"Wrote the Cover-{n} default of {' and '.join(drill.groups)} in "
         f"'{drill.scenario_name}' to {path}; run it with: ccp run {path}",
         err=to_stderr,
     )
-
-
-def _fail(path: Path, issues: tuple[Issue, ...]) -> NoReturn:
-    for issue in issues:
-        typer.echo(str(issue), err=True)
-    count = len(issues)
-    typer.echo(f"{count} problem{'' if count == 1 else 's'} in {path}", err=True)
-    raise typer.Exit(BAD_INPUT)
 
 
 @contextmanager
