@@ -5,6 +5,9 @@ Shape (quant-methods-and-scale.md section 9, scaled to a 2-core machine): 150 me
 500 stress scenarios. Every ratio is measured in the same run, against a baseline on the
 same arrays:
 
+- pricing: ``instrument_pnl`` (futures and Black-76 options on 40 price factors, full
+  revaluation in the margin scenarios) versus a bare NumPy/SciPy Black-76 and linear
+  revaluation of the same shapes, checked to agree (goal: at most 1.3x);
 - aggregation: ``account_pnl`` for the margin and the stress scenarios versus a bare
   ``positions @ pnl`` (goal: at most 1.3x);
 - margin: ES of the k worst (k from 99.7%, the PAIRS "6 of 2,500" style) for every account
@@ -42,14 +45,18 @@ from typing import Any
 import numpy as np
 from distributed import Client, LocalCluster
 from numpy.typing import NDArray
+from scipy import special
 
 from ccpwaterfall.risk import chunked, distributed
 from ccpwaterfall.risk.aggregate import account_pnl, sum_by_index
 from ccpwaterfall.risk.fund import FundSizing, allocate_contributions, size_default_fund
+from ccpwaterfall.risk.instruments import InstrumentKind, Instruments, build_instruments
 from ccpwaterfall.risk.margin import expected_shortfall, initial_margin, k_for_confidence
 from ccpwaterfall.risk.params import ContributionMethod, FundParams, MarginModel, MarginParams
+from ccpwaterfall.risk.pricing import TRADING_DAYS_PER_YEAR, instrument_pnl
+from ccpwaterfall.risk.scenarios import ScenarioKind, ScenarioSet
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
-from ccpwaterfall.risk.synthetic import BIG_CCP_DAY, SMALL_CCP_DAY, CcpDay, generate_day
+from ccpwaterfall.risk.synthetic import BIG_CCP_DAY, SMALL_CCP_DAY, CcpDay, DayShape, generate_day
 
 GIB = 2**30
 SEED = 20_240_601
@@ -57,10 +64,22 @@ SEED = 20_240_601
 MARGIN = MarginParams(model=MarginModel.ES, confidence=0.997)
 FUND = FundParams(cover=2, buffer=0.1, method=ContributionMethod.MIXED, margin_weight=0.5)
 AGGREGATION_GOAL = 1.3
+PRICING_GOAL = 1.3
+#: Margin period of risk of the priced scenarios, in business days.
+HORIZON_DAYS = 2
+# Synthetic market: share of futures among the instruments (the rest are calls and puts),
+# Student-t tail of the factor returns, contract multipliers, option expiries (business
+# days, all beyond the horizon) and the spread of strikes (sd of ln(K / F_0)).
+FUTURE_SHARE = 0.3
+RETURN_TAIL_DF = 3.5
+MULTIPLIERS = (1.0, 10.0, 50.0, 100.0, 1_000.0)
+EXPIRY_DAYS = (5, 504)
+MONEYNESS_SD = 0.15
 MARGIN_GOAL = 1.5
 FUND_GOAL_SECONDS = 1.0
 MEMORY_GOAL_BYTES = 8 * GIB
 BARE_PRODUCT = "positions @ pnl"
+BARE_PRICING = "bare Black-76"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +202,184 @@ def chunked_pipeline(
     return sizing, contributions, member_exposures
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Market:
+    """What the pricing step takes: instruments, today's levels and the scenarios.
+
+    ``spot``: shape (n_factors,), float64, positive; ``scenarios``: the margin scenarios,
+    on the instruments' factors.
+    """
+
+    instruments: Instruments
+    spot: NDArray[np.float64]
+    scenarios: ScenarioSet
+
+
+def _unit_t(rng: np.random.Generator, size: tuple[int, ...]) -> NDArray[np.float64]:
+    """Student-t draws scaled to unit variance (heavy tails, comparable scale)."""
+    draws: NDArray[np.float64] = rng.standard_t(RETURN_TAIL_DF, size)
+    draws *= np.sqrt((RETURN_TAIL_DF - 2.0) / RETURN_TAIL_DF)
+    return draws
+
+
+def generate_market(shape: DayShape, seed: int) -> Market:
+    """Seeded futures and options on ``shape.n_factors`` prices, and margin scenarios.
+
+    Prices from 5 to 5,000; daily volatilities of 0.8% to 3%. About ``FUTURE_SHARE`` of
+    the ``shape.n_instruments`` instruments are futures, the rest calls and puts in equal
+    numbers, with strikes on a grid of three significant figures around today's price
+    (log-moneyness sd ``MONEYNESS_SD``), expiries beyond the horizon (``EXPIRY_DAYS``) and
+    implied volatilities on a skewed smile. The ``shape.n_margin_scenarios`` scenarios are
+    ``HORIZON_DAYS``-day Student-t log returns with a common market shock; in half of them
+    implied volatilities move against prices (the other half leave them unchanged, as
+    historical scenarios without volatility data do).
+    """
+    rng = np.random.default_rng(seed)
+    n_ins, n_fac, n_scen = shape.n_instruments, shape.n_factors, shape.n_margin_scenarios
+    factor_ids = tuple(f"F{j:02d}" for j in range(n_fac))
+    spot = np.exp(rng.uniform(np.log(5.0), np.log(5_000.0), n_fac))
+    daily_vol = rng.uniform(0.008, 0.03, n_fac)
+    beta = rng.uniform(0.3, 0.8, n_fac)
+    shocks = beta * _unit_t(rng, (n_scen, 1)) + np.sqrt(1.0 - beta**2) * _unit_t(
+        rng, (n_scen, n_fac)
+    )
+    returns = shocks * daily_vol * np.sqrt(HORIZON_DAYS)
+    moved = rng.random((n_scen, 1)) < 0.5
+    vol_shifts = np.where(
+        moved, np.clip(-4.0 * returns + rng.normal(0.0, 0.05, returns.shape), -0.5, 1.5), 0.0
+    )
+    scenarios = ScenarioSet(
+        names=tuple(f"S{i:05d}" for i in range(n_scen)),
+        factor_ids=factor_ids,
+        factor_returns=returns,
+        vol_shifts=vol_shifts,
+        kind=ScenarioKind.HISTORICAL,
+    )
+
+    # Kinds drawn independently per instrument, so futures and options interleave by id.
+    code = np.where(rng.random(n_ins) < FUTURE_SHARE, 0, rng.integers(1, 3, n_ins))
+    option = code > 0
+    kinds = np.array((InstrumentKind.FUTURE, InstrumentKind.CALL, InstrumentKind.PUT))[code]
+    under = rng.integers(0, n_fac, n_ins)
+    level = spot[under]
+    moneyness = rng.normal(0.0, MONEYNESS_SD, n_ins)  # ln(K / F_0)
+    grid = 10.0 ** (np.floor(np.log10(level)) - 2.0)
+    strike = np.maximum(np.round(level * np.exp(moneyness) / grid), 1.0) * grid
+    smile = 1.0 - 0.5 * moneyness + 2.0 * moneyness**2
+    volatility = np.maximum(daily_vol[under] * np.sqrt(TRADING_DAYS_PER_YEAR) * smile, 0.05)
+    expiry = rng.integers(EXPIRY_DAYS[0], EXPIRY_DAYS[1] + 1, n_ins) / TRADING_DAYS_PER_YEAR
+    instruments = build_instruments(
+        [f"I{i:05d}" for i in range(n_ins)],
+        kinds.tolist(),
+        np.asarray(factor_ids)[under].tolist(),
+        multipliers=rng.choice(MULTIPLIERS, n_ins),
+        strikes=np.where(option, strike, np.nan),
+        expiry_years=np.where(option, expiry, np.nan),
+        volatilities=np.where(option, volatility, np.nan),
+        factor_ids=factor_ids,
+    )
+    return Market(instruments, spot, scenarios)
+
+
+def bare_revaluation(market: Market, horizon_days: int) -> NDArray[np.float64]:
+    """Per-unit P&L, shape (n_instruments, n_scenarios): the textbook formulas, bare.
+
+    Futures ``m F_0 (exp(r) - 1)``; options ``m (V(F_0 exp(r), sigma (1 + shift),
+    T - horizon) - V(F_0, sigma, T))`` with Black-76 at a zero rate, computed in place
+    (two scratch arrays of the options' size). No validation and no branch for expired
+    or zero-volatility options (the synthetic market has none).
+    """
+    ins, spot = market.instruments, market.spot
+    returns = market.scenarios.factor_returns.T  # (n_factors, n_scenarios)
+    option = ins.is_option
+    opt, lin = np.flatnonzero(option), np.flatnonzero(~option)
+    pnl = np.empty((ins.n_instruments, market.scenarios.n_scenarios))
+    u = ins.underlying[lin]
+    moves = np.expm1(returns)[u]
+    moves *= (ins.multiplier[lin] * spot[u])[:, None]
+    pnl[lin] = moves
+    del moves
+
+    u = ins.underlying[opt]
+    f = (spot[:, None] * np.exp(returns))[u]  # F_s
+    k = ins.strike[opt][:, None]
+    sign = np.where(ins.is_call[opt], 1.0, -1.0)[:, None]
+    vol = ins.volatility[opt]
+    years = ins.expiry_years[opt]
+    sd = (1.0 + market.scenarios.vol_shifts.T)[u]
+    sd *= vol[:, None]
+    sd *= np.sqrt(years - horizon_days / TRADING_DAYS_PER_YEAR)[:, None]
+    d1 = np.divide(f, k)
+    np.log(d1, out=d1)
+    d1 /= sd
+    sd *= 0.5
+    d1 += sd
+    sd *= 2.0
+    d2 = np.subtract(d1, sd, out=sd)
+    # V = sign (F N(sign d1) - K N(sign d2)), into d1.
+    d1 *= sign
+    special.ndtr(d1, out=d1)
+    d1 *= f
+    d2 *= sign
+    special.ndtr(d2, out=d2)
+    d2 *= k
+    d1 -= d2
+    d1 *= sign
+
+    f0, k0, sign0, sd0 = spot[u], k[:, 0], sign[:, 0], vol * np.sqrt(years)
+    d1_0 = np.log(f0 / k0) / sd0 + 0.5 * sd0
+    today = sign0 * (f0 * special.ndtr(sign0 * d1_0) - k0 * special.ndtr(sign0 * (d1_0 - sd0)))
+    d1 -= today[:, None]
+    d1 *= ins.multiplier[opt][:, None]
+    pnl[opt] = d1
+    return pnl
+
+
+def pricing_step(
+    market: Market, dtype: type[np.floating[Any]], repeats: int
+) -> tuple[StepTiming, dict[str, float]]:
+    """``instrument_pnl`` in the margin scenarios versus ``bare_revaluation``.
+
+    Both price in float64 (``instrument_pnl``'s contract); with float32 P&L both then
+    cast, as the pipeline would. Raises ``AssertionError`` if the two disagree beyond a
+    relative 1e-9. Returns the timing and the pricing figures.
+    """
+
+    def candidate() -> NDArray[np.floating[Any]]:
+        pnl = instrument_pnl(market.instruments, market.spot, market.scenarios, HORIZON_DAYS)
+        return pnl.astype(dtype, copy=False)
+
+    def baseline() -> NDArray[np.floating[Any]]:
+        return bare_revaluation(market, HORIZON_DAYS).astype(dtype, copy=False)
+
+    expected = bare_revaluation(market, HORIZON_DAYS)
+    actual = instrument_pnl(market.instruments, market.spot, market.scenarios, HORIZON_DAYS)
+    np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=0.0)
+    scale = np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    max_rel_diff = float(np.max(np.abs(actual - expected) / scale))
+    del expected, actual
+
+    n_ins, n_scen = market.instruments.n_instruments, market.scenarios.n_scenarios
+    cast = "" if dtype is np.float64 else ", to float32"
+    step = time_pairs(candidate, baseline, repeats).compared(
+        f"instrument_pnl, {n_ins:,} x {n_scen:,} scen.{cast}", BARE_PRICING, PRICING_GOAL
+    )
+    revaluations = n_ins * n_scen
+    assert step.baseline_seconds is not None
+    figures = {
+        "n_instruments": n_ins,
+        "n_options": int(market.instruments.is_option.sum()),
+        "n_factors": len(market.instruments.factor_ids),
+        "n_scenarios": n_scen,
+        "horizon_days": HORIZON_DAYS,
+        "revaluations": revaluations,
+        "revaluations_per_second": revaluations / step.seconds,
+        "baseline_revaluations_per_second": revaluations / step.baseline_seconds,
+        "max_rel_diff": max_rel_diff,
+    }
+    return step, figures
+
+
 def aggregation_steps(day: CcpDay, repeats: int) -> list[StepTiming]:
     """``account_pnl`` for the margin and the stress scenarios versus bare products."""
     steps: list[StepTiming] = []
@@ -246,6 +443,12 @@ def run_benchmark(
     start = time.perf_counter()
     day = generate_day(shape, seed=SEED, dtype=dtype)
     steps = [StepTiming("generate the synthetic day", time.perf_counter() - start)]
+    start = time.perf_counter()
+    market = generate_market(shape, seed=SEED)
+    steps.append(StepTiming("generate the synthetic market", time.perf_counter() - start))
+    timed_pricing, pricing = pricing_step(market, dtype, repeats)
+    steps.append(timed_pricing)
+    del market
     steps.extend(aggregation_steps(day, repeats))
     timed_margin, margin = margin_steps(day, repeats)
     steps.extend(timed_margin)
@@ -293,6 +496,7 @@ def run_benchmark(
         "repeats": repeats,
         "steps": [asdict(step) for step in steps],
         "memory": memory,
+        "pricing": pricing,
         "checks": checks,
     }
     _print_report(report, steps)
@@ -356,6 +560,15 @@ def _print_report(report: dict[str, Any], steps: Sequence[StepTiming]) -> None:
             f"{step.step:<48} {step.seconds:9.3f} {step.baseline:<17} {base:>8} {ratio:>6}"
             f"  {step.goal}{verdict}"
         )
+    pricing = report["pricing"]
+    print(
+        f"pricing: {pricing['revaluations']:,} instrument-scenario revaluations "
+        f"({pricing['n_options']:,} options, {pricing['n_factors']} factors, "
+        f"{pricing['horizon_days']}-day horizon): "
+        f"{pricing['revaluations_per_second']:.3g}/s, baseline "
+        f"{pricing['baseline_revaluations_per_second']:.3g}/s; "
+        f"max rel. diff {pricing['max_rel_diff']:.1e}"
+    )
     memory = report["memory"]
     print(
         f"peak memory: chunked pipeline {memory['chunked_traced_peak_bytes'] / GIB:.3f} GiB "

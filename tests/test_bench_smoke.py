@@ -25,8 +25,8 @@ def test_quick_benchmark_reports_finite_ratios(tmp_path: Path) -> None:
     report = json.loads(figures.read_text(encoding="utf-8"))
     steps = {step["step"]: step for step in report["steps"]}
     ratios = [step["ratio"] for step in report["steps"] if step["baseline"]]
-    # Two aggregation rows and their total, two margin rows, the Dask row.
-    assert len(ratios) == 6
+    # The pricing row, two aggregation rows and their total, two margin rows, the Dask row.
+    assert len(ratios) == 7
     assert all(isinstance(r, float) and math.isfinite(r) and r > 0 for r in ratios)
     assert any(name.startswith("stress, Cover-2") for name in steps)
     memory = report["memory"]
@@ -37,4 +37,6 @@ def test_quick_benchmark_reports_finite_ratios(tmp_path: Path) -> None:
     assert checks["chunked_fund_size_rel_diff"] < 1e-12
     assert checks["chunked_contributions_max_rel_diff"] < 1e-12
     assert checks["dask_exposures_max_abs_diff"] == 0.0
+    # The pricing step agrees with its bare baseline.
+    assert report["pricing"]["max_rel_diff"] <= 1e-9
     assert "aggregation, margin + stress" in done.stdout

@@ -13,6 +13,7 @@ every changed number against the example's README before committing.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
@@ -96,6 +97,20 @@ def test_nasdaq_2018_uses_7m_capital_then_107m_of_the_166m_fund() -> None:
     assert summary.loss - summary.defaulter_resources_used == _m("114000000", result)
     assert summary.member_fund_share_used is not None
     assert round(summary.member_fund_share_used * 100, 1) == Decimal("64.5")
+
+
+def test_nasdaq_2018_members_replenish_107m_within_two_business_days() -> None:
+    # Reuters, 14 Sep 2018: members asked to pay EUR 107m into the fund within two business
+    # days; acceptance test T1: replenishment call 107 pro rata, due T+2 business days
+    # (default declared Tue 11 Sep 2018, so due Thu 13 Sep).
+    result = _run("nasdaq-2018")
+    (event,) = result.events
+    call = event.replenishment
+    assert call is not None
+    assert call.due == dt.date(2018, 9, 13)
+    assert call.members_total(result.case.currency) == _m("107000000", result)
+    assert dict(call.members) == {c.member: c.default_fund for c in event.members}
+    assert [amount for _, amount in call.ccp_capital] == [_m("7000000", result)]
 
 
 def test_nasdaq_2018_each_member_bears_107_166ths_of_its_contribution() -> None:

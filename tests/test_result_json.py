@@ -21,6 +21,7 @@ from ccpwaterfall.waterfall import (
     CaseResult,
     EventResult,
     MemberCharge,
+    ReplenishmentCall,
     TrancheResult,
     run_case,
 )
@@ -115,6 +116,11 @@ def two_event_result() -> CaseResult:
         uncovered=zero,
         replenished_before=False,
         cooling_off_end=None,
+        replenishment=ReplenishmentCall(
+            dt.date(2024, 3, 6),
+            (("A", money("9.50")), ("B", money("28.51"))),
+            (("Junior", money("10")),),
+        ),
     )
     return CaseResult(case=case, events=(first, second), journal=())
 
@@ -159,6 +165,7 @@ def test_result_json_has_the_shape_of_the_case_format() -> None:
                 "defaulter_surplus": {"X": "20.00"},
                 "uncovered": "0.00",
                 "losses": {"X": "100.00"},
+                "replenishment": None,
             },
             {
                 "date": "2024-03-04",
@@ -207,6 +214,11 @@ def test_result_json_has_the_shape_of_the_case_format() -> None:
                 "defaulter_surplus": {"Y": "0.00"},
                 "uncovered": "0.00",
                 "losses": {"Y": "48.01"},
+                "replenishment": {
+                    "due": "2024-03-06",
+                    "members": {"A": "9.50", "B": "28.51"},
+                    "ccp_capital": {"Junior": "10.00"},
+                },
             },
         ],
         "totals": {"members": {"A": "10.75", "B": "28.51"}, "uncovered": "0.00"},

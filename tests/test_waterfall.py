@@ -212,6 +212,45 @@ def test_without_the_key_the_fund_is_never_replenished() -> None:
     assert not [e for e in result.journal if e.rule == "replenishment"]
 
 
+def test_the_replenishment_call_restores_what_each_event_used_by_day_r() -> None:
+    case = make_case(
+        [member("D1"), member("D2"), member("S", 100), member("T", 300)],
+        [default("D1", 60, D0), default("D2", 60, bd(1))],
+        [capital(20, "Junior"), MEMBER_FUND],
+        business_days_to_replenish=2,
+    )
+    first, second = run_case(case).events
+    assert first.replenishment is not None
+    assert second.replenishment is not None
+    # 60 less 20 of capital leaves 40 to the fund: S gives 10, T 30, due two business days on.
+    assert first.replenishment.due == bd(2)
+    assert first.replenishment.members == (("S", money(10)), ("T", money(30)))
+    assert first.replenishment.ccp_capital == (("Junior", money(20)),)
+    # The second event comes before day R: its call counts both events' use since.
+    assert second.replenishment.due == bd(3)
+    assert second.replenishment.members == (("S", money(25)), ("T", money(75)))
+    assert second.replenishment.members_total(EUR) == money(100)
+
+
+def test_a_cooling_off_call_is_due_at_the_end_of_the_period() -> None:
+    case = make_case(
+        [member("D1"), member("S", 100)],
+        [default("D1", 40, D0)],
+        [MEMBER_FUND],
+        cooling_off=EUREX_COOLING_OFF,
+    )
+    (event,) = run_case(case).events
+    assert event.replenishment is not None
+    assert event.replenishment.due == event.cooling_off_end == bd(20)
+    assert event.replenishment.members == (("S", money(40)),)
+
+
+def test_without_a_replenishment_rule_there_is_no_call() -> None:
+    case = make_case([member("D1"), member("S", 100)], [default("D1", 40, D0)], [MEMBER_FUND])
+    (event,) = run_case(case).events
+    assert event.replenishment is None
+
+
 def test_a_member_defaulting_later_is_replenished_first_and_an_earlier_defaulter_never() -> None:
     case = make_case(
         [member("D0", 40), member("S1", 100), member("S2", 100)],

@@ -3,7 +3,9 @@
 Amounts are decimal strings with the minor-unit exponent of the case currency
 (``"165200000.00"`` in EUR, ``"57000000000"`` in KRW), so no reader ever meets
 a binary float. After the specified keys, each tranche also gives the ``rule``
-it applied and each event the ``losses`` of its defaulters one by one.
+it applied, and each event the ``losses`` of its defaulters one by one and the
+``replenishment`` call that restores the fund after it (null when the rulebook
+never replenishes).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 
 from ccpwaterfall.domain import Money
-from ccpwaterfall.waterfall import CaseResult, EventResult, TrancheResult
+from ccpwaterfall.waterfall import CaseResult, EventResult, ReplenishmentCall, TrancheResult
 
 RESULT_FORMAT = "ccp-result/1"
 
@@ -55,6 +57,17 @@ def _event(event: EventResult) -> dict[str, object]:
         },
         "uncovered": _amount(event.uncovered),
         "losses": {member: _amount(loss) for member, loss in event.losses},
+        "replenishment": _replenishment(event.replenishment),
+    }
+
+
+def _replenishment(call: ReplenishmentCall | None) -> dict[str, object] | None:
+    if call is None:
+        return None
+    return {
+        "due": None if call.due is None else call.due.isoformat(),
+        "members": {member: _amount(amount) for member, amount in call.members},
+        "ccp_capital": {name: _amount(amount) for name, amount in call.ccp_capital},
     }
 
 

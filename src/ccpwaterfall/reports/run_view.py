@@ -19,7 +19,7 @@ from ccpwaterfall.reports.formatting import (
     format_share,
     usage_bar,
 )
-from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge
+from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge, ReplenishmentCall
 from ccpwaterfall.waterfall.summary import summarise
 
 MEMBERS_SHOWN = 20  # longer member lists show the largest and one line for the rest
@@ -66,9 +66,27 @@ def render_event(result: CaseResult, event: EventResult) -> list[RenderableType]
     else:
         parts.append(Text("No survivor bears a loss in this event.", style="green"))
     parts.extend([Text(""), _surplus_line(event)])
+    if event.replenishment is not None:
+        parts.append(_replenishment_line(event.replenishment, ccy))
     if not event.uncovered.is_zero():
         parts.append(uncovered_panel(event.uncovered))
     return parts
+
+
+def _replenishment_line(call: ReplenishmentCall, ccy: Currency) -> Text:
+    """The call that restores the fund and CCP capital, and its due date."""
+    due = "when the rulebook replenishes" if call.due is None else f"by {call.due.isoformat()}"
+    if not call.members and not call.ccp_capital:
+        return Text("Replenishment: nothing to restore.", style="dim")
+    pieces = []
+    if call.members:
+        count = len(call.members)
+        pieces.append(
+            f"members {format_money(call.members_total(ccy))} "
+            f"({count} member{'' if count == 1 else 's'})"
+        )
+    pieces.extend(f"{name} {format_money(amount)}" for name, amount in call.ccp_capital)
+    return Text(f"Replenishment due {due}: " + "; ".join(pieces))
 
 
 def _tranche_table(event: EventResult, ccy: Currency) -> Table:

@@ -3,8 +3,9 @@
 All functions broadcast over arrays; none loops over instruments or scenarios.
 ``instrument_pnl`` is the pricing step of the risk pipeline: per-unit P&L of
 every instrument in every scenario, shape (n_instruments, n_scenarios), gains
-positive. Memory: besides its output it allocates two float64 arrays and one
-bool array of shape (n_options, n_scenarios), and no other array of that size.
+positive. Memory: besides its output it allocates two float64 arrays of shape
+(n_options, n_scenarios), a bool array of that shape only when some option has no
+time value left (expired or zero volatility), and no other array of that size.
 """
 
 from __future__ import annotations
@@ -43,14 +44,44 @@ def _undiscounted_black76(
     the full broadcast shape; ``strike`` and ``sign`` (+1 call, -1 put) broadcast
     against it. ``sd`` is scratch space and is overwritten; ``forward`` is only read.
     Where ``sd`` is 0 (expired or zero volatility) the value is the intrinsic value
-    ``max(sign * (F - K), 0)``. Allocates one bool array of the full shape.
+    ``max(sign * (F - K), 0)``. When some ``sd`` is not positive it allocates one bool
+    array of the full shape; otherwise nothing of that size.
     """
+    # One cheap reduction decides whether the intrinsic branch is needed at all (a NaN
+    # sd, from inf * 0, takes the masked path too, where it is not live).
+    if sd.size and sd.min() > 0.0:
+        return _black76_terms(forward, strike, sign, sd, out, None)
     live = np.greater(sd, 0.0, out=np.empty(sd.shape, dtype=np.bool_))  # an array, even 0-d
+    value = _black76_terms(forward, strike, sign, sd, out, live)
+    intrinsic = np.subtract(forward, strike, out=sd)
+    intrinsic *= sign
+    np.maximum(intrinsic, 0.0, out=intrinsic)
+    dead = np.logical_not(live, out=live)  # in place: no second mask
+    np.copyto(value, intrinsic, where=dead)
+    return value
+
+
+def _black76_terms(
+    forward: NDArray[np.float64],
+    strike: NDArray[np.float64],
+    sign: NDArray[np.float64],
+    sd: NDArray[np.float64],
+    out: NDArray[np.float64],
+    live: NDArray[np.bool_] | None,
+) -> NDArray[np.float64]:
+    """``sign * (F N(sign d1) - K N(sign d2))`` into ``out``, in place; ``sd`` is scratch.
+
+    ``live``: where ``sd`` > 0 (None: everywhere); elsewhere the value is left for the
+    caller to replace (d1 is not divided by a zero ``sd`` there).
+    """
     d1 = np.divide(forward, strike, out=out)
     np.log(d1, out=d1)
     # A tiny sd sends d1 to +-inf, where N(d1) is exactly 0 or 1: no warning needed.
     with np.errstate(over="ignore"):
-        np.divide(d1, sd, out=d1, where=live)
+        if live is None:
+            d1 /= sd
+        else:
+            np.divide(d1, sd, out=d1, where=live)
     # d1 = ln(F/K)/sd + sd/2, with sd halved and doubled back in place (exact in binary).
     sd *= 0.5
     d1 += sd
@@ -64,11 +95,6 @@ def _undiscounted_black76(
     d2 *= strike
     d1 -= d2
     d1 *= sign
-    intrinsic = np.subtract(forward, strike, out=d2)
-    intrinsic *= sign
-    np.maximum(intrinsic, 0.0, out=intrinsic)
-    dead = np.logical_not(live, out=live)  # in place: no second mask
-    np.copyto(d1, intrinsic, where=dead)
     return d1
 
 
@@ -176,15 +202,27 @@ def instrument_pnl(
 
     n_scenarios = scenarios.n_scenarios
     out = np.empty((instruments.n_instruments, n_scenarios))
-    options = np.flatnonzero(instruments.is_option)
+    option = instruments.is_option
+    options = np.flatnonzero(option)
+    linear = np.flatnonzero(~option)
     value = _option_pnl(instruments, f0, scenarios, options, horizon_days, rate, out)
-    # Linear P&L for every row (one pass); option rows are overwritten after. ``take``
-    # with an ``out`` and mode "clip" gathers in place, without a temporary.
     moves = np.expm1(scenarios.factor_returns.T)  # F_s / F_0 - 1, (n_factors, n_scenarios)
-    np.take(moves, instruments.underlying, axis=0, out=out, mode="clip")
-    out *= (instruments.multiplier * f0[instruments.underlying])[:, None]
-    if value is not None:
-        out[options] = value
+    scale = instruments.multiplier * f0[instruments.underlying]
+    if value is None or linear.size > options.size:
+        # Mostly linear: one pass over every row, then the option rows are overwritten.
+        # ``take`` with an ``out`` and mode "clip" gathers in place, without a temporary.
+        np.take(moves, instruments.underlying, axis=0, out=out, mode="clip")
+        out *= scale[:, None]
+        if value is not None:
+            out[options] = value
+        return out
+    # Mostly options: the linear rows alone, computed in the options' buffer once free.
+    out[options] = value
+    if linear.size:
+        block = value[: linear.size]
+        np.take(moves, instruments.underlying[linear], axis=0, out=block, mode="clip")
+        block *= scale[linear][:, None]
+        out[linear] = block
     return out
 
 
@@ -216,14 +254,17 @@ def _option_pnl(
     levels = f0[:, None] * np.exp(scenarios.factor_returns.T)
     forward = scratch[: options.size]
     np.take(levels, u, axis=0, out=forward, mode="clip")
+    # Volatility factors 1 + shift, floored at 0 on the small factor array (shifts are
+    # at least -1, so the floor only guards; vol >= 0 keeps sd >= 0 after the gather).
+    growth = np.maximum(1.0 + scenarios.vol_shifts.T, 0.0)
     sd = np.empty(shape)
-    np.take(1.0 + scenarios.vol_shifts.T, u, axis=0, out=sd, mode="clip")
+    np.take(growth, u, axis=0, out=sd, mode="clip")
     sd *= vol[:, None]
-    np.maximum(sd, 0.0, out=sd)
     sd *= np.sqrt(left)[:, None]
     value = _undiscounted_black76(forward, strike, sign, sd, np.empty(shape))
     del sd
-    value *= np.exp(-rate * left)[:, None]
+    if rate != 0.0:  # exp(0) is 1: the pass would change nothing
+        value *= np.exp(-rate * left)[:, None]
     today = black76_price(f0[u], strike[:, 0], years, vol, sign[:, 0] > 0, rate=rate)
     value -= today[:, None]
     value *= instruments.multiplier[options][:, None]

@@ -8,7 +8,13 @@ both. Each tranche kind has one rule function in ``RULES``.
 from ccpwaterfall.waterfall.engine import run_case, run_waterfall
 from ccpwaterfall.waterfall.resolve import resolve_case
 from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
-from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge, TrancheResult
+from ccpwaterfall.waterfall.result import (
+    CaseResult,
+    EventResult,
+    MemberCharge,
+    ReplenishmentCall,
+    TrancheResult,
+)
 from ccpwaterfall.waterfall.rules import RULES
 from ccpwaterfall.waterfall.state import EventContext, TrancheOutcome, TrancheRule, WaterfallState
 
@@ -18,6 +24,7 @@ __all__ = [
     "EventContext",
     "EventResult",
     "MemberCharge",
+    "ReplenishmentCall",
     "ResolvedCase",
     "ResolvedEvent",
     "TrancheOutcome",

@@ -28,7 +28,13 @@ from ccpwaterfall.waterfall.accounts import (
 from ccpwaterfall.waterfall.invariants import check_accounts, check_conservation, check_outcome
 from ccpwaterfall.waterfall.resolve import resolve_case
 from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
-from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge, TrancheResult
+from ccpwaterfall.waterfall.result import (
+    CaseResult,
+    EventResult,
+    MemberCharge,
+    ReplenishmentCall,
+    TrancheResult,
+)
 from ccpwaterfall.waterfall.rules import RULES
 from ccpwaterfall.waterfall.state import EventContext, WaterfallState
 
@@ -145,7 +151,33 @@ def _run_event(run: _Run, event: ResolvedEvent) -> EventResult:
         uncovered=sum_money((run.state.remaining_loss(d) for d in event.defaulters), ccy),
         replenished_before=event.replenished_before,
         cooling_off_end=event.cooling_off_end,
+        replenishment=_replenishment_call(resolved, event, run.state),
     )
+
+
+def _replenishment_call(
+    resolved: ResolvedCase, event: ResolvedEvent, state: WaterfallState
+) -> ReplenishmentCall | None:
+    """What the survivors and the CCP owe the fund after the event, if it is ever replenished."""
+    rulebook = resolved.case.rulebook
+    if rulebook.cooling_off is None and rulebook.business_days_to_replenish is None:
+        return None
+    due = event.replenish_after if rulebook.cooling_off is None else event.cooling_off_end
+    members = tuple(
+        (member_id, top_up)
+        for member_id in event.survivors
+        if not (
+            top_up := resolved.members[member_id].default_fund
+            - state.balance(member_account(member_id, MemberPart.DEFAULT_FUND))
+        ).is_zero()
+    )
+    waterfall = rulebook.waterfall
+    capital = tuple(
+        (waterfall[index].label, top_up)
+        for index, amount in resolved.capital.items()
+        if not (top_up := amount - state.balance(capital_account(index))).is_zero()
+    )
+    return ReplenishmentCall(due, members, capital)
 
 
 def _member_charges(

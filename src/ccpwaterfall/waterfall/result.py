@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ccpwaterfall.domain import Case, Money, TrancheKind
+from ccpwaterfall.domain import Case, Currency, Money, TrancheKind
 from ccpwaterfall.ledger import Journal
 
 
@@ -46,6 +46,27 @@ class MemberCharge:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplenishmentCall:
+    """What restores the fund and the CCP capital to full after an event, and by when.
+
+    ``due`` is the day the rulebook replenishes on: ``business_days_to_replenish``
+    business days after the event, or the end of the cooling-off period (None for
+    an undated event). Amounts count everything used since the last
+    replenishment; only non-zero top-ups are listed.
+    """
+
+    due: dt.date | None
+    members: tuple[tuple[str, Money], ...]  # (member, top-up of its contribution), by id
+    ccp_capital: tuple[tuple[str, Money], ...]  # (tranche name, top-up), in rulebook order
+
+    def members_total(self, currency: Currency) -> Money:
+        total = Money.zero(currency)
+        for _, amount in self.members:
+            total += amount
+        return total
+
+
+@dataclass(frozen=True, slots=True)
 class EventResult:
     """One simultaneous default event run through the waterfall."""
 
@@ -60,6 +81,8 @@ class EventResult:
     uncovered: Money  # loss no tranche covered: beyond the waterfall
     replenished_before: bool  # the fund was replenished between the last event and this one
     cooling_off_end: dt.date | None  # end of the cooling-off period in force after this event
+    # The call that restores the fund after this event; None if the rulebook never replenishes.
+    replenishment: ReplenishmentCall | None = None
 
 
 @dataclass(frozen=True, slots=True)
