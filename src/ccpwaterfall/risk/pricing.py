@@ -98,6 +98,33 @@ def _black76_terms(
     return d1
 
 
+def _black76_inputs(
+    forward: ArrayLike,
+    strike: ArrayLike,
+    expiry_years: ArrayLike,
+    volatility: ArrayLike,
+    is_call: ArrayLike,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]:
+    """Broadcast inputs as (forward, strike, years to expiry >= 0, sd = vol x sqrt(years),
+    sign +1 for a call and -1 for a put), all float64 arrays of the broadcast shape."""
+    f, k, t, v, call = np.broadcast_arrays(
+        np.asarray(forward, np.float64),
+        np.asarray(strike, np.float64),
+        np.asarray(expiry_years, np.float64),
+        np.asarray(volatility, np.float64),
+        np.asarray(is_call, np.bool_),
+    )
+    years = np.maximum(t, 0.0)
+    sd = np.array(v * np.sqrt(years), dtype=np.float64)  # an array even for scalar inputs
+    return f, k, years, sd, np.where(call, 1.0, -1.0)
+
+
 def black76_price(
     forward: ArrayLike,
     strike: ArrayLike,
@@ -114,16 +141,8 @@ def black76_price(
     intrinsic); ``is_call`` bool (False: put). Price per unit of underlying, discounted
     at the continuously compounded ``rate``. Shape: the broadcast shape; float64.
     """
-    f, k, t, v, call = np.broadcast_arrays(
-        np.asarray(forward, np.float64),
-        np.asarray(strike, np.float64),
-        np.asarray(expiry_years, np.float64),
-        np.asarray(volatility, np.float64),
-        np.asarray(is_call, np.bool_),
-    )
-    years = np.maximum(t, 0.0)
-    sd = np.array(v * np.sqrt(years), dtype=np.float64)  # an array even for scalar inputs
-    price = _undiscounted_black76(f, k, np.where(call, 1.0, -1.0), sd, np.empty_like(sd))
+    f, k, years, sd, sign = _black76_inputs(forward, strike, expiry_years, volatility, is_call)
+    price = _undiscounted_black76(f, k, sign, sd, np.empty_like(sd))
     price *= np.exp(-rate * years)
     return price
 
@@ -144,16 +163,7 @@ def black76_delta(
     put, half way at the money). Inputs as in ``black76_price``. Shape: the broadcast
     shape; float64.
     """
-    f, k, t, v, call = np.broadcast_arrays(
-        np.asarray(forward, np.float64),
-        np.asarray(strike, np.float64),
-        np.asarray(expiry_years, np.float64),
-        np.asarray(volatility, np.float64),
-        np.asarray(is_call, np.bool_),
-    )
-    years = np.maximum(t, 0.0)
-    sd = v * np.sqrt(years)
-    sign = np.where(call, 1.0, -1.0)
+    f, k, years, sd, sign = _black76_inputs(forward, strike, expiry_years, volatility, is_call)
     live = sd > 0
     d1 = np.array(np.log(f / k), dtype=np.float64)
     with np.errstate(over="ignore"):
