@@ -66,15 +66,37 @@ def test_buffer_floor_and_cap() -> None:
 
 
 def test_beyond_own_fund_basis_a5() -> None:
-    # A5 mutualised variant: beyond own DF [60, 65, 55, 9], Cover-2 groups 2 + 1 = 125;
-    # Art 42(3) on the same basis: max(65, 60 + 55) = 115.
+    # A5 mutualised variant: beyond own DF [60, 65, 55, 9] selects groups 1 and 0
+    # (65 + 60 = 125 beyond their own 45, pooled: 70 + 100 - 45 = 125); Art 42(3) on the
+    # same basis: max(65, 60 + 55) = 115. Their own 45 is part of the fund too, so the
+    # fund must be 45 + 125 = 170, their whole loss beyond margin.
     params = FundParams(basis=CoverBasis.BEYOND_OWN_FUND)
     sizing = size_default_fund(A5, params, group_fund=[40.0, 5.0, 5.0, 1.0])
     assert (sizing.cover.amount, sizing.cover.groups) == (125.0, (1, 0))
     assert sizing.art42_floor == 115.0
-    assert sizing.size == 125.0
+    assert (sizing.own_contributions, sizing.mutualised) == (45.0, 125.0)
+    assert sizing.size == 170.0
     with pytest.raises(ValueError, match="needs group_fund"):
         size_default_fund(A5, params)
+
+
+def test_beyond_own_fund_basis_holds_the_defaulters_own_contributions() -> None:
+    # T10 exposures 500/300/250/100 with own contributions 200/100/50/10: beyond own
+    # 300/200/200/90 selects groups 0 and 1 (the tie to the lower index). Their loss
+    # beyond their pooled 300 is 500; with the 300 itself the fund needs 800. Sizing on
+    # the beyond-own amount alone (500) would leave the survivors' 60 + junior SITG 0
+    # against a 500 loss. Art 42(3): max(200 + 300, 150 + 400) = 550 is less.
+    params = FundParams(basis=CoverBasis.BEYOND_OWN_FUND)
+    sizing = size_default_fund(T10, params, group_fund=[200.0, 100.0, 50.0, 10.0])
+    assert sizing.cover.groups == (0, 1)
+    assert (sizing.own_contributions, sizing.mutualised) == (300.0, 500.0)
+    assert (sizing.required, sizing.size) == (800.0, 800.0)
+    assert sizing.binding is SizingConstraint.COVER
+    # Junior SITG of 100 and a 10% buffer: 300 + (500 - 100) x 1.1 = 740; the buffer
+    # applies to what the defaulters' own contributions do not cover.
+    buffered = FundParams(basis=CoverBasis.BEYOND_OWN_FUND, sitg_junior=100.0, buffer=0.1)
+    sized = size_default_fund(T10, buffered, group_fund=[200.0, 100.0, 50.0, 10.0])
+    assert sized.size == pytest.approx(740.0)
 
 
 def test_contributions_pro_rata_to_margin_or_stress() -> None:

@@ -41,6 +41,7 @@ from ccpwaterfall.risk.fund import SizingConstraint
 from ccpwaterfall.risk.instruments import InstrumentKind, build_instruments
 from ccpwaterfall.risk.params import (
     ContributionMethod,
+    CoverBasis,
     FundParams,
     MarginModel,
     MarginParams,
@@ -157,6 +158,34 @@ def test_cover2_drill_of_the_sizing_scenario_reaches_no_assessment(demo: EndOfDa
     assert summary.uncovered.is_zero()
     for drill in demo.drills:
         assert summarise(drill.result).assessments.is_zero(), drill.scenario_name
+
+
+def test_demo_fund_on_the_beyond_own_fund_basis_needs_no_assessment(demo: EndOfDay) -> None:
+    # Sized on the BoE 2024 selection, the fund must still hold the defaulters' own
+    # contributions: before, the demo's drills reached USD 162.5m of assessments.
+    params = replace(demo.inputs.fund_params, basis=CoverBasis.BEYOND_OWN_FUND)
+    eod = end_of_day(replace(demo.inputs, fund_params=params, stress_multipliers=()))
+    assert eod.fund.converged
+    assert eod.fund.rounds < 30
+    sizing = eod.fund.sizing
+    assert sizing.own_contributions > 0.0
+    assert sizing.size == pytest.approx(
+        sizing.own_contributions + sizing.mutualised * 1.1, rel=1e-12
+    )
+    for drill in eod.drills:
+        summary = summarise(drill.result)
+        assert summary.assessments.is_zero(), drill.scenario_name
+        assert summary.uncovered.is_zero(), drill.scenario_name
+
+
+def test_minimum_contributions_that_exceed_the_sized_fund_set_it(demo: EndOfDay) -> None:
+    params = replace(demo.inputs.fund_params, minimum_contribution=1e9)
+    eod = end_of_day(replace(demo.inputs, fund_params=params, stress_multipliers=()))
+    sizing = eod.fund.sizing
+    # 40 members x USD 1bn each is more than Cover-2 needs: the minimums set the fund.
+    assert sizing.binding is SizingConstraint.MINIMUM_CONTRIBUTIONS
+    assert sizing.size == 40e9
+    assert eod.fund.fund_money == Money.of("40000000000.00", USD)
 
 
 def test_reverse_stress_multiplier_of_the_sizing_scenario_is_at_least_one(
@@ -396,15 +425,21 @@ def test_small_ccp_capital_by_hand(small: EndOfDay) -> None:
         st.integers(60, 140).filter(lambda k: k != 100), min_size=1, max_size=4, unique=True
     ),
     sitg=st.sampled_from(("0", "10", "50")),
+    basis=st.sampled_from(tuple(CoverBasis)),
+    minimum=st.sampled_from((0.0, 5.0, 40.0)),
 )
 def test_fund_sized_to_cover2_never_assesses_for_two_groups(
-    quantities: tuple[int, ...], moves: list[int], sitg: str
+    quantities: tuple[int, ...], moves: list[int], sitg: str, basis: CoverBasis, minimum: float
 ) -> None:
-    # quant-methods 8 A6: a fund sized exactly to Cover-2 (no buffer) with junior SITG.
-    # Moves of k% from 100 give whole P&L per unit, so no rounding blurs the boundary.
+    # quant-methods 8 A6: a fund sized exactly to Cover-2 (no buffer) with junior SITG,
+    # on either sizing basis and whatever minimum contribution: the Cover-2 default of
+    # every scenario is met by prefunded resources. Moves of k% from 100 give whole P&L
+    # per unit, so no rounding blurs the boundary.
     stress = tuple(StressDefinition(f"to {k}", (("x", math.log(k / 100)),)) for k in moves)
     inputs = _small_ccp(tuple(float(q) for q in quantities), stress, sitg=sitg, multipliers=(1.0,))
-    eod = end_of_day(replace(inputs, fund_params=replace(inputs.fund_params, buffer=0.0)))
+    params = replace(inputs.fund_params, buffer=0.0, basis=basis, minimum_contribution=minimum)
+    eod = end_of_day(replace(inputs, fund_params=params))
+    assert eod.fund.converged
     for drill in eod.drills:
         summary = summarise(drill.result)
         assert summary.assessments.is_zero(), drill.scenario_name

@@ -44,6 +44,7 @@ from ccpwaterfall.risk.aggregate import account_pnl
 from ccpwaterfall.risk.fund import (
     FundSizing,
     ReverseStress,
+    SizingConstraint,
     allocate_contributions,
     reverse_stress,
     size_default_fund,
@@ -85,8 +86,8 @@ Progress = Callable[[str], None]
 STRESSED_PERIOD_DAYS = 250
 # The Art 28(c) floor looks back ten years of business days.
 TEN_YEARS_DAYS = 2520
-# Basis-dependent sizing converges in a few rounds; this bounds it.
-MAX_SIZING_ROUNDS = 25
+# Basis-dependent sizing converges geometrically; this bounds the rounds.
+MAX_SIZING_ROUNDS = 100
 # SPAN volatility scan range: implied vols up and down by a quarter of their level.
 SPAN_VOL_SCAN = 0.25
 
@@ -183,6 +184,7 @@ class FundRun:
     group_fund: NDArray[np.float64]
     cover_beyond_own_fund: CoverResult
     rounds: int
+    converged: bool = True  # False: the beyond-own-fund sizing did not settle
 
     @property
     def fund_money(self) -> Money:
@@ -414,8 +416,12 @@ def size_fund(
     A member's stress key is its worst stress loss over margin across the
     scenarios. The junior CCP capital of the rulebook counts ahead of the fund
     unless the parameters already name one. With the ``beyond_own_fund`` basis
-    the exposures depend on the contributions they size, so sizing repeats
-    until the fund no longer changes (a fixed point, reached in a few rounds).
+    the need depends on the contributions it sizes, so sizing repeats until the
+    fund no longer changes: the need moves by at most the defaulters' share of
+    a change in the fund, so the rounds converge geometrically. A fund that has
+    not settled after ``MAX_SIZING_ROUNDS`` is reported as not converged, never
+    passed off as a fixed point. When the members' minimum contributions add
+    up to more than the sized fund, they set it.
     """
     progress("fund sizing")
     params = inputs.fund_params
@@ -423,23 +429,33 @@ def size_fund(
         params = _with_sitg(params, junior_capital(inputs.rulebook))
     portfolio = inputs.portfolio
     stress_key = stress.member_exposures.max(axis=1)
-    group_fund = np.zeros(portfolio.n_groups)
-    first = _with_basis(params, CoverBasis.LOSS_OVER_MARGIN)
-    sizing = size_default_fund(stress.exposures, first)
+    sizing = size_default_fund(stress.exposures, _with_basis(params, CoverBasis.LOSS_OVER_MARGIN))
     rounds = 1
+    converged = True
     while True:
         contributions = allocate_contributions(
             sizing.size, margin.member_margin, stress_key, params
         )
         group_fund = _by_index(contributions, portfolio.member_group, portfolio.n_groups)
-        if params.basis is not CoverBasis.BEYOND_OWN_FUND or rounds >= MAX_SIZING_ROUNDS:
+        if params.basis is not CoverBasis.BEYOND_OWN_FUND:
             break
         resized = size_default_fund(stress.exposures, params, group_fund)
-        rounds += 1
         settled = math.isclose(resized.size, sizing.size, rel_tol=1e-12, abs_tol=1e-6)
         sizing = resized
-        if settled and rounds > 2:
+        if settled:
+            contributions = allocate_contributions(
+                sizing.size, margin.member_margin, stress_key, params
+            )
+            group_fund = _by_index(contributions, portfolio.member_group, portfolio.n_groups)
             break
+        if rounds >= MAX_SIZING_ROUNDS:
+            converged = False
+            break
+        rounds += 1
+    total = float(contributions.sum())
+    if total > sizing.size * (1.0 + 1e-12):
+        # Every member pays its minimum and the fund rises to their sum.
+        sizing = replace(sizing, size=total, binding=SizingConstraint.MINIMUM_CONTRIBUTIONS)
     progress("contributions")
     money = _contributions_money(contributions, portfolio.member_ids, inputs.currency)
     return FundRun(
@@ -449,6 +465,7 @@ def size_fund(
         group_fund=_read_only(group_fund),
         cover_beyond_own_fund=cover(beyond_own_fund(stress.exposures, group_fund), params.cover),
         rounds=rounds,
+        converged=converged,
     )
 
 

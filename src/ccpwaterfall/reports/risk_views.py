@@ -507,6 +507,7 @@ def _set_by(fund: FundRun) -> str:
         SizingConstraint.ART42_FLOOR: f"the EMIR Art 42(3) floor{buffer}",
         SizingConstraint.FLOOR: "the minimum fund size (floor)",
         SizingConstraint.CAP: "the maximum fund size (cap)",
+        SizingConstraint.MINIMUM_CONTRIBUTIONS: "the members' minimum contributions",
     }
     return reasons[fund.sizing.binding]
 
@@ -554,7 +555,9 @@ def _sizing_section(eod: EndOfDay) -> dict[str, object]:
         "margin_weight": params.margin_weight,
         "minimum_contribution": _number(params.minimum_contribution),
         "static_contribution": _number(params.static_contribution),
+        "own_contributions": _number(sizing.own_contributions),
         "rounds": fund.rounds,
+        "converged": fund.converged,
     }
 
 
@@ -622,8 +625,10 @@ def _sizing_rows(eod: EndOfDay) -> list[tuple[str, str | Text]]:
     ccy = eod.inputs.currency
     group_ids = eod.inputs.portfolio.group_ids
     basis = _BASIS_NAMES[params.basis]
-    if params.basis is CoverBasis.BEYOND_OWN_FUND:
+    if params.basis is CoverBasis.BEYOND_OWN_FUND and fund.converged:
         basis += f" ({fund.rounds} sizing rounds to a fixed point)"
+    elif params.basis is CoverBasis.BEYOND_OWN_FUND:
+        basis += f" (NOT CONVERGED after {fund.rounds} sizing rounds: the last size is shown)"
     rows: list[tuple[str, str | Text]] = [
         ("Default fund", Text(format_money(fund.fund_money), style="bold")),
         ("Set by", _set_by(fund)),
@@ -637,6 +642,8 @@ def _sizing_rows(eod: EndOfDay) -> list[tuple[str, str | Text]]:
     ]
     if params.cap is not None:
         rows.append(("Cap", _full(params.cap, ccy)))
+    if params.basis is CoverBasis.BEYOND_OWN_FUND:
+        rows.append(("Own DF of defaulters", _full(sizing.own_contributions, ccy)))
     rows.append(("Contributions", _method_text(eod)))
     return rows
 

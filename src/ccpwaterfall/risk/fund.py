@@ -10,9 +10,11 @@ Sizing rule (EMIR Arts 42-43, quant-methods 5.1):
 - so ``required = max(Art 42(3) floor, max(Cover-N - SITG_junior, 0))`` and
   ``size = clamp(required x (1 + buffer), floor, cap)``.
 
-On the ``BEYOND_OWN_FUND`` basis every exposure is first reduced by the
-group's current contribution (``beyond_own_fund``), so all amounts measure
-what defaults take from mutualised resources (BoE 2024 SST).
+On the ``BEYOND_OWN_FUND`` basis the defaulting groups are those with the
+largest exposure beyond their own contribution (``beyond_own_fund``, the BoE
+2024 SST selection). Their own contributions are part of the fund, so the fund
+holds them plus what their loss takes beyond them:
+``size = sum DF + max(sum E - sum DF - SITG_junior, 0) x (1 + buffer)``.
 
 Array shapes: (groups, scenarios) for exposures, (members,) for keys and
 contributions. NaN policy: a NaN or infinite entry raises ValueError.
@@ -39,6 +41,7 @@ class SizingConstraint(StrEnum):
     ART42_FLOOR = "art42_floor"  # EMIR Art 42(3), times (1 + buffer)
     FLOOR = "floor"  # the minimum fund size
     CAP = "cap"  # the maximum fund size
+    MINIMUM_CONTRIBUTIONS = "minimum_contributions"  # the members' minimums add up to more
 
 
 # eq=False: the result holds an array, which has no single truth value.
@@ -47,17 +50,64 @@ class FundSizing:
     """A sized default fund, with every intermediate amount and the inputs used.
 
     ``exposures``: shape (n_groups, n_scenarios), float64, read-only: the
-    exposures on ``params.basis`` that ``cover`` and ``art42_floor`` were
-    measured on.
+    exposures on ``params.basis`` that rank the defaulting groups and that
+    ``art42_floor`` was measured on. ``cover``: on ``LOSS_OVER_MARGIN`` the
+    Cover-N of those exposures; on ``BEYOND_OWN_FUND`` the loss the N selected
+    groups leave beyond their own pooled contributions (what their default
+    takes from SITG and the survivors), per scenario.
+
+    The size is ``own_contributions + mutualised x (1 + buffer)``, clamped:
+    ``mutualised`` is what the binding term needs from resources other than the
+    defaulters' own contributions, ``own_contributions`` those contributions,
+    which are part of the fund and so must be in it as well (zero on
+    ``LOSS_OVER_MARGIN``, where exposures already include them).
+    ``required = own_contributions + mutualised``, before buffer and clamp.
     """
 
-    cover: CoverResult  # Cover-N on the basis
+    cover: CoverResult
     art42_floor: float  # EMIR Art 42(3) minimum on the basis
-    required: float  # max(art42_floor, max(cover - sitg_junior, 0)), before buffer and clamp
-    size: float  # required x (1 + buffer), clamped to [floor, cap]
+    own_contributions: float  # the binding term's defaulters' own contributions
+    mutualised: float  # what the binding term needs beyond them (after junior SITG)
+    required: float  # own_contributions + mutualised, before buffer and clamp
+    size: float  # own_contributions + mutualised x (1 + buffer), clamped to [floor, cap]
     binding: SizingConstraint
     params: FundParams
     exposures: NDArray[np.float64]
+
+
+# eq=False: the result holds arrays, which have no single truth value.
+@dataclass(frozen=True, slots=True, eq=False)
+class _Needs:
+    """Per scenario, what one sizing term needs: own contributions and the rest."""
+
+    own: NDArray[np.float64]  # shape (n_scenarios,)
+    mutualised: NDArray[np.float64]  # shape (n_scenarios,)
+    loss: NDArray[np.float64]  # pooled loss beyond own contributions, before SITG
+    groups: NDArray[np.intp]  # shape (n_selected, n_scenarios): the selected groups
+
+
+def _needs(
+    exposures: NDArray[np.float64],
+    fund: NDArray[np.float64],
+    ranked: NDArray[np.intp],
+    sitg: float,
+) -> _Needs:
+    """What the default of the groups ``ranked`` (shape (k, n_scenarios)) needs.
+
+    Their contributions are pooled against their loss, as the waterfall's
+    ``defaulter_default_fund`` tranche does, so the loss beyond them is
+    ``max(sum E - sum DF, 0)``; junior SITG stands next.
+    """
+    own = fund[ranked].sum(axis=0)
+    gross = np.take_along_axis(exposures, ranked, axis=0).sum(axis=0)
+    loss = np.maximum(gross - own, 0.0)
+    return _Needs(own, np.maximum(loss - sitg, 0.0), loss, ranked)
+
+
+def _ranking(basis: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Groups by descending basis exposure per scenario, ties to the lower index."""
+    order: NDArray[np.intp] = np.argsort(-basis, axis=0, kind="stable")
+    return order
 
 
 def size_default_fund(
@@ -70,18 +120,50 @@ def size_default_fund(
     (n_groups,), >= 0, each group's current contribution, required for the
     ``BEYOND_OWN_FUND`` basis and ignored otherwise. NaN, inf, negative entries
     or a missing ``group_fund`` -> ValueError.
+
+    On ``BEYOND_OWN_FUND`` the N groups with the largest exposure beyond their
+    own contribution default (the BoE 2024 selection); the fund must hold their
+    contributions plus what their loss leaves beyond those contributions and
+    the junior SITG: ``sum DF + max(max(sum E - sum DF, 0) - SITG, 0)``, the
+    buffer applying to the second part. Art 42(3) likewise, without SITG. On
+    ``LOSS_OVER_MARGIN`` the contributions are zero in that formula, which is
+    then ``max(Cover-N - SITG, 0)``.
     """
+    gross = float_array("exposures", exposures, 2).astype(np.float64)
+    n_groups = gross.shape[0]
     if params.basis is CoverBasis.BEYOND_OWN_FUND:
         if group_fund is None:
             raise ValueError("the beyond_own_fund basis needs group_fund")
-        basis = beyond_own_fund(exposures, group_fund)
+        basis = beyond_own_fund(gross, group_fund)
+        fund = float_array("group_fund", group_fund, 1).astype(np.float64)
+        cover_n = None
     else:
-        basis = float_array("exposures", exposures, 2).astype(np.float64)
-    cover_n = cover(basis, params.cover)
-    floor42 = emir_art42_floor(basis).amount
-    beyond_sitg = max(cover_n.amount - params.sitg_junior, 0.0)
-    required = max(floor42, beyond_sitg)
-    buffered = required * (1.0 + params.buffer)
+        basis = gross
+        fund = np.zeros(n_groups)
+        cover_n = cover(basis, params.cover)
+    floor42 = emir_art42_floor(basis)
+    order = _ranking(basis)
+    take = min(params.cover, n_groups)
+    cover_needs = _needs(gross, fund, order[:take], params.sitg_junior)
+    # Art 42(3): the largest group alone, or the second and third together, without SITG.
+    single = _needs(gross, fund, order[:1], 0.0)
+    pair = _needs(gross, fund, order[1:3], 0.0) if n_groups > 1 else single
+    use_pair = pair.own + pair.mutualised > single.own + single.mutualised
+    art42_own = np.where(use_pair, pair.own, single.own)
+    art42_mutualised = np.where(use_pair, pair.mutualised, single.mutualised)
+
+    grow = 1.0 + params.buffer
+    cover_total = cover_needs.own + cover_needs.mutualised * grow
+    art42_total = art42_own + art42_mutualised * grow
+    cover_at = int(np.argmax(cover_total))
+    art42_at = int(np.argmax(art42_total))
+    if cover_total[cover_at] >= art42_total[art42_at]:
+        binding = SizingConstraint.COVER
+        own, mutualised = float(cover_needs.own[cover_at]), float(cover_needs.mutualised[cover_at])
+    else:
+        binding = SizingConstraint.ART42_FLOOR
+        own, mutualised = float(art42_own[art42_at]), float(art42_mutualised[art42_at])
+    buffered = own + mutualised * grow
     size = max(buffered, params.floor)
     if params.cap is not None:
         size = min(size, params.cap)
@@ -89,15 +171,23 @@ def size_default_fund(
         binding = SizingConstraint.CAP
     elif buffered < params.floor:
         binding = SizingConstraint.FLOOR
-    elif beyond_sitg >= floor42:
-        binding = SizingConstraint.COVER
-    else:
-        binding = SizingConstraint.ART42_FLOOR
+    if cover_n is None:
+        loss = cover_needs.loss
+        loss.flags.writeable = False
+        at = int(np.argmax(loss))
+        cover_n = CoverResult(
+            amount=float(loss[at]),
+            scenario=at,
+            groups=tuple(int(g) for g in cover_needs.groups[:, at]),
+            per_scenario=loss,
+        )
     basis.flags.writeable = False
     return FundSizing(
         cover=cover_n,
-        art42_floor=floor42,
-        required=required,
+        art42_floor=floor42.amount,
+        own_contributions=own,
+        mutualised=mutualised,
+        required=own + mutualised,
         size=size,
         binding=binding,
         params=params,
