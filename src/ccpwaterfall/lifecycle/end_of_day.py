@@ -58,6 +58,7 @@ from ccpwaterfall.risk.params import (
     MarginModel,
     MarginParams,
     ScenarioParams,
+    VolatilityFilter,
 )
 from ccpwaterfall.risk.portfolio import Portfolio
 from ccpwaterfall.risk.pricing import instrument_pnl, risk_array_pnl
@@ -88,6 +89,7 @@ STRESSED_PERIOD_DAYS = 250
 TEN_YEARS_DAYS = 2520
 # Basis-dependent sizing converges geometrically; this bounds the rounds.
 MAX_SIZING_ROUNDS = 100
+_UNFILTERED = VolatilityFilter.NONE
 # SPAN volatility scan range: implied vols up and down by a quarter of their level.
 SPAN_VOL_SCAN = 0.25
 
@@ -267,6 +269,34 @@ def _stressed_period(scenarios: ScenarioSet, days: int) -> ScenarioSet:
     )
 
 
+def stressed_scenarios(inputs: EndOfDayInputs) -> ScenarioSet:
+    """The stressed observations of EMIR RTS 153/2013 Art 28(1)(b), as they happened.
+
+    The stressed period is chosen on, and its scenarios taken from, the raw
+    history: a volatility filter would rescale the crisis to today's calm and
+    so remove the stress the option exists to add.
+    """
+    if inputs.history is None:
+        raise ValueError("stressed observations need a price history")
+    raw = replace(inputs.scenario_params, lookback_days=None, volatility_filter=_UNFILTERED)
+    return _stressed_period(historical_scenarios(inputs.history, raw), STRESSED_PERIOD_DAYS)
+
+
+def ten_year_scenarios(inputs: EndOfDayInputs) -> ScenarioSet:
+    """The ten-year look-back of EMIR RTS 153/2013 Art 28(1)(c), unfiltered.
+
+    Art 28(1)(c) floors margin at that of volatility estimated over ten years:
+    the long-run volatility of the raw returns, deliberately not rescaled to
+    today's (which is what the margin it floors already uses).
+    """
+    if inputs.history is None:
+        raise ValueError("the ten-year floor needs a price history")
+    raw = replace(
+        inputs.scenario_params, lookback_days=TEN_YEARS_DAYS, volatility_filter=_UNFILTERED
+    )
+    return historical_scenarios(inputs.history, raw)
+
+
 def _revalue(inputs: EndOfDayInputs, scenarios: ScenarioSet) -> NDArray[np.float64]:
     return instrument_pnl(
         inputs.instruments,
@@ -332,23 +362,9 @@ def compute_margin(inputs: EndOfDayInputs, progress: Progress = _quiet) -> Margi
         else:
             pnl = _revalue(inputs, scenarios)
         if params.anti_procyclicality is AntiProcyclicality.STRESSED_WEIGHT:
-            whole = historical_scenarios(
-                inputs.history,
-                ScenarioParams(
-                    inputs.scenario_params.mpor_days,
-                    None,
-                    inputs.scenario_params.volatility_filter,
-                    inputs.scenario_params.ewma_lambda,
-                ),
-            )
-            period = _stressed_period(whole, STRESSED_PERIOD_DAYS)
-            stressed = account_pnl(positions, _revalue(inputs, period))
+            stressed = account_pnl(positions, _revalue(inputs, stressed_scenarios(inputs)))
         elif params.anti_procyclicality is AntiProcyclicality.TEN_YEAR_FLOOR:
-            ten_years = historical_scenarios(
-                inputs.history,
-                ScenarioParams(inputs.scenario_params.mpor_days, TEN_YEARS_DAYS),
-            )
-            long_history = account_pnl(positions, _revalue(inputs, ten_years))
+            long_history = account_pnl(positions, _revalue(inputs, ten_year_scenarios(inputs)))
     progress("aggregation to accounts")
     by_account = account_pnl(positions, pnl)
     progress("initial margin")
@@ -429,29 +445,19 @@ def size_fund(
         params = _with_sitg(params, junior_capital(inputs.rulebook))
     portfolio = inputs.portfolio
     stress_key = stress.member_exposures.max(axis=1)
+
+    def split(size: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        contributions = allocate_contributions(size, margin.member_margin, stress_key, params)
+        return contributions, _by_index(contributions, portfolio.member_group, portfolio.n_groups)
+
     sizing = size_default_fund(stress.exposures, _with_basis(params, CoverBasis.LOSS_OVER_MARGIN))
-    rounds = 1
-    converged = True
-    while True:
-        contributions = allocate_contributions(
-            sizing.size, margin.member_margin, stress_key, params
+    contributions, group_fund = split(sizing.size)
+    rounds, converged = 1, True
+    if params.basis is CoverBasis.BEYOND_OWN_FUND:
+        sizing, rounds, converged = _size_to_fixed_point(
+            stress.exposures, params, sizing.size, split
         )
-        group_fund = _by_index(contributions, portfolio.member_group, portfolio.n_groups)
-        if params.basis is not CoverBasis.BEYOND_OWN_FUND:
-            break
-        resized = size_default_fund(stress.exposures, params, group_fund)
-        settled = math.isclose(resized.size, sizing.size, rel_tol=1e-12, abs_tol=1e-6)
-        sizing = resized
-        if settled:
-            contributions = allocate_contributions(
-                sizing.size, margin.member_margin, stress_key, params
-            )
-            group_fund = _by_index(contributions, portfolio.member_group, portfolio.n_groups)
-            break
-        if rounds >= MAX_SIZING_ROUNDS:
-            converged = False
-            break
-        rounds += 1
+        contributions, group_fund = split(sizing.size)
     total = float(contributions.sum())
     if total > sizing.size * (1.0 + 1e-12):
         # Every member pays its minimum and the fund rises to their sum.
@@ -467,6 +473,39 @@ def size_fund(
         rounds=rounds,
         converged=converged,
     )
+
+
+def _size_to_fixed_point(
+    exposures: NDArray[np.float64],
+    params: FundParams,
+    start: float,
+    split: Callable[[float], tuple[NDArray[np.float64], NDArray[np.float64]]],
+) -> tuple[FundSizing, int, bool]:
+    """The beyond-own-fund sizing: a fund F whose contributions need no more than F.
+
+    Each round splits F among members and sizes the fund those contributions
+    need, ``g(F)``, the next F. Rounds stop when ``g(F) = F`` (to 1e-12
+    relative). Which groups default depends on the contributions, so rounds can
+    cycle (a group whose contribution covers its loss drops out of the
+    selection, which lowers the fund, which brings it back): a repeated size or
+    ``MAX_SIZING_ROUNDS`` rounds end the search unconverged, with the smallest
+    fund seen that meets its own need (``g(F) <= F``), if any. Returns the
+    sizing (``size`` the chosen F), the rounds and whether they converged.
+    """
+    size = start
+    seen: set[float] = set()
+    best: FundSizing | None = None  # the smallest fund seen that meets its own need
+    for rounds in range(1, MAX_SIZING_ROUNDS + 1):
+        need = size_default_fund(exposures, params, split(size)[1])
+        if math.isclose(need.size, size, rel_tol=1e-12, abs_tol=1e-6):
+            return need, rounds, True
+        if need.size <= size and (best is None or size < best.size):
+            best = replace(need, size=size)
+        seen.add(size)
+        if need.size in seen:
+            break
+        size = need.size
+    return (best if best is not None else need), rounds, False
 
 
 def _contributions_money(

@@ -628,7 +628,10 @@ def _sizing_rows(eod: EndOfDay) -> list[tuple[str, str | Text]]:
     if params.basis is CoverBasis.BEYOND_OWN_FUND and fund.converged:
         basis += f" ({fund.rounds} sizing rounds to a fixed point)"
     elif params.basis is CoverBasis.BEYOND_OWN_FUND:
-        basis += f" (NOT CONVERGED after {fund.rounds} sizing rounds: the last size is shown)"
+        basis += (
+            f" (no fixed point in {fund.rounds} sizing rounds: the smallest fund"
+            " seen that meets its own need)"
+        )
     rows: list[tuple[str, str | Text]] = [
         ("Default fund", Text(format_money(fund.fund_money), style="bold")),
         ("Set by", _set_by(fund)),
