@@ -185,8 +185,8 @@ def test_demo_fund_on_the_beyond_own_fund_basis_needs_no_assessment(demo: EndOfD
         assert summary.uncovered.is_zero(), drill.scenario_name
 
 
-def _margin_with(demo: EndOfDay, **changes: object) -> float:
-    params = replace(demo.inputs.margin_params, **changes)
+def _margin_with(demo: EndOfDay, option: AntiProcyclicality) -> float:
+    params = replace(demo.inputs.margin_params, anti_procyclicality=option)
     return compute_margin(replace(demo.inputs, margin_params=params)).total
 
 
@@ -195,10 +195,8 @@ def test_stressed_weight_adds_the_unfiltered_stressed_period_to_margin(demo: End
     # stressed year taken from the filtered returns was rescaled to 2018's calm and
     # lowered margin (USD 667.6m against 680.0m with no option at all).
     assert demo.inputs.scenario_params.volatility_filter is VolatilityFilter.EWMA
-    plain = _margin_with(demo, anti_procyclicality=AntiProcyclicality.NONE)
-    weighted = _margin_with(
-        demo, anti_procyclicality=AntiProcyclicality.STRESSED_WEIGHT, apc_stressed_weight=0.25
-    )
+    plain = _margin_with(demo, AntiProcyclicality.NONE)
+    weighted = _margin_with(demo, AntiProcyclicality.STRESSED_WEIGHT)
     assert weighted > plain
     # The stressed observations are the raw log returns of the chosen window.
     period = stressed_scenarios(demo.inputs)
@@ -220,8 +218,8 @@ def test_ten_year_floor_uses_unfiltered_returns_over_ten_years(demo: EndOfDay) -
     raw = np.log(history.levels[2:] / history.levels[:-2])
     assert len(scenarios.names) == 2520
     np.testing.assert_allclose(scenarios.factor_returns, raw[-2520:], rtol=0, atol=1e-12)
-    floored = _margin_with(demo, anti_procyclicality=AntiProcyclicality.TEN_YEAR_FLOOR)
-    assert floored >= _margin_with(demo, anti_procyclicality=AntiProcyclicality.NONE)
+    floored = _margin_with(demo, AntiProcyclicality.TEN_YEAR_FLOOR)
+    assert floored >= _margin_with(demo, AntiProcyclicality.NONE)
 
 
 def test_beyond_own_fund_sizing_that_cycles_keeps_a_fund_that_meets_its_own_need() -> None:
