@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
 from ccpwaterfall.domain import (
     Currency,
@@ -42,7 +43,7 @@ from ccpwaterfall.lifecycle.end_of_day import (
     stressed_scenarios,
     ten_year_scenarios,
 )
-from ccpwaterfall.risk.fund import SizingConstraint
+from ccpwaterfall.risk.fund import SizingConstraint, reverse_stress
 from ccpwaterfall.risk.instruments import InstrumentKind, build_instruments
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
@@ -265,6 +266,67 @@ def test_reverse_stress_multiplier_of_the_sizing_scenario_is_at_least_one(
     assert reverse.multiplier[demo.fund.sizing.cover.scenario] >= 1.0
     # Every scenario is covered at 1x: the fund covers Cover-2, the worst of them.
     assert (reverse.headroom[0] >= 0.0).all()
+
+
+def _exposures_at(eod: EndOfDay, multipliers: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Group stress loss over margin with each scenario scaled, fully revalued."""
+    from ccpwaterfall.lifecycle.end_of_day import stress_scenario_set
+    from ccpwaterfall.risk.aggregate import account_pnl
+    from ccpwaterfall.risk.pricing import instrument_pnl
+    from ccpwaterfall.risk.scenarios import scale_each
+    from ccpwaterfall.risk.stress import account_shortfall, group_exposures
+
+    inputs, portfolio = eod.inputs, eod.inputs.portfolio
+    scenarios = scale_each(stress_scenario_set(inputs), multipliers)
+    unit = instrument_pnl(inputs.instruments, inputs.spot, scenarios, 2, inputs.discount_rate)
+    shortfall = account_shortfall(account_pnl(portfolio.positions, unit), eod.margin.account_margin)
+    members = group_exposures(shortfall, portfolio.account_member, portfolio.n_members)
+    return np.asarray(group_exposures(members, portfolio.member_group, portfolio.n_groups))
+
+
+def _prefunded(eod: EndOfDay) -> float:
+    # examples/demo-ccp/case.toml: USD 50m of junior skin in the game.
+    return float(eod.fund.group_fund.sum()) + 50e6
+
+
+def _headroom_at(eod: EndOfDay, multipliers: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mutualised resources left after each scenario's Cover-2 default, by hand."""
+    groups = _exposures_at(eod, multipliers)
+    fund = eod.fund.group_fund
+    top = np.argsort(-groups, axis=0, kind="stable")[:2]
+    loss = np.take_along_axis(groups, top, axis=0).sum(axis=0)
+    own = fund[top].sum(axis=0)
+    headroom: NDArray[np.float64] = (_prefunded(eod) - own) - np.maximum(loss - own, 0.0)
+    return headroom
+
+
+def test_reverse_stress_finds_the_crossing_by_full_revaluation_never_above_it(
+    demo: EndOfDay,
+) -> None:
+    reverse = demo.reverse
+    assert reverse is not None
+    assert reverse.tolerance == 1e-6
+    found = np.isfinite(reverse.multiplier)
+    assert found.any()
+    at = np.where(found, reverse.multiplier, 1.0)
+    past = np.where(found, reverse.multiplier + reverse.tolerance, 1.0)
+    assert (_headroom_at(demo, at)[found] >= 0.0).all()
+    assert (_headroom_at(demo, past)[found] < 0.0).all()
+    # Options make the exposure convex in the shock: the straight line between grid
+    # points, used before, overstated how far a scenario could be scaled.
+    n_scenarios = reverse.multiplier.shape[0]
+    grid = np.stack([_exposures_at(demo, np.full(n_scenarios, m)) for m in reverse.multipliers])
+    linear = reverse_stress(
+        grid,
+        reverse.multipliers,
+        demo.fund.group_fund,
+        prefunded=_prefunded(demo),
+        n_defaulters=2,
+        basis=demo.fund.sizing.params.basis,
+    ).multiplier
+    overstated = found & (linear > reverse.multiplier + reverse.tolerance)
+    assert overstated.any()
+    assert (_headroom_at(demo, np.where(overstated, linear, 1.0))[overstated] < 0.0).all()
 
 
 def test_capital_k_cm_is_at_least_its_floor(demo: EndOfDay) -> None:

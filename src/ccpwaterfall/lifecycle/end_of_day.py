@@ -68,6 +68,7 @@ from ccpwaterfall.risk.scenarios import (
     ScenarioSet,
     StressDefinition,
     historical_scenarios,
+    scale_each,
     scale_scenarios,
     stress_set,
 )
@@ -647,21 +648,26 @@ def reverse_stress_grid(
     """The multiplier of each stress scenario at which the prefunded waterfall runs out.
 
     Each scenario is scaled by every multiplier of the case's grid and fully
-    revalued (options too), so the exposure grid is exact at the grid points;
-    the crossing between them is interpolated.
+    revalued (options too); between the last grid point with headroom and the
+    first without, the crossing is found by bisection, fully revaluing every
+    scenario at each step, to ``REVERSE_STRESS_TOLERANCE`` and never above it.
     """
     progress("reverse stress")
     base = stress_scenario_set(inputs)
     multipliers = tuple(sorted(inputs.stress_multipliers))
-    grid = scale_scenarios(base, multipliers)
-    pnl = account_pnl(inputs.portfolio.positions, _revalue(inputs, grid))
-    shortfall = account_shortfall(pnl, margin.account_margin)
     portfolio = inputs.portfolio
-    members = group_exposures(shortfall, portfolio.account_member, portfolio.n_members)
-    groups = group_exposures(members, portfolio.member_group, portfolio.n_groups)
+
+    def exposures(scenarios: ScenarioSet) -> NDArray[np.float64]:
+        pnl = account_pnl(portfolio.positions, _revalue(inputs, scenarios))
+        shortfall = account_shortfall(pnl, margin.account_margin)
+        members = group_exposures(shortfall, portfolio.account_member, portfolio.n_members)
+        groups = group_exposures(members, portfolio.member_group, portfolio.n_groups)
+        return np.asarray(groups, dtype=np.float64)
+
     # Columns are scenario-major (every multiplier of scenario 0, then 1, ...).
-    n_mult = len(multipliers)
-    cube = np.asarray(groups, dtype=np.float64).reshape(portfolio.n_groups, -1, n_mult)
+    cube = exposures(scale_scenarios(base, multipliers)).reshape(
+        portfolio.n_groups, -1, len(multipliers)
+    )
     exposure_grid = np.transpose(cube, (2, 0, 1))
     # Summed as reverse_stress sums group_fund, so it never falls below that sum by an ulp.
     prefunded = float(fund.group_fund.sum()) + junior_capital(inputs.rulebook)
@@ -672,6 +678,7 @@ def reverse_stress_grid(
         prefunded=prefunded,
         n_defaulters=fund.sizing.params.cover,
         basis=fund.sizing.params.basis,
+        revalue=lambda each: exposures(scale_each(base, each)),
     )
 
 

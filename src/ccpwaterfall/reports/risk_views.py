@@ -356,9 +356,13 @@ def _reverse_text(reverse: ReverseStress, scenario: int) -> str:
     grid = reverse.multipliers
     if not math.isfinite(multiplier):
         return f"not exhausted on the grid up to {_multiplier(float(grid[-1]))}"
-    if reverse.headroom[0, scenario] < 0.0:
+    if reverse.headroom[0, scenario] < 0.0 and reverse.tolerance is None:
         return f"exhausted at {_multiplier(float(grid[0]))} already"
-    return f"{multiplier:.2f}x"
+    # Rounded down: a reverse-stress multiplier is shown never above the crossing.
+    shown = f"{math.floor(multiplier * 100) / 100:.2f}x"
+    if reverse.headroom[0, scenario] < 0.0:
+        return f"{shown} (below the grid's {_multiplier(float(grid[0]))})"
+    return shown
 
 
 def _stress_section(eod: EndOfDay) -> dict[str, object]:

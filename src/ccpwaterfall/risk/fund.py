@@ -23,6 +23,7 @@ contributions. NaN policy: a NaN or infinite entry raises ValueError.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -291,10 +292,12 @@ class ReverseStress:
     """How far each stress scenario can be scaled before prefunded resources run out.
 
     ``multipliers``: shape (n_multipliers,), the grid. ``multiplier``: shape
-    (n_scenarios,), the first multiplier at which the defaulters' loss beyond
-    their own resources exceeds the mutualised prefunded resources, linearly
-    interpolated on the grid; the first grid point if already exhausted there;
-    ``inf`` if never exhausted on the grid. ``defaulters``: shape
+    (n_scenarios,), the multiplier at which the defaulters' loss beyond their
+    own resources comes to exceed the mutualised prefunded resources: found by
+    bisection with full revaluation to ``tolerance`` and never above the true
+    crossing, or (``tolerance`` None) interpolated linearly on the grid, the
+    first grid point if already exhausted there; ``inf`` if never exhausted on
+    the grid. ``defaulters``: shape
     (n_multipliers, n_defaulters, n_scenarios), intp, the defaulting groups at
     each grid point, in selection order. ``headroom``: shape (n_multipliers,
     n_scenarios), mutualised resources left after the defaulters' loss
@@ -305,6 +308,7 @@ class ReverseStress:
     multiplier: NDArray[np.float64]
     defaulters: NDArray[np.intp]
     headroom: NDArray[np.float64]
+    tolerance: float | None = None  # of the bisection; None: interpolated on the grid
 
     @property
     def worst_scenario(self) -> int:
@@ -352,6 +356,36 @@ def _grid_inputs(
     return np.maximum(grid - margin[None, :, None], 0.0), scale, fund
 
 
+#: Default tolerance of the reverse-stress bisection, in multiplier units.
+REVERSE_STRESS_TOLERANCE = 1e-6
+
+
+def _headroom(
+    exposure: NDArray[np.float64],
+    fund: NDArray[np.float64],
+    prefunded: float,
+    n_defaulters: int,
+    basis: CoverBasis,
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Mutualised resources left after the Cover-N default, and the defaulters.
+
+    ``exposure``: shape (..., n_groups, n_scenarios). Returns the headroom,
+    shape (..., n_scenarios), and the defaulting groups, shape (...,
+    n_defaulters, n_scenarios); see ``reverse_stress`` for the definitions.
+    """
+    fund_axis = fund[:, None]
+    ranking = (
+        np.maximum(exposure - fund_axis, 0.0) if basis is CoverBasis.BEYOND_OWN_FUND else exposure
+    )
+    take = min(n_defaulters, exposure.shape[-2])
+    # A stable sort of the negated ranking: descending, ties to the lower group index.
+    defaulters = np.argsort(-ranking, axis=-2, kind="stable")[..., :take, :]
+    loss = np.take_along_axis(exposure, defaulters, axis=-2).sum(axis=-2)
+    own_fund = fund[defaulters].sum(axis=-2)
+    headroom = (prefunded - own_fund) - np.maximum(loss - own_fund, 0.0)
+    return headroom, defaulters
+
+
 def reverse_stress(
     exposure_grid: ArrayLike,
     multipliers: ArrayLike,
@@ -361,6 +395,8 @@ def reverse_stress(
     group_margin: ArrayLike | None = None,
     n_defaulters: int = 2,
     basis: CoverBasis = CoverBasis.BEYOND_OWN_FUND,
+    revalue: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
+    tolerance: float = REVERSE_STRESS_TOLERANCE,
 ) -> ReverseStress:
     """Reverse stress: the shock multiplier at which each scenario exhausts prefunded resources.
 
@@ -383,43 +419,71 @@ def reverse_stress(
     their own resources is ``L = max(sum E - sum DF_defaulters, 0)`` and the
     mutualised resources are ``R = prefunded - sum DF_defaulters`` (SITG +
     survivors' DF). ``headroom = R - L``; the scenario is exhausted where it is
-    negative. The crossing is interpolated linearly between grid points.
+    negative.
+
+    The crossing. With ``revalue`` (a function from per-scenario multipliers,
+    shape (n_scenarios,), to the group exposures at them, shape (n_groups,
+    n_scenarios), by full revaluation), it is found by bisection between the
+    last grid point with headroom and the first without (from 0 when the first
+    grid point is exhausted already), to ``tolerance``, and the multiplier
+    returned is the bracket's lower end: never above the true crossing, at most
+    ``tolerance`` below it. Options make exposure convex in the shock, so a
+    straight line between grid points would overstate how far a scenario can
+    be scaled. Without ``revalue`` the crossing is interpolated linearly on
+    the grid, exact only for exposures linear between grid points.
 
     Vectorised over multipliers and scenarios. NaN, inf, negative entries, a
     non-increasing grid or a ``prefunded`` below the contributions -> ValueError.
     """
     if n_defaulters < 1:
         raise ValueError("n_defaulters must be at least 1")
+    if not (math.isfinite(tolerance) and tolerance > 0.0):
+        raise ValueError(f"tolerance must be positive and finite, got {tolerance}")
     exposure, scale, fund = _grid_inputs(
         exposure_grid, multipliers, group_fund, prefunded, group_margin
     )
-    n_groups, n_scenarios = exposure.shape[1:]
-    if basis is CoverBasis.BEYOND_OWN_FUND:
-        ranking = np.maximum(exposure - fund[None, :, None], 0.0)
-    else:
-        ranking = exposure
-    take = min(n_defaulters, n_groups)
-    # A stable sort of the negated ranking: descending, ties to the lower group index.
-    defaulters = np.argsort(-ranking, axis=1, kind="stable")[:, :take, :]
-    loss = np.take_along_axis(exposure, defaulters, axis=1).sum(axis=1)
-    own_fund = fund[defaulters].sum(axis=1)
-    headroom = (prefunded - own_fund) - np.maximum(loss - own_fund, 0.0)
+    n_scenarios = exposure.shape[2]
+    headroom, defaulters = _headroom(exposure, fund, prefunded, n_defaulters, basis)
 
     exhausted = headroom < 0.0
+    ever = exhausted.any(axis=0)
     first = np.argmax(exhausted, axis=0)
     before = np.maximum(first - 1, 0)
     columns = np.arange(n_scenarios)
-    h_before = headroom[before, columns]
-    h_first = headroom[first, columns]
-    # Between grid points h_before >= 0 > h_first, so the gap is positive.
-    gap = np.where(first > 0, h_before - h_first, 1.0)
-    crossing = scale[before] + (scale[first] - scale[before]) * h_before / gap
-    multiplier = np.where(first > 0, crossing, scale[0])
-    multiplier = np.where(exhausted.any(axis=0), multiplier, np.inf)
+    if revalue is None:
+        h_before = headroom[before, columns]
+        h_first = headroom[first, columns]
+        # Between grid points h_before >= 0 > h_first, so the gap is positive.
+        gap = np.where(first > 0, h_before - h_first, 1.0)
+        crossing = scale[before] + (scale[first] - scale[before]) * h_before / gap
+        multiplier = np.where(first > 0, crossing, scale[0])
+    else:
+        low = np.where(first > 0, scale[before], 0.0)
+        high = scale[first].copy()
+        width = float((high - low)[ever].max()) if ever.any() else 0.0
+        steps = max(math.ceil(math.log2(width / tolerance)), 0) if width > 0.0 else 0
+        for _ in range(steps):
+            middle = 0.5 * (low + high)
+            # Scenarios not exhausted on the grid are revalued at a harmless multiplier.
+            trial = np.where(ever, middle, scale[0])
+            exposures = np.asarray(revalue(trial), dtype=np.float64)
+            if exposures.shape != exposure.shape[1:]:
+                raise ValueError(
+                    f"revalue must return shape {exposure.shape[1:]}, got {exposures.shape}"
+                )
+            over = _headroom(exposures, fund, prefunded, n_defaulters, basis)[0] < 0.0
+            high = np.where(over, middle, high)
+            low = np.where(over, low, middle)
+        multiplier = low
+    multiplier = np.where(ever, multiplier, np.inf)
     for array in (scale, multiplier, defaulters, headroom):
         array.flags.writeable = False
     return ReverseStress(
-        multipliers=scale, multiplier=multiplier, defaulters=defaulters, headroom=headroom
+        multipliers=scale,
+        multiplier=multiplier,
+        defaulters=defaulters,
+        headroom=headroom,
+        tolerance=None if revalue is None else tolerance,
     )
 
 

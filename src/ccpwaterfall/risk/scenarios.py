@@ -320,6 +320,27 @@ def scale_scenarios(scenarios: ScenarioSet, multipliers: Sequence[float]) -> Sce
     )
 
 
+def scale_each(scenarios: ScenarioSet, multipliers: ArrayLike) -> ScenarioSet:
+    """Each scenario scaled by its own multiplier, as ``scale_scenarios`` scales.
+
+    ``multipliers``: shape (n_scenarios,), finite and >= 0. Names are kept.
+    Used to revalue every scenario at a different point of a reverse-stress
+    search in one pass.
+    """
+    m = np.asarray(multipliers, dtype=np.float64)
+    if m.shape != (scenarios.n_scenarios,):
+        raise ValueError(f"multipliers must have shape ({scenarios.n_scenarios},), got {m.shape}")
+    if not (np.isfinite(m).all() and (m >= 0).all()):
+        raise ValueError("multipliers must be finite and non-negative")
+    return ScenarioSet(
+        names=scenarios.names,
+        factor_ids=scenarios.factor_ids,
+        factor_returns=scenarios.factor_returns * m[:, None],
+        vol_shifts=np.maximum(scenarios.vol_shifts * m[:, None], -1.0),
+        kind=scenarios.kind,
+    )
+
+
 def concat_scenarios(first: ScenarioSet, *more: ScenarioSet) -> ScenarioSet:
     """One scenario set from several on the same factors, in order (names stay unique).
 
