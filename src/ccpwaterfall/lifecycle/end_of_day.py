@@ -50,7 +50,7 @@ from ccpwaterfall.risk.fund import (
     size_default_fund,
 )
 from ccpwaterfall.risk.instruments import Instruments
-from ccpwaterfall.risk.margin import initial_margin
+from ccpwaterfall.risk.margin import initial_margin, k_for_confidence
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
     CoverBasis,
@@ -61,7 +61,7 @@ from ccpwaterfall.risk.params import (
     VolatilityFilter,
 )
 from ccpwaterfall.risk.portfolio import Portfolio
-from ccpwaterfall.risk.pricing import instrument_pnl, risk_array_pnl
+from ccpwaterfall.risk.pricing import instrument_pnl, risk_array_pnl, unit_deltas
 from ccpwaterfall.risk.scenarios import (
     PriceHistory,
     ScenarioPnl,
@@ -72,6 +72,7 @@ from ccpwaterfall.risk.scenarios import (
     scale_scenarios,
     stress_set,
 )
+from ccpwaterfall.risk.span import SpanMargin, span_margin
 from ccpwaterfall.risk.stress import (
     CoverResult,
     account_shortfall,
@@ -91,8 +92,6 @@ TEN_YEARS_DAYS = 2520
 # Basis-dependent sizing converges geometrically; this bounds the rounds.
 MAX_SIZING_ROUNDS = 100
 _UNFILTERED = VolatilityFilter.NONE
-# SPAN volatility scan range: implied vols up and down by a quarter of their level.
-SPAN_VOL_SCAN = 0.25
 
 
 def _quiet(_step: str) -> None:
@@ -146,6 +145,8 @@ class MarginRun:
     account_margin: NDArray[np.float64]
     member_margin: NDArray[np.float64]
     group_margin: NDArray[np.float64]
+    es_worst: int | None = None  # ES: the count of worst scenarios averaged
+    span: SpanMargin | None = None  # SPAN: the parts of each account's margin
 
     @property
     def total(self) -> float:
@@ -308,46 +309,72 @@ def _revalue(inputs: EndOfDayInputs, scenarios: ScenarioSet) -> NDArray[np.float
     )
 
 
-def _span_pnl(inputs: EndOfDayInputs, history_scenarios: ScenarioSet) -> NDArray[np.float64]:
+def span_risk_arrays(inputs: EndOfDayInputs, history_scenarios: ScenarioSet) -> NDArray[np.float64]:
     """16-scenario risk arrays with each factor's price scan range set from history.
 
     The scan range is the factor's move at the margin confidence over the MPOR
-    (a quantile of the absolute historical log returns), as a CCP calibrates it.
+    (a quantile of the absolute historical MPOR-day log returns), as a CCP
+    calibrates it, and options are revalued at the end of that same MPOR.
     """
     spot = inputs.spot
+    span = inputs.margin_params.span
     move = np.quantile(
         np.abs(history_scenarios.factor_returns), inputs.margin_params.confidence, axis=0
     )
-    extreme = 2.0
     # Keep the extreme down move above zero, whatever the history did.
-    scan = np.minimum(spot * (1.0 - np.exp(-move)), 0.45 * spot / extreme)
+    scan = np.minimum(spot * (1.0 - np.exp(-move)), 0.45 * spot / span.extreme_multiple)
     return risk_array_pnl(
         inputs.instruments,
         spot,
         scan,
-        np.full(spot.shape, SPAN_VOL_SCAN),
-        extreme_multiple=extreme,
-        horizon_days=1,
+        np.full(spot.shape, span.vol_scan),
+        extreme_multiple=span.extreme_multiple,
+        cover_fraction=span.extreme_cover,
+        horizon_days=inputs.scenario_params.mpor_days,
         rate=inputs.discount_rate,
     )
 
 
+def _span(inputs: EndOfDayInputs, risk_arrays: NDArray[np.float64]) -> SpanMargin:
+    """SPAN margin per account and commodity from the instruments' risk arrays."""
+    params = inputs.margin_params.span
+    instruments = inputs.instruments
+    if inputs.history is not None:
+        spot = inputs.spot
+        deltas = unit_deltas(instruments, spot, inputs.discount_rate)
+    elif params.intra_spread_charge or params.inter_spreads:
+        raise ValueError("SPAN spread charges and credits need a price history for deltas")
+    else:
+        spot = np.ones(len(instruments.factor_ids))
+        deltas = np.zeros(len(instruments.ids))
+    return span_margin(risk_arrays, deltas, spot, instruments, inputs.portfolio.positions, params)
+
+
 def compute_margin(inputs: EndOfDayInputs, progress: Progress = _quiet) -> MarginRun:
-    """Initial margin per account from historical (or supplied) scenario P&L."""
+    """Initial margin per account from historical (or supplied) scenario P&L, or SPAN."""
     params = inputs.margin_params
     positions = inputs.portfolio.positions
     stressed: NDArray[np.float64] | None = None
     long_history: NDArray[np.float64] | None = None
+    span: SpanMargin | None = None
+    es_worst: int | None = None
+    option = params.anti_procyclicality
+    needs_history = option in (
+        AntiProcyclicality.STRESSED_WEIGHT,
+        AntiProcyclicality.TEN_YEAR_FLOOR,
+    )
+    if params.model is MarginModel.SPAN and needs_history:
+        raise ValueError(
+            f"anti-procyclicality {option.value} needs historical scenarios; SPAN risk "
+            "arrays have none to weight or floor (use the buffer)"
+        )
     if inputs.scenario_pnl is not None:
         progress("scenario P&L (supplied)")
         names = inputs.scenario_pnl.scenario_names
         pnl = inputs.scenario_pnl.pnl
-        if params.anti_procyclicality in (
-            AntiProcyclicality.STRESSED_WEIGHT,
-            AntiProcyclicality.TEN_YEAR_FLOOR,
-        ):
+        if needs_history:
             raise ValueError(
-                f"anti-procyclicality {params.anti_procyclicality.value} needs a price "
+                f"anti-procyclicality {option.value} needs a price "
                 "history, not a supplied scenario P&L"
             )
     else:
@@ -358,18 +385,27 @@ def compute_margin(inputs: EndOfDayInputs, progress: Progress = _quiet) -> Margi
         names = scenarios.names
         progress("instrument revaluation")
         if params.model is MarginModel.SPAN:
-            pnl = _span_pnl(inputs, scenarios)
+            pnl = span_risk_arrays(inputs, scenarios)
             names = tuple(f"SPAN {i}" for i in range(1, 17))
         else:
             pnl = _revalue(inputs, scenarios)
-        if params.anti_procyclicality is AntiProcyclicality.STRESSED_WEIGHT:
+        if option is AntiProcyclicality.STRESSED_WEIGHT:
             stressed = account_pnl(positions, _revalue(inputs, stressed_scenarios(inputs)))
-        elif params.anti_procyclicality is AntiProcyclicality.TEN_YEAR_FLOOR:
+        elif option is AntiProcyclicality.TEN_YEAR_FLOOR:
             long_history = account_pnl(positions, _revalue(inputs, ten_year_scenarios(inputs)))
-    progress("aggregation to accounts")
-    by_account = account_pnl(positions, pnl)
-    progress("initial margin")
-    margin = initial_margin(by_account, params, stressed, long_history).astype(np.float64)
+    if params.model is MarginModel.SPAN:
+        progress("SPAN by combined commodity")
+        span = _span(inputs, pnl)
+        margin = np.array(span.total, dtype=np.float64)
+        if option is AntiProcyclicality.BUFFER:
+            margin *= 1.0 + params.apc_buffer
+    else:
+        progress("aggregation to accounts")
+        by_account = account_pnl(positions, pnl)
+        progress("initial margin")
+        margin = initial_margin(by_account, params, stressed, long_history).astype(np.float64)
+        if params.model is MarginModel.ES:
+            es_worst = params.es_worst or k_for_confidence(len(names), params.confidence)
     portfolio = inputs.portfolio
     member = _by_index(margin, portfolio.account_member, portfolio.n_members)
     group = _by_index(member, portfolio.member_group, portfolio.n_groups)
@@ -379,6 +415,8 @@ def compute_margin(inputs: EndOfDayInputs, progress: Progress = _quiet) -> Margi
         account_margin=_read_only(margin),
         member_margin=_read_only(member),
         group_margin=_read_only(group),
+        es_worst=es_worst,
+        span=span,
     )
 
 

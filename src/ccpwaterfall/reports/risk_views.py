@@ -40,7 +40,6 @@ from ccpwaterfall.lifecycle import (
 from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
 from ccpwaterfall.reports.run_view import render_run
 from ccpwaterfall.risk.fund import ReverseStress, SizingConstraint
-from ccpwaterfall.risk.margin import k_for_confidence
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
     ContributionMethod,
@@ -168,14 +167,16 @@ def _model_terms(inputs: EndOfDayInputs, margin: MarginRun) -> _ModelTerms:
         "confidence": params.confidence,
     }
     model = _MODEL_NAMES[params.model]
-    if params.model is MarginModel.ES:
-        worst = params.es_worst or k_for_confidence(n_scenarios, params.confidence)
-        data["es_worst"] = worst
-        model += f": mean of the {worst:,} worst scenario losses"
+    if params.model is MarginModel.ES and margin.es_worst is not None:
+        data["es_worst"] = margin.es_worst
+        model += f": mean of the {margin.es_worst:,} worst scenario losses"
     elif params.model is MarginModel.VAR:
         model += f" at {_percent(params.confidence)}"
     else:
-        model += ": largest loss over the 16 risk-array scenarios"
+        model += (
+            ": per combined commodity, the largest loss over 16 risk-array scenarios,"
+            " plus spread charges, less spread credits, at least the short option minimum"
+        )
     kind = "risk-array" if params.model is MarginModel.SPAN else source
     scenarios = f"{n_scenarios:,} {kind}, {scenario.mpor_days}-day margin period of risk"
     rows = [("Model", model), ("Scenarios", scenarios)]
@@ -187,7 +188,11 @@ def _model_terms(inputs: EndOfDayInputs, margin: MarginRun) -> _ModelTerms:
             filter_name += f", lambda {scenario.ewma_lambda:g}"
             data["ewma_lambda"] = scenario.ewma_lambda
         rows.append(("Volatility filter", filter_name))
-    rows.append(("Confidence", _percent(params.confidence)))
+    # The confidence sets the ES count only when es_worst does not.
+    if not (params.model is MarginModel.ES and params.es_worst is not None):
+        rows.append(("Confidence", _percent(params.confidence)))
+    else:
+        data["confidence"] = None
     apc = params.anti_procyclicality
     data["anti_procyclicality"] = apc.value
     if apc is AntiProcyclicality.BUFFER:

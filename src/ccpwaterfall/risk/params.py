@@ -65,6 +65,51 @@ class ScenarioParams:
 
 
 @dataclass(frozen=True, slots=True)
+class InterCommoditySpread:
+    """A SPAN inter-commodity spread: two positively correlated commodities and a credit rate."""
+
+    legs: tuple[str, str]
+    credit: float  # fraction of each leg's price risk credited per spread, in [0, 1]
+
+    def __post_init__(self) -> None:
+        if len(self.legs) != 2 or self.legs[0] == self.legs[1]:
+            raise ValueError("an inter-commodity spread has two different legs")
+        if not 0.0 <= self.credit <= 1.0:
+            raise ValueError("an inter-commodity spread credit is between 0 and 1")
+
+
+@dataclass(frozen=True, slots=True)
+class SpanParams:
+    """SPAN parameters beyond the risk arrays (``risk.span``; see ``risk/span.py``).
+
+    Per commodity (risk factor id): ``intra_spread_charge`` in price points per
+    unit of spread delta, ``short_option_minimum`` in currency per short option.
+    ``tiers`` maps instrument ids to a tier (contract month) label; instruments
+    not named share one tier of their commodity. ``vol_scan``: the relative
+    implied-volatility scan range; ``extreme_multiple`` and ``extreme_cover``:
+    scenarios 15-16 move the price by that many scan ranges and count that
+    fraction of the P&L.
+    """
+
+    intra_spread_charge: tuple[tuple[str, float], ...] = ()
+    short_option_minimum: tuple[tuple[str, float], ...] = ()
+    inter_spreads: tuple[InterCommoditySpread, ...] = ()
+    tiers: tuple[tuple[str, str], ...] = ()
+    vol_scan: float = 0.25
+    extreme_multiple: float = 2.0
+    extreme_cover: float = 0.35
+
+    def __post_init__(self) -> None:
+        rates = (*self.intra_spread_charge, *self.short_option_minimum)
+        if any(not (rate >= 0.0 and rate < float("inf")) for _, rate in rates):
+            raise ValueError("SPAN charges must be finite and non-negative")
+        if not 0.0 <= self.vol_scan <= 1.0:
+            raise ValueError("vol_scan must be between 0 and 1")
+        if not self.extreme_multiple > 0.0 or not 0.0 <= self.extreme_cover <= 1.0:
+            raise ValueError("extreme_multiple must be positive and extreme_cover in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
 class MarginParams:
     """Initial margin per account."""
 
@@ -74,6 +119,7 @@ class MarginParams:
     anti_procyclicality: AntiProcyclicality = AntiProcyclicality.NONE
     apc_buffer: float = 0.25
     apc_stressed_weight: float = 0.25
+    span: SpanParams = SpanParams()
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.confidence < 1.0:

@@ -176,6 +176,32 @@ def black76_delta(
     return result
 
 
+def unit_deltas(
+    instruments: Instruments, spot: ArrayLike, rate: float = 0.0
+) -> NDArray[np.float64]:
+    """Delta of one unit of each instrument in currency per price point, shape (n_instruments,).
+
+    Futures and forwards: the multiplier. Options: the Black-76 delta at
+    ``spot`` (shape (n_factors,), today's prices) times the multiplier.
+    """
+    prices = np.asarray(spot, dtype=np.float64)
+    delta = np.ones(len(instruments.ids))
+    options = instruments.is_option
+    if options.any():
+        underlying = prices[instruments.underlying[options]]
+        is_call = instruments.is_call[options]
+        delta[options] = black76_delta(
+            underlying,
+            instruments.strike[options],
+            instruments.expiry_years[options],
+            instruments.volatility[options],
+            is_call,
+            rate=rate,
+        )
+    result: NDArray[np.float64] = delta * instruments.multiplier
+    return result
+
+
 def instrument_pnl(
     instruments: Instruments,
     spot: ArrayLike,
