@@ -40,7 +40,7 @@ from ccpwaterfall.domain import (
     split_pro_rata,
 )
 from ccpwaterfall.lifecycle.border import to_money
-from ccpwaterfall.risk.aggregate import account_pnl
+from ccpwaterfall.risk.aggregate import account_pnl, sum_by_index
 from ccpwaterfall.risk.fund import (
     FundSizing,
     ReverseStress,
@@ -80,6 +80,7 @@ from ccpwaterfall.risk.stress import (
     cover,
     emir_art42_floor,
     group_exposures,
+    rank_groups,
 )
 from ccpwaterfall.waterfall import CaseResult, run_case
 
@@ -248,7 +249,7 @@ def _read_only(array: NDArray[Any]) -> NDArray[Any]:
 
 def _by_index(values: NDArray[np.float64], index: NDArray[np.intp], n_out: int) -> Any:
     """Sums of a vector over an index (accounts to members, members to groups)."""
-    return np.bincount(index, weights=values, minlength=n_out).astype(np.float64)
+    return sum_by_index(np.asarray(values, dtype=np.float64), index, n_out)
 
 
 def _stressed_period(scenarios: ScenarioSet, days: int) -> ScenarioSet:
@@ -655,9 +656,7 @@ def drill_defaults(
     """
     n = fund.sizing.params.cover
     basis = fund.sizing.exposures
-    take = min(n, basis.shape[0])
-    # Descending exposure per scenario, ties to the lower group index.
-    order = np.argsort(-basis, axis=0, kind="stable")[:take, :]
+    order = rank_groups(basis, n)
     drills = []
     # One exact waterfall run per scenario: Decimal allocation, not array code.
     for scenario, name in enumerate(stress.scenario_names):

@@ -32,7 +32,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from ccpwaterfall.risk.aggregate import float_array, indicator_matrix, require_non_negative
 from ccpwaterfall.risk.params import ContributionMethod, CoverBasis, FundParams
-from ccpwaterfall.risk.stress import CoverResult, beyond_own_fund, cover, emir_art42_floor, largest
+from ccpwaterfall.risk.stress import (
+    CoverResult,
+    beyond_own_fund,
+    cover,
+    emir_art42_floor,
+    largest,
+    rank_groups,
+)
 
 
 class SizingConstraint(StrEnum):
@@ -105,12 +112,6 @@ def _needs(
     return _Needs(own, np.maximum(loss - sitg, 0.0), loss, ranked)
 
 
-def _ranking(basis: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Groups by descending basis exposure per scenario, ties to the lower index."""
-    order: NDArray[np.intp] = np.argsort(-basis, axis=0, kind="stable")
-    return order
-
-
 def size_default_fund(
     exposures: ArrayLike, params: FundParams, group_fund: ArrayLike | None = None
 ) -> FundSizing:
@@ -143,9 +144,8 @@ def size_default_fund(
         fund = np.zeros(n_groups)
         cover_n = cover(basis, params.cover)
     floor42 = emir_art42_floor(basis)
-    order = _ranking(basis)
-    take = min(params.cover, n_groups)
-    cover_needs = _needs(gross, fund, order[:take], params.sitg_junior)
+    order = rank_groups(basis, 3 if params.cover < 3 else params.cover)
+    cover_needs = _needs(gross, fund, order[: params.cover], params.sitg_junior)
     # Art 42(3): the largest group alone, or the second and third together, without SITG.
     single = _needs(gross, fund, order[:1], 0.0)
     pair = _needs(gross, fund, order[1:3], 0.0) if n_groups > 1 else single
@@ -377,9 +377,7 @@ def _headroom(
     ranking = (
         np.maximum(exposure - fund_axis, 0.0) if basis is CoverBasis.BEYOND_OWN_FUND else exposure
     )
-    take = min(n_defaulters, exposure.shape[-2])
-    # A stable sort of the negated ranking: descending, ties to the lower group index.
-    defaulters = np.argsort(-ranking, axis=-2, kind="stable")[..., :take, :]
+    defaulters = rank_groups(ranking, n_defaulters)
     loss = np.take_along_axis(exposure, defaulters, axis=-2).sum(axis=-2)
     own_fund = fund[defaulters].sum(axis=-2)
     headroom = (prefunded - own_fund) - np.maximum(loss - own_fund, 0.0)

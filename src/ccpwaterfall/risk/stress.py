@@ -133,10 +133,21 @@ def largest(exposures: NDArray[np.floating[Any]], n: int) -> NDArray[np.float64]
     return top
 
 
+def rank_groups(exposures: NDArray[np.floating[Any]], n: int) -> NDArray[np.intp]:
+    """The n groups that expose most in each scenario: shape (..., min(n, n_groups), n_scenarios).
+
+    ``exposures``: shape (..., n_groups, n_scenarios). Descending exposure,
+    ties to the lower group index (a stable sort of the negated values). This
+    is the one ranking of defaulting groups: Cover-N, the Art 42(3) floor, fund
+    sizing, drills and reverse stress all choose their groups with it.
+    """
+    take = min(n, exposures.shape[-2])
+    order: NDArray[np.intp] = np.argsort(-exposures, axis=-2, kind="stable")[..., :take, :]
+    return order
+
+
 def _ranked_groups(column: NDArray[np.floating[Any]], n: int) -> tuple[int, ...]:
-    # A stable sort of the negated column: descending, ties to the lower index.
-    order = np.argsort(-column, kind="stable")[:n]
-    return tuple(int(g) for g in order)
+    return tuple(int(g) for g in rank_groups(column[:, None], n)[:, 0])
 
 
 def _read_only(array: NDArray[np.float64]) -> NDArray[np.float64]:
