@@ -10,11 +10,10 @@ from ccpwaterfall.risk.fund import (
     SizingConstraint,
     allocate_contributions,
     contribution_key,
-    reverse_stress,
-    reverse_stress_linear,
     size_default_fund,
 )
 from ccpwaterfall.risk.params import ContributionMethod, CoverBasis, FundParams
+from ccpwaterfall.risk.reverse_stress import reverse_stress, reverse_stress_linear
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
 
 # rules-and-precedents 6 T10: stressed uncovered exposures, affiliates merged.

@@ -43,7 +43,8 @@ from ccpwaterfall.lifecycle.end_of_day import (
     stressed_scenarios,
     ten_year_scenarios,
 )
-from ccpwaterfall.risk.fund import SizingConstraint, reverse_stress
+from ccpwaterfall.risk.fund import SizingConstraint
+from ccpwaterfall.risk.reverse_stress import reverse_stress
 from ccpwaterfall.risk.instruments import InstrumentKind, build_instruments
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,

@@ -43,12 +43,11 @@ from ccpwaterfall.lifecycle.border import to_money
 from ccpwaterfall.risk.aggregate import account_pnl, sum_by_index
 from ccpwaterfall.risk.fund import (
     FundSizing,
-    ReverseStress,
     SizingConstraint,
     allocate_contributions,
-    reverse_stress,
     size_default_fund,
 )
+from ccpwaterfall.risk.reverse_stress import ReverseStress, reverse_stress
 from ccpwaterfall.risk.instruments import Instruments
 from ccpwaterfall.risk.margin import initial_margin, k_for_confidence
 from ccpwaterfall.risk.params import (

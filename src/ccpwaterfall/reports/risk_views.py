@@ -39,7 +39,8 @@ from ccpwaterfall.lifecycle import (
 )
 from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
 from ccpwaterfall.reports.run_view import render_run
-from ccpwaterfall.risk.fund import ReverseStress, SizingConstraint
+from ccpwaterfall.risk.fund import SizingConstraint
+from ccpwaterfall.risk.reverse_stress import ReverseStress
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
     ContributionMethod,
