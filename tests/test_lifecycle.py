@@ -44,7 +44,6 @@ from ccpwaterfall.lifecycle.end_of_day import (
     ten_year_scenarios,
 )
 from ccpwaterfall.risk.fund import SizingConstraint
-from ccpwaterfall.risk.reverse_stress import reverse_stress
 from ccpwaterfall.risk.instruments import InstrumentKind, build_instruments
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
@@ -57,6 +56,7 @@ from ccpwaterfall.risk.params import (
     VolatilityFilter,
 )
 from ccpwaterfall.risk.portfolio import PortfolioRows, build_portfolio
+from ccpwaterfall.risk.reverse_stress import reverse_stress
 from ccpwaterfall.risk.scenarios import PriceHistory, ScenarioPnl, StressDefinition
 from ccpwaterfall.waterfall.summary import summarise
 

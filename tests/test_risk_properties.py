@@ -11,9 +11,9 @@ from hypothesis.extra.numpy import arrays
 from numpy.typing import NDArray
 
 from ccpwaterfall.risk.fund import allocate_contributions, size_default_fund
-from ccpwaterfall.risk.reverse_stress import reverse_stress
 from ccpwaterfall.risk.margin import expected_shortfall, k_for_confidence, value_at_risk
 from ccpwaterfall.risk.params import ContributionMethod, FundParams
+from ccpwaterfall.risk.reverse_stress import reverse_stress
 from ccpwaterfall.risk.stress import account_shortfall, cover, emir_art42_floor, group_exposures
 
 PNL = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)

@@ -47,7 +47,6 @@ from ccpwaterfall.risk.fund import (
     allocate_contributions,
     size_default_fund,
 )
-from ccpwaterfall.risk.reverse_stress import ReverseStress, reverse_stress
 from ccpwaterfall.risk.instruments import Instruments
 from ccpwaterfall.risk.margin import initial_margin, k_for_confidence
 from ccpwaterfall.risk.params import (
@@ -61,6 +60,7 @@ from ccpwaterfall.risk.params import (
 )
 from ccpwaterfall.risk.portfolio import Portfolio
 from ccpwaterfall.risk.pricing import instrument_pnl, risk_array_pnl, unit_deltas
+from ccpwaterfall.risk.reverse_stress import ReverseStress, reverse_stress
 from ccpwaterfall.risk.scenarios import (
     PriceHistory,
     ScenarioPnl,

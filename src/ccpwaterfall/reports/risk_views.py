@@ -40,7 +40,6 @@ from ccpwaterfall.lifecycle import (
 from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
 from ccpwaterfall.reports.run_view import render_run
 from ccpwaterfall.risk.fund import SizingConstraint
-from ccpwaterfall.risk.reverse_stress import ReverseStress
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
     ContributionMethod,
@@ -48,6 +47,7 @@ from ccpwaterfall.risk.params import (
     MarginModel,
     VolatilityFilter,
 )
+from ccpwaterfall.risk.reverse_stress import ReverseStress
 from ccpwaterfall.risk.stress import CoverResult
 from ccpwaterfall.waterfall.summary import summarise
 
