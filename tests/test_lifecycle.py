@@ -35,13 +35,11 @@ from ccpwaterfall.lifecycle import (
     EndOfDay,
     EndOfDayInputs,
     compute_capital,
-    end_of_day,
-    to_money,
-)
-from ccpwaterfall.lifecycle.end_of_day import (
     compute_margin,
+    end_of_day,
     stressed_scenarios,
     ten_year_scenarios,
+    to_money,
 )
 from ccpwaterfall.risk.fund import SizingConstraint
 from ccpwaterfall.risk.instruments import InstrumentKind, build_instruments
@@ -238,7 +236,7 @@ def test_beyond_own_fund_sizing_that_cycles_keeps_a_fund_that_meets_its_own_need
     assert eod.fund.fund_money == Money.of("1.00", USD)
     # At that fund G1 ties with the others at zero beyond its own contribution; its
     # default is still covered, by its own contribution.
-    from ccpwaterfall.lifecycle.end_of_day import default_case
+    from ccpwaterfall.lifecycle import default_case
     from ccpwaterfall.waterfall import run_case
 
     g1 = eod.inputs.portfolio.group_ids.index("G1")
@@ -271,7 +269,7 @@ def test_reverse_stress_multiplier_of_the_sizing_scenario_is_at_least_one(
 
 def _exposures_at(eod: EndOfDay, multipliers: NDArray[np.float64]) -> NDArray[np.float64]:
     """Group stress loss over margin with each scenario scaled, fully revalued."""
-    from ccpwaterfall.lifecycle.end_of_day import stress_scenario_set
+    from ccpwaterfall.lifecycle import stress_scenario_set
     from ccpwaterfall.risk.aggregate import account_pnl
     from ccpwaterfall.risk.pricing import instrument_pnl
     from ccpwaterfall.risk.scenarios import scale_each

@@ -15,8 +15,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ccpwaterfall.io.risk_case import load_risk_case
-from ccpwaterfall.lifecycle import EndOfDayInputs
-from ccpwaterfall.lifecycle.end_of_day import compute_margin, span_risk_arrays
+from ccpwaterfall.lifecycle import EndOfDayInputs, compute_margin, span_risk_arrays
 from ccpwaterfall.risk.instruments import InstrumentKind, Instruments, build_instruments
 from ccpwaterfall.risk.margin import span_scan_risk
 from ccpwaterfall.risk.params import (

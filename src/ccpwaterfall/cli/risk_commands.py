@@ -29,7 +29,7 @@ from ccpwaterfall.lifecycle import (
     compute_margin,
     end_of_day,
 )
-from ccpwaterfall.lifecycle.end_of_day import Progress as StepReport
+from ccpwaterfall.lifecycle import Progress as StepReport
 from ccpwaterfall.reports.risk_views import (
     CAPITAL_EAD_NOTE,
     ROWS_SHOWN,

@@ -6,22 +6,19 @@ Ties the risk layer (floats) to the waterfall (exact money) at one border,
 
 from ccpwaterfall.lifecycle.border import amounts_to_money, to_money
 from ccpwaterfall.lifecycle.capital import CapitalRun, compute_capital
-from ccpwaterfall.lifecycle.end_of_day import (
-    Drill,
-    EndOfDay,
-    EndOfDayInputs,
-    FundRun,
+from ccpwaterfall.lifecycle.drills import Drill, default_case, drill_defaults
+from ccpwaterfall.lifecycle.end_of_day import EndOfDay, end_of_day
+from ccpwaterfall.lifecycle.fund import FundRun, junior_capital, size_fund
+from ccpwaterfall.lifecycle.inputs import EndOfDayInputs, Progress
+from ccpwaterfall.lifecycle.margin import (
     MarginRun,
-    StressRun,
     compute_margin,
-    compute_stress,
-    default_case,
-    drill_defaults,
-    end_of_day,
-    junior_capital,
-    reverse_stress_grid,
-    size_fund,
+    span_risk_arrays,
+    stressed_scenarios,
+    ten_year_scenarios,
 )
+from ccpwaterfall.lifecycle.reverse import reverse_stress_grid
+from ccpwaterfall.lifecycle.stress import StressRun, compute_stress, stress_scenario_set
 
 __all__ = [
     "CapitalRun",
@@ -30,6 +27,7 @@ __all__ = [
     "EndOfDayInputs",
     "FundRun",
     "MarginRun",
+    "Progress",
     "StressRun",
     "amounts_to_money",
     "compute_capital",
@@ -41,5 +39,9 @@ __all__ = [
     "junior_capital",
     "reverse_stress_grid",
     "size_fund",
+    "span_risk_arrays",
+    "stress_scenario_set",
+    "stressed_scenarios",
+    "ten_year_scenarios",
     "to_money",
 ]

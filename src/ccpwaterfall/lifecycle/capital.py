@@ -15,13 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ccpwaterfall.lifecycle.end_of_day import (
-    EndOfDayInputs,
-    FundRun,
-    MarginRun,
-    StressRun,
-    junior_capital,
-)
+from ccpwaterfall.lifecycle.fund import FundRun, junior_capital
+from ccpwaterfall.lifecycle.inputs import EndOfDayInputs
+from ccpwaterfall.lifecycle.margin import MarginRun
+from ccpwaterfall.lifecycle.stress import StressRun
 from ccpwaterfall.risk.capital import crr310_simple, k_ccp, k_cm, risk_weighted_assets
 
 
