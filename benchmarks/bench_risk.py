@@ -56,7 +56,13 @@ from ccpwaterfall.risk.params import ContributionMethod, FundParams, MarginModel
 from ccpwaterfall.risk.pricing import TRADING_DAYS_PER_YEAR, instrument_pnl
 from ccpwaterfall.risk.scenarios import ScenarioKind, ScenarioSet
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
-from ccpwaterfall.risk.synthetic import BIG_CCP_DAY, SMALL_CCP_DAY, CcpDay, DayShape, generate_day
+from ccpwaterfall.samples.synthetic import (
+    BIG_CCP_DAY,
+    SMALL_CCP_DAY,
+    CcpDay,
+    DayShape,
+    generate_day,
+)
 
 GIB = 2**30
 SEED = 20_240_601

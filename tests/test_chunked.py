@@ -17,7 +17,7 @@ from ccpwaterfall.risk.chunked import account_chunks, margin_and_exposures
 from ccpwaterfall.risk.margin import initial_margin
 from ccpwaterfall.risk.params import AntiProcyclicality, MarginModel, MarginParams
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
-from ccpwaterfall.risk.synthetic import SMALL_CCP_DAY, CcpDay, DayShape, generate_day
+from ccpwaterfall.samples.synthetic import SMALL_CCP_DAY, CcpDay, DayShape, generate_day
 
 ES_997 = MarginParams(model=MarginModel.ES, confidence=0.997)
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from ccpwaterfall.io.portfolio import load_portfolio
-from ccpwaterfall.risk.demo import DEMO_CONTRACTS, demo_portfolio
 from ccpwaterfall.risk.portfolio import build_portfolio
 from ccpwaterfall.risk.pricing import instrument_pnl
 from ccpwaterfall.risk.scenarios import stress_scenarios
+from ccpwaterfall.samples.demo import DEMO_CONTRACTS, demo_portfolio
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo-ccp"
 SPOT = {"sp500": 2485.74, "nasdaq": 6584.52, "wti": 45.15}

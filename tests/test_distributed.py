@@ -13,7 +13,7 @@ from ccpwaterfall.risk.aggregate import account_pnl
 from ccpwaterfall.risk.margin import initial_margin
 from ccpwaterfall.risk.params import MarginModel, MarginParams
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
-from ccpwaterfall.risk.synthetic import SMALL_CCP_DAY, CcpDay, generate_day
+from ccpwaterfall.samples.synthetic import SMALL_CCP_DAY, CcpDay, generate_day
 
 ES_997 = MarginParams(model=MarginModel.ES, confidence=0.997)
 

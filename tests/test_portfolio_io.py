@@ -21,11 +21,11 @@ from ccpwaterfall.io.portfolio import (
     write_portfolio,
 )
 from ccpwaterfall.io.tables import MAX_LISTED_ROWS
-from ccpwaterfall.risk.demo import demo_portfolio
 from ccpwaterfall.risk.instruments import InstrumentKind, Instruments
 from ccpwaterfall.risk.portfolio import Portfolio, PortfolioRows, build_portfolio
 from ccpwaterfall.risk.pricing import instrument_pnl
 from ccpwaterfall.risk.scenarios import stress_scenarios
+from ccpwaterfall.samples.demo import demo_portfolio
 
 FACTORS = ("eq", "oil")
 FILES = ("members.csv", "accounts.csv", "instruments.csv", "positions.csv")

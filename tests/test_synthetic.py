@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ccpwaterfall.risk.synthetic import SMALL_CCP_DAY, CcpDay, DayShape, generate_day
+from ccpwaterfall.samples.synthetic import SMALL_CCP_DAY, CcpDay, DayShape, generate_day
 
 MEDIUM = DayShape(
     n_members=40,

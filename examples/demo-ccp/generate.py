@@ -1,4 +1,4 @@
-"""Write the demo CCP's data files from ``ccpwaterfall.risk.demo`` with a fixed seed.
+"""Write the demo CCP's data files from ``ccpwaterfall.samples.demo`` with a fixed seed.
 
 Run from the repository root after a change to the demo generator:
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ccpwaterfall.io.market_data import load_history
 from ccpwaterfall.io.portfolio import write_portfolio
-from ccpwaterfall.risk.demo import demo_portfolio
+from ccpwaterfall.samples.demo import demo_portfolio
 
 SEED = 20181228
 FACTORS = ("sp500", "nasdaq", "wti")

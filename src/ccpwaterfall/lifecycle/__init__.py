@@ -4,7 +4,7 @@ Ties the risk layer (floats) to the waterfall (exact money) at one border,
 ``border.to_money``.
 """
 
-from ccpwaterfall.lifecycle.border import amounts_to_money, to_money
+from ccpwaterfall.lifecycle.border import to_float, to_money
 from ccpwaterfall.lifecycle.capital import CapitalRun, compute_capital
 from ccpwaterfall.lifecycle.drills import Drill, default_case, drill_defaults
 from ccpwaterfall.lifecycle.end_of_day import EndOfDay, end_of_day
@@ -29,7 +29,6 @@ __all__ = [
     "MarginRun",
     "Progress",
     "StressRun",
-    "amounts_to_money",
     "compute_capital",
     "compute_margin",
     "compute_stress",
@@ -43,5 +42,6 @@ __all__ = [
     "stress_scenario_set",
     "stressed_scenarios",
     "ten_year_scenarios",
+    "to_float",
     "to_money",
 ]

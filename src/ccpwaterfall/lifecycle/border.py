@@ -1,16 +1,17 @@
 """The one border between float risk numbers and exact money.
 
 Risk code (margin, stress, fund sizing) works in float64 arrays. The waterfall
-and the ledger work in exact ``Money``. Every float amount that enters a case
-crosses here, and only here: it is rounded half-to-even to the currency's
-minor unit from its exact binary value (``Decimal(float)`` is exact), so the
-same float always gives the same amount on every machine.
+and the ledger work in exact ``Money``. Every amount crosses here, and only
+here, in either direction: ``to_float`` for money that risk code reads (a
+CCP capital tranche), ``to_money`` for every float amount that enters a case.
+``to_money`` rounds half-to-even to the currency's minor unit from the float's
+exact binary value (``Decimal(float)`` is exact), so the same float always
+gives the same amount on every machine.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from ccpwaterfall.domain import Currency, Money
@@ -30,6 +31,6 @@ def to_money(value: float, ccy: Currency) -> Money:
     return Money(amount + 0, ccy)  # + 0 turns -0.00 into 0.00
 
 
-def amounts_to_money(values: Iterable[float], ccy: Currency) -> tuple[Money, ...]:
-    """``to_money`` for each value, in order."""
-    return tuple(to_money(float(v), ccy) for v in values)
+def to_float(money: Money) -> float:
+    """An exact amount as the nearest float, for risk arithmetic (sizing, SITG)."""
+    return float(money.amount)

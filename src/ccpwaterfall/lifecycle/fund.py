@@ -16,7 +16,7 @@ from ccpwaterfall.domain import (
     TrancheKind,
     split_pro_rata,
 )
-from ccpwaterfall.lifecycle.border import to_money
+from ccpwaterfall.lifecycle.border import to_float, to_money
 from ccpwaterfall.lifecycle.inputs import (
     EndOfDayInputs,
     Progress,
@@ -80,7 +80,7 @@ def junior_capital(rulebook: Rulebook) -> float:
         if tranche.kind is TrancheKind.MEMBER_DEFAULT_FUND:
             break
         if tranche.kind is TrancheKind.CCP_CAPITAL and tranche.amount is not None:
-            total += float(tranche.amount.amount)
+            total += to_float(tranche.amount)
     return total
 
 
