@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from os import PathLike
 from pathlib import Path
 
 from ccpwaterfall.domain import (
@@ -152,8 +153,9 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
     return case, []
 
 
-def load_case(path: Path) -> Case:
+def load_case(path: str | PathLike[str]) -> Case:
     """The case in the ``ccp-case/1`` file at ``path``; InputError with every issue if bad."""
+    path = Path(path)
     doc, issues = read_toml(path)
     if doc is None:
         raise InputError(issues)

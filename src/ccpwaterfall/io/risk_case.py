@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from os import PathLike
 from pathlib import Path
 
 from ccpwaterfall.domain import Currency
@@ -84,8 +85,9 @@ class RiskCase:
     source: Path
 
 
-def load_risk_case(path: Path) -> RiskCase:
+def load_risk_case(path: str | PathLike[str]) -> RiskCase:
     """The risk case at ``path``; ``InputError`` with every issue in it and its data files."""
+    path = Path(path)
     doc, issues = read_toml(path)
     if doc is None:
         raise InputError(issues)
