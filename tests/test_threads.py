@@ -1,0 +1,48 @@
+"""Row blocks on several threads give the same numbers as one thread, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from ccpwaterfall.risk.aggregate import MIN_ROWS_PER_BLOCK, account_pnl, row_blocks
+from ccpwaterfall.risk.margin import initial_margin
+from ccpwaterfall.risk.params import AntiProcyclicality, MarginModel, MarginParams
+
+
+def test_row_blocks_cover_every_row_once() -> None:
+    blocks = row_blocks(10 * MIN_ROWS_PER_BLOCK + 7, 3)
+    assert len(blocks) == 3
+    rows = np.concatenate([np.arange(b.start, b.stop) for b in blocks])
+    assert rows.tolist() == list(range(10 * MIN_ROWS_PER_BLOCK + 7))
+    # Too few rows to be worth a thread each: one block.
+    assert row_blocks(MIN_ROWS_PER_BLOCK, 2) == (slice(0, MIN_ROWS_PER_BLOCK),)
+    with pytest.raises(ValueError, match="at least 1"):
+        row_blocks(10, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_threaded_aggregation_and_margin_equal_one_thread(dtype: type[np.floating]) -> None:
+    rng = np.random.default_rng(7)
+    n_accounts, n_instruments, n_scenarios = 3 * MIN_ROWS_PER_BLOCK + 11, 300, 250
+    positions = (
+        sp.random(n_accounts, n_instruments, density=0.05, format="csr", random_state=7) * 100.0
+    )
+    pnl = rng.standard_normal((n_instruments, n_scenarios)).astype(dtype)
+    one = account_pnl(positions, pnl)
+    two = account_pnl(positions, pnl, threads=2)
+    assert two.dtype == one.dtype
+    np.testing.assert_array_equal(one, two)
+    stressed = account_pnl(positions, pnl[:, :40])
+    for params in (
+        MarginParams(model=MarginModel.ES, es_worst=6),
+        MarginParams(model=MarginModel.VAR),
+        MarginParams(
+            anti_procyclicality=AntiProcyclicality.STRESSED_WEIGHT, apc_stressed_weight=0.25
+        ),
+    ):
+        np.testing.assert_array_equal(
+            initial_margin(one, params, stressed),
+            initial_margin(one, params, stressed, threads=3),
+        )
