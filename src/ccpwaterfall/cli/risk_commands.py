@@ -21,7 +21,7 @@ from rich.console import Console, RenderableType
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ccpwaterfall.cli.case_commands import exit_bad_input
-from ccpwaterfall.io import InputError, Issue, write_case
+from ccpwaterfall.io import InputError, Issue, check_target, read_toml, write_case
 from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
 from ccpwaterfall.lifecycle import (
     EndOfDay,
@@ -124,18 +124,30 @@ def size_fund(
         int | None,
         typer.Option("--top", min=1, metavar="N", help="Show the N largest contributions."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Let --write-case replace an existing regular file."),
+    ] = False,
 ) -> None:
     """Size the default fund to Cover-N, split it, and drill every stress scenario's default.
 
     Shows what set the fund, each member's exact contribution, and each stress
     scenario's Cover-N default run through the waterfall.
     """
+    inputs = _input_files(case)
+    if write_case_to is not None:
+        # Refused before anything runs, and checked again when written.
+        refused = check_target(write_case_to, force=force, inputs=inputs)
+        if refused is not None:
+            exit_bad_input(write_case_to, (refused,))
     loaded = _load(case)
     if scenario is not None:
         _check_scenario(case, loaded, scenario, write_case_to)
     result = _end_of_day(case, "ccp size-fund", loaded)
     if write_case_to is not None:
-        _write_drill(result, write_case_to, scenario, to_stderr=json_output)
+        _write_drill(
+            result, write_case_to, scenario, force=force, inputs=inputs, to_stderr=json_output
+        )
     if json_output:
         _print_json(fund_to_json(result))
         return
@@ -223,13 +235,29 @@ def _check_scenario(path: Path, case: RiskCase, name: str, write_to: Path | None
         raise typer.Exit(BAD_INPUT)
 
 
-def _write_drill(result: EndOfDay, path: Path, scenario: str | None, *, to_stderr: bool) -> None:
+def _input_files(case: Path) -> tuple[Path, ...]:
+    """The risk case and every file its ``[portfolio]`` table names (relative to the case)."""
+    doc, _ = read_toml(case)
+    portfolio = doc.get("portfolio") if doc is not None else None
+    named = portfolio.values() if isinstance(portfolio, dict) else ()
+    return (case, *(case.parent / name for name in named if isinstance(name, str)))
+
+
+def _write_drill(
+    result: EndOfDay,
+    path: Path,
+    scenario: str | None,
+    *,
+    force: bool,
+    inputs: tuple[Path, ...],
+    to_stderr: bool,
+) -> None:
     drill = (
         result.worst_drill
         if scenario is None
         else next(d for d in result.drills if d.scenario_name == scenario)
     )
-    issue = write_case(path, drill.case)
+    issue = write_case(path, drill.case, force=force, inputs=inputs)
     if issue is not None:
         exit_bad_input(path, (issue,))
     n = len(drill.groups)
