@@ -6,17 +6,15 @@ returns. A bad case file exits with status 2 after listing every problem in it.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console, RenderableType
 
+from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
 from ccpwaterfall.domain import Case
-from ccpwaterfall.io import InputError, Issue, case_schema, dumps_result, load_case, read_toml
+from ccpwaterfall.io import InputError, Issue, case_schema, load_case, read_toml, result_to_json
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.reports import (
     compare_to_json,
@@ -26,6 +24,7 @@ from ccpwaterfall.reports import (
     render_liability,
     render_run,
 )
+from ccpwaterfall.reports.run_view import MEMBERS_SHOWN
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from ccpwaterfall.waterfall.summary import summarise
@@ -76,18 +75,21 @@ def _check_risk_case(path: Path) -> None:
     )
 
 
-def run(case: CaseFile, json_output: JsonOutput = False) -> None:
+def run(
+    case: CaseFile, json_output: JsonOutput = False, top: TopRows = None, all_rows: AllRows = False
+) -> None:
     """Run a case through its waterfall and show it event by event."""
+    shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
     result = run_case(_load(case))
     if json_output:
-        sys.stdout.write(dumps_result(result))
+        print_json(result_to_json(result))
         return
-    _print(render_run(result))
+    print_view(render_run(result, shown))
 
 
 def explain(case: CaseFile) -> None:
     """Show the journal: who paid what, under which rule."""
-    _print(render_explain(run_case(_load(case))))
+    print_view(render_explain(run_case(_load(case))))
 
 
 def liability(
@@ -109,9 +111,9 @@ def liability(
         raise typer.Exit(BAD_INPUT)
     result = member_liability(loaded, member, run_case(loaded))
     if json_output:
-        _print_json(liability_to_json(result))
+        print_json(liability_to_json(result))
         return
-    _print(render_liability(result))
+    print_view(render_liability(result))
 
 
 def compare(
@@ -124,14 +126,14 @@ def compare(
     loaded = _load_all(cases)
     summaries = [summarise(run_case(c)) for c in loaded]
     if json_output:
-        _print_json(compare_to_json(summaries))
+        print_json(compare_to_json(summaries))
         return
-    _print(render_compare(summaries))
+    print_view(render_compare(summaries))
 
 
 def schema() -> None:
     """Print the JSON Schema of the case file format."""
-    _print_json(case_schema())
+    print_json(case_schema())
 
 
 def _load(path: Path) -> Case:
@@ -164,16 +166,6 @@ def exit_bad_input(path: Path, issues: Sequence[Issue]) -> NoReturn:
     """Every issue of ``path`` on stderr, a count, and exit status 2."""
     _report(path, issues)
     raise typer.Exit(BAD_INPUT)
-
-
-def _print(renderable: RenderableType) -> None:
-    # The views style their own text: no markup, emoji codes or highlighting in data
-    # (an account such as "member:A:default_fund" must not turn into an emoji).
-    Console(markup=False, emoji=False, highlight=False).print(renderable)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _s(count: int) -> str:

@@ -9,18 +9,17 @@ error when that is a terminal.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ccpwaterfall.cli.case_commands import exit_bad_input
+from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
 from ccpwaterfall.io import InputError, Issue, check_target, read_toml, write_case
 from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
 from ccpwaterfall.lifecycle import (
@@ -33,6 +32,7 @@ from ccpwaterfall.lifecycle.end_of_day import Progress as StepReport
 from ccpwaterfall.reports.risk_views import (
     CAPITAL_EAD_NOTE,
     ROWS_SHOWN,
+    SUMMARY_ROWS,
     capital_to_json,
     end_of_day_to_json,
     fund_to_json,
@@ -62,8 +62,15 @@ RiskCaseFile = Annotated[
 JsonOutput = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON on standard output, only that.")
 ]
-TopRows = Annotated[
-    int, typer.Option("--top", min=1, metavar="N", help="Show the N largest members.")
+SummaryTopRows = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        min=1,
+        metavar="N",
+        help="Show the N largest members in every member table (default: 5 in the "
+        "summaries, 20 in the worst default's run).",
+    ),
 ]
 
 
@@ -76,15 +83,21 @@ def register(app: typer.Typer) -> None:
     app.command("eod")(eod)
 
 
-def margin(case: RiskCaseFile, json_output: JsonOutput = False, top: TopRows = ROWS_SHOWN) -> None:
+def margin(
+    case: RiskCaseFile,
+    json_output: JsonOutput = False,
+    top: TopRows = None,
+    all_rows: AllRows = False,
+) -> None:
     """Initial margin: the model and its parameters, the total and each member's margin."""
+    shown = rows_shown(top, all_rows, ROWS_SHOWN)
     inputs = _load(case).inputs
     with _progress() as report:
         result = compute_margin(inputs, report)
     if json_output:
-        _print_json(margin_to_json(inputs, result))
+        print_json(margin_to_json(inputs, result))
         return
-    _print(render_margin(inputs, result, top))
+    print_view(render_margin(inputs, result, shown))
 
 
 def stress(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
@@ -94,9 +107,9 @@ def stress(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
     """
     result = _end_of_day(case, "ccp stress")
     if json_output:
-        _print_json(stress_to_json(result))
+        print_json(stress_to_json(result))
         return
-    _print(render_stress(result))
+    print_view(render_stress(result))
 
 
 def size_fund(
@@ -149,9 +162,9 @@ def size_fund(
             result, write_case_to, scenario, force=force, inputs=inputs, to_stderr=json_output
         )
     if json_output:
-        _print_json(fund_to_json(result))
+        print_json(fund_to_json(result))
         return
-    _print(render_fund(result, top))
+    print_view(render_fund(result, top))
 
 
 def capital(
@@ -165,33 +178,42 @@ def capital(
         float,
         typer.Option("--capital-ratio", min=0.0, max=1.0, help="Capital ratio (ADGM: 0.10)."),
     ] = 0.08,
-    top: TopRows = ROWS_SHOWN,
+    top: TopRows = None,
+    all_rows: AllRows = False,
 ) -> None:
     """Bank capital for exposures to the CCP (Basel CRE54, CRR Art 310).
 
     The help shown is ``_CAPITAL_HELP``, which documents the EAD stand-in.
     """
+    shown = rows_shown(top, all_rows, ROWS_SHOWN)
     result = _end_of_day(case, "ccp capital")
     run = compute_capital(
         result.inputs, result.margin, result.stress, result.fund, risk_weight, capital_ratio
     )
     if json_output:
-        _print_json(capital_to_json(result, run))
+        print_json(capital_to_json(result, run))
         return
-    _print(render_capital(result, run, top))
+    print_view(render_capital(result, run, shown))
 
 
-def eod(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
+def eod(
+    case: RiskCaseFile,
+    json_output: JsonOutput = False,
+    top: SummaryTopRows = None,
+    all_rows: AllRows = False,
+) -> None:
     """The CCP's end of day: margin, stress, fund sizing, drills and the worst default run.
 
     The worst Cover-N default (the one that sets the fund) is shown through the
     waterfall in full, as ccp run shows a case.
     """
+    summary_rows = rows_shown(top, all_rows, SUMMARY_ROWS)
+    run_rows = rows_shown(top, all_rows, ROWS_SHOWN)
     result = _end_of_day(case, "ccp eod")
     if json_output:
-        _print_json(end_of_day_to_json(result))
+        print_json(end_of_day_to_json(result))
         return
-    _print(render_end_of_day(result))
+    print_view(render_end_of_day(result, summary_rows, run_rows))
 
 
 def _load(path: Path) -> RiskCase:
@@ -287,12 +309,3 @@ def _progress() -> Iterator[StepReport]:
 
 def _quiet(_step: str) -> None:
     """Reports nothing: standard error is not a terminal."""
-
-
-def _print(renderable: RenderableType) -> None:
-    # The views style their own text: no markup, emoji codes or highlighting in data.
-    Console(markup=False, emoji=False, highlight=False).print(renderable)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")

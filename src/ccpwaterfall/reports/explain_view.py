@@ -12,13 +12,12 @@ from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
-from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from ccpwaterfall.domain import TrancheKind
 from ccpwaterfall.ledger import Entry
 from ccpwaterfall.reports.formatting import format_amount, format_date, format_money
+from ccpwaterfall.reports.layout import Column, FitTable, Heading, clean
 from ccpwaterfall.waterfall.result import CaseResult, EventResult, TrancheResult
 
 # Entry metadata already shown with the tranche's rule above the entries.
@@ -31,18 +30,20 @@ def render_explain(result: CaseResult) -> RenderableType:
     case = result.case
     ccy = case.currency.code
     parts: list[RenderableType] = [
-        Text.assemble((case.name, "bold"), f"\n{case.ccp_name} · {ccy} · amounts in {ccy}"),
+        Text.assemble(
+            (clean(case.name), "bold"), f"\n{clean(case.ccp_name)} · {ccy} · amounts in {ccy}"
+        ),
     ]
     opening = [e for e in result.journal if e.event is None]
     if opening:
-        parts.extend([Text(""), Rule(Text("Opening balances"), align="left")])
+        parts.extend([Text(""), Heading("Opening balances")])
         parts.extend(render_entries(opening))
     for event in result.events:
         title = (
             f"Event {event.index + 1} · {format_date(event.date)} · "
-            f"{', '.join(event.defaulters)} · loss {format_money(event.loss)}"
+            f"{clean(', '.join(event.defaulters))} · loss {format_money(event.loss)}"
         )
-        parts.extend([Text(""), Rule(Text(title), align="left")])
+        parts.extend([Text(""), Heading(title)])
         parts.append(Text("Rules applied", style="bold"))
         parts.extend(render_tranche_rules(event))
         parts.append(Text("Journal", style="bold"))
@@ -58,14 +59,14 @@ def render_tranche_rules(event: EventResult) -> list[RenderableType]:
 def _tranche_rule(tranche: TrancheResult) -> RenderableType:
     head = Text.assemble(
         (f"[{tranche.index}] ", "dim"),
-        (tranche.name, "bold"),
+        (clean(tranche.name), "bold"),
         (f" ({tranche.kind.value})", "dim"),
         f": used {format_amount(tranche.used)} of {format_amount(tranche.available)}",
     )
     body = Text(tranche.rule)
     for key, value in tranche.inputs:
         body.append(f"\n{key}: ", style="dim")
-        body.append(value)
+        body.append(clean(value))
     return Group(head, Padding(body, (0, 0, 0, 4)))
 
 
@@ -77,16 +78,16 @@ def render_entries(entries: Sequence[Entry]) -> list[RenderableType]:
 
 
 def _entry(entry: Entry) -> RenderableType:
-    head = Text.assemble((f"#{entry.seq} ", "dim"), (entry.rule, "cyan"), " ", entry.narration)
+    head = Text.assemble(
+        (f"#{entry.seq} ", "dim"), (entry.rule, "cyan"), " ", clean(entry.narration)
+    )
     extra = [(k, v) for k, v in entry.meta if k not in _TRANCHE_META]
     if entry.rule not in _TRANCHE_RULES:
         # A tranche's inputs are shown with its rule; other entries carry their own.
         for key, value in extra:
             head.append(f"\n    {key}: ", style="dim")
-            head.append(value)
-    postings = Table.grid(padding=(0, 2))
-    postings.add_column(overflow="fold")
-    postings.add_column(justify="right", no_wrap=True)
+            head.append(clean(value))
+    postings = FitTable((Column(), Column(numeric=True)), boxed=False)
     for posting in entry.postings:
-        postings.add_row(Text(posting.account), format_amount(posting.amount))
+        postings.add_row(clean(posting.account), format_amount(posting.amount))
     return Group(head, Padding(postings, (0, 0, 0, 4)))
