@@ -17,7 +17,9 @@ from ccpwaterfall.domain import Case
 from ccpwaterfall.io import InputError, Issue, case_schema, load_case, read_toml, result_to_json
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.reports import (
+    check_to_json,
     compare_to_json,
+    explain_to_json,
     liability_to_json,
     render_compare,
     render_explain,
@@ -48,31 +50,57 @@ def register(app: typer.Typer) -> None:
     app.command("schema")(schema)
 
 
-def check(case: CaseFile) -> None:
-    """Validate a case file, or a risk case with its data files, and list every problem."""
+def check(case: CaseFile, json_output: JsonOutput = False) -> None:
+    """Validate a case file, or a risk case with its data files, and list every problem.
+
+    With --json the verdict and every problem are one JSON document on standard
+    output; an invalid file still exits with status 2.
+    """
     doc, _ = read_toml(case)
     if doc is not None and "portfolio" in doc:
-        _check_risk_case(case)
+        kind, (counts, issues) = "risk-case", _check_risk_case(case)
+    else:
+        kind, (counts, issues) = "case", _check_case(case)
+    if json_output:
+        print_json(check_to_json(str(case), kind, issues, counts))
+        if issues:
+            raise typer.Exit(BAD_INPUT)
         return
-    loaded = _load(case)
-    members = len(loaded.members)
-    events = len(loaded.events)
+    if issues or counts is None:
+        exit_bad_input(case, issues)
+    if kind == "case":
+        members, events = counts["members"], counts["events"]
+        typer.echo(f"{case}: valid ({members} member{_s(members)}, {events} event{_s(events)})")
+        return
     typer.echo(
-        f"{case}: valid ({members} member{_s(members)}, {events} event{_s(events)})",
+        f"{case}: valid risk case ({counts['members']} members, "
+        f"{counts['accounts']} accounts, {counts['instruments']} instruments, "
+        f"{counts['stress_scenarios']} stress scenarios)"
     )
 
 
-def _check_risk_case(path: Path) -> None:
+def _check_case(path: Path) -> tuple[dict[str, int] | None, tuple[Issue, ...]]:
+    """What a valid case holds, or every problem in it."""
+    try:
+        loaded = load_case(path)
+    except InputError as error:
+        return None, error.issues
+    return {"members": len(loaded.members), "events": len(loaded.events)}, ()
+
+
+def _check_risk_case(path: Path) -> tuple[dict[str, int] | None, tuple[Issue, ...]]:
+    """What a valid risk case holds, or every problem in it and its data files."""
     try:
         inputs = load_risk_case(path).inputs
     except InputError as error:
-        exit_bad_input(path, error.issues)
+        return None, error.issues
     portfolio = inputs.portfolio
-    typer.echo(
-        f"{path}: valid risk case ({portfolio.n_members} members, "
-        f"{portfolio.n_accounts} accounts, {portfolio.n_instruments} instruments, "
-        f"{len(inputs.stress)} stress scenarios)"
-    )
+    return {
+        "members": portfolio.n_members,
+        "accounts": portfolio.n_accounts,
+        "instruments": portfolio.n_instruments,
+        "stress_scenarios": len(inputs.stress),
+    }, ()
 
 
 def run(
@@ -87,9 +115,13 @@ def run(
     print_view(render_run(result, shown))
 
 
-def explain(case: CaseFile) -> None:
+def explain(case: CaseFile, json_output: JsonOutput = False) -> None:
     """Show the journal: who paid what, under which rule."""
-    print_view(render_explain(run_case(_load(case))))
+    result = run_case(_load(case))
+    if json_output:
+        print_json(explain_to_json(result))
+        return
+    print_view(render_explain(result))
 
 
 def liability(
