@@ -26,6 +26,7 @@ from ccpwaterfall.reports import (
     render_liability,
     render_run,
 )
+from ccpwaterfall.reports.layout import clean
 from ccpwaterfall.reports.run_view import MEMBERS_SHOWN
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
@@ -133,7 +134,7 @@ def liability(
     loaded = _load(case)
     ids = [m.id for m in loaded.members]
     if member not in ids:
-        listed = ", ".join(ids[:_IDS_LISTED])
+        listed = clean(", ".join(ids[:_IDS_LISTED]))
         more = f" and {len(ids) - _IDS_LISTED} more" if len(ids) > _IDS_LISTED else ""
         typer.echo(
             f"{case}: --member {member!r} is not a member of this case; "
@@ -190,7 +191,7 @@ def _load_all(paths: Sequence[Path]) -> list[Case]:
 
 def _report(path: Path, issues: Sequence[Issue]) -> None:
     for issue in issues:
-        typer.echo(str(issue), err=True)
+        typer.echo(clean(str(issue)), err=True)
     typer.echo(f"{len(issues)} problem{_s(len(issues))} in {path}", err=True)
 
 

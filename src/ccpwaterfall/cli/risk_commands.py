@@ -29,6 +29,7 @@ from ccpwaterfall.lifecycle import (
     end_of_day,
 )
 from ccpwaterfall.lifecycle.end_of_day import Progress as StepReport
+from ccpwaterfall.reports.layout import clean
 from ccpwaterfall.reports.risk_views import (
     CAPITAL_EAD_NOTE,
     ROWS_SHOWN,
@@ -135,8 +136,11 @@ def size_fund(
     ] = None,
     top: Annotated[
         int | None,
-        typer.Option("--top", min=1, metavar="N", help="Show the N largest contributions."),
+        typer.Option(
+            "--top", min=1, metavar="N", help="Show the N largest contributions (default: all)."
+        ),
     ] = None,
+    all_rows: AllRows = False,
     force: Annotated[
         bool,
         typer.Option("--force", help="Let --write-case replace an existing regular file."),
@@ -147,6 +151,7 @@ def size_fund(
     Shows what set the fund, each member's exact contribution, and each stress
     scenario's Cover-N default run through the waterfall.
     """
+    shown = rows_shown(top, all_rows, None)
     inputs = _input_files(case)
     if write_case_to is not None:
         # Refused before anything runs, and checked again when written.
@@ -164,7 +169,7 @@ def size_fund(
     if json_output:
         print_json(fund_to_json(result))
         return
-    print_view(render_fund(result, top))
+    print_view(render_fund(result, shown))
 
 
 def capital(
@@ -284,8 +289,8 @@ def _write_drill(
         exit_bad_input(path, (issue,))
     n = len(drill.groups)
     typer.echo(
-        f"Wrote the Cover-{n} default of {' and '.join(drill.groups)} in "
-        f"'{drill.scenario_name}' to {path}; run it with: ccp run {path}",
+        f"Wrote the Cover-{n} default of {clean(' and '.join(drill.groups))} in "
+        f"'{clean(drill.scenario_name)}' to {path}; run it with: ccp run {path}",
         err=to_stderr,
     )
 
