@@ -11,6 +11,7 @@ The risk commands share one end of day of the demo CCP, computed once.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -19,15 +20,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
 from case_samples import EXAMPLES
 from ccpwaterfall.cli import risk_commands
 from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.domain import Money, currency
+from ccpwaterfall.io import load_case
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.lifecycle import end_of_day
-from ccpwaterfall.reports import compact_amount, format_amount, format_money
+from ccpwaterfall.reports import (
+    compact_amount,
+    format_amount,
+    format_money,
+    render_compare,
+    render_run,
+)
+from ccpwaterfall.waterfall import run_case
+from ccpwaterfall.waterfall.summary import summarise
 
 WIDTHS = (60, 80, 200)
 DEMO = EXAMPLES / "demo-ccp" / "case.toml"
@@ -254,3 +265,33 @@ def test_eod_prints_every_figure_whole(demo: Path, width: int) -> None:
     figures += _fund_figures(data["fund"], ccy)
     figures += _run_figures(data["worst_drill"]["result"])
     _assert_whole(figures, text)
+
+
+# --------------------------------------------------------------------------- any width
+
+
+def _rendered(renderable: RenderableType, width: int) -> str:
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_no_width_cuts_a_figure_of_the_run_or_compare_views() -> None:
+    # Every width from narrow to wide, not only the usual ones: the layout switches
+    # between columns, wrapped text and the vertical form without losing a figure.
+    loaded = [load_case(path) for path in (NASDAQ, MAJOR)]
+    results = [run_case(case) for case in loaded]
+    summaries = [summarise(result) for result in results]
+    figures = {
+        compact_amount(tranche.used)
+        for result in results
+        for event in result.events
+        for tranche in event.tranches
+    }
+    compared = {f"{s.currency.code} {compact_amount(s.loss)}" for s in summaries}
+    for width in range(40, 161, 3):
+        text = "\n".join(_rendered(render_run(r, None), width) for r in results)
+        assert [f for f in sorted(figures) if not _whole(f, text)] == [], width
+        text = _rendered(render_compare(summaries * 3), width)
+        assert [f for f in sorted(compared) if not _whole(f, text)] == [], width
+        assert "…" not in text
