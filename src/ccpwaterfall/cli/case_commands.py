@@ -6,26 +6,28 @@ returns. A bad case file exits with status 2 after listing every problem in it.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console, RenderableType
 
+from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
 from ccpwaterfall.domain import Case
-from ccpwaterfall.io import InputError, Issue, case_schema, dumps_result, load_case, read_toml
+from ccpwaterfall.io import InputError, Issue, case_schema, load_case, read_toml, result_to_json
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.reports import (
+    check_to_json,
     compare_to_json,
+    explain_to_json,
     liability_to_json,
     render_compare,
     render_explain,
     render_liability,
     render_run,
 )
+from ccpwaterfall.reports.layout import clean
+from ccpwaterfall.reports.run_view import MEMBERS_SHOWN
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from ccpwaterfall.waterfall.summary import summarise
@@ -49,45 +51,78 @@ def register(app: typer.Typer) -> None:
     app.command("schema")(schema)
 
 
-def check(case: CaseFile) -> None:
-    """Validate a case file, or a risk case with its data files, and list every problem."""
+def check(case: CaseFile, json_output: JsonOutput = False) -> None:
+    """Validate a case file, or a risk case with its data files, and list every problem.
+
+    With --json the verdict and every problem are one JSON document on standard
+    output; an invalid file still exits with status 2.
+    """
     doc, _ = read_toml(case)
     if doc is not None and "portfolio" in doc:
-        _check_risk_case(case)
+        kind, (counts, issues) = "risk-case", _check_risk_case(case)
+    else:
+        kind, (counts, issues) = "case", _check_case(case)
+    if json_output:
+        print_json(check_to_json(str(case), kind, issues, counts))
+        if issues:
+            raise typer.Exit(BAD_INPUT)
         return
-    loaded = _load(case)
-    members = len(loaded.members)
-    events = len(loaded.events)
+    if issues or counts is None:
+        exit_bad_input(case, issues)
+    if kind == "case":
+        members, events = counts["members"], counts["events"]
+        typer.echo(f"{case}: valid ({members} member{_s(members)}, {events} event{_s(events)})")
+        return
     typer.echo(
-        f"{case}: valid ({members} member{_s(members)}, {events} event{_s(events)})",
+        f"{case}: valid risk case ({counts['members']} members, "
+        f"{counts['accounts']} accounts, {counts['instruments']} instruments, "
+        f"{counts['stress_scenarios']} stress scenarios)"
     )
 
 
-def _check_risk_case(path: Path) -> None:
+def _check_case(path: Path) -> tuple[dict[str, int] | None, tuple[Issue, ...]]:
+    """What a valid case holds, or every problem in it."""
+    try:
+        loaded = load_case(path)
+    except InputError as error:
+        return None, error.issues
+    return {"members": len(loaded.members), "events": len(loaded.events)}, ()
+
+
+def _check_risk_case(path: Path) -> tuple[dict[str, int] | None, tuple[Issue, ...]]:
+    """What a valid risk case holds, or every problem in it and its data files."""
     try:
         inputs = load_risk_case(path).inputs
     except InputError as error:
-        exit_bad_input(path, error.issues)
+        return None, error.issues
     portfolio = inputs.portfolio
-    typer.echo(
-        f"{path}: valid risk case ({portfolio.n_members} members, "
-        f"{portfolio.n_accounts} accounts, {portfolio.n_instruments} instruments, "
-        f"{len(inputs.stress)} stress scenarios)"
-    )
+    return {
+        "members": portfolio.n_members,
+        "accounts": portfolio.n_accounts,
+        "instruments": portfolio.n_instruments,
+        "stress_scenarios": len(inputs.stress),
+    }, ()
 
 
-def run(case: CaseFile, json_output: JsonOutput = False) -> None:
+def run(
+    case: CaseFile, json_output: JsonOutput = False, top: TopRows = None, all_rows: AllRows = False
+) -> None:
     """Run a case through its waterfall and show it event by event."""
+    shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
     result = run_case(_load(case))
     if json_output:
-        sys.stdout.write(dumps_result(result))
+        print_json(result_to_json(result))
         return
-    _print(render_run(result))
+    print_view(render_run(result, shown))
 
 
-def explain(case: CaseFile) -> None:
+def explain(case: CaseFile, json_output: JsonOutput = False) -> None:
     """Show the journal: who paid what, under which rule."""
-    _print(render_explain(run_case(_load(case))))
+    result = run_case(_load(case))
+    if json_output:
+        print_json(explain_to_json(result))
+        return
+    print_view(render_explain(result))
 
 
 def liability(
@@ -99,7 +134,7 @@ def liability(
     loaded = _load(case)
     ids = [m.id for m in loaded.members]
     if member not in ids:
-        listed = ", ".join(ids[:_IDS_LISTED])
+        listed = clean(", ".join(ids[:_IDS_LISTED]))
         more = f" and {len(ids) - _IDS_LISTED} more" if len(ids) > _IDS_LISTED else ""
         typer.echo(
             f"{case}: --member {member!r} is not a member of this case; "
@@ -109,9 +144,9 @@ def liability(
         raise typer.Exit(BAD_INPUT)
     result = member_liability(loaded, member, run_case(loaded))
     if json_output:
-        _print_json(liability_to_json(result))
+        print_json(liability_to_json(result))
         return
-    _print(render_liability(result))
+    print_view(render_liability(result))
 
 
 def compare(
@@ -124,14 +159,14 @@ def compare(
     loaded = _load_all(cases)
     summaries = [summarise(run_case(c)) for c in loaded]
     if json_output:
-        _print_json(compare_to_json(summaries))
+        print_json(compare_to_json(summaries))
         return
-    _print(render_compare(summaries))
+    print_view(render_compare(summaries))
 
 
 def schema() -> None:
     """Print the JSON Schema of the case file format."""
-    _print_json(case_schema())
+    print_json(case_schema())
 
 
 def _load(path: Path) -> Case:
@@ -156,7 +191,7 @@ def _load_all(paths: Sequence[Path]) -> list[Case]:
 
 def _report(path: Path, issues: Sequence[Issue]) -> None:
     for issue in issues:
-        typer.echo(str(issue), err=True)
+        typer.echo(clean(str(issue)), err=True)
     typer.echo(f"{len(issues)} problem{_s(len(issues))} in {path}", err=True)
 
 
@@ -164,16 +199,6 @@ def exit_bad_input(path: Path, issues: Sequence[Issue]) -> NoReturn:
     """Every issue of ``path`` on stderr, a count, and exit status 2."""
     _report(path, issues)
     raise typer.Exit(BAD_INPUT)
-
-
-def _print(renderable: RenderableType) -> None:
-    # The views style their own text: no markup, emoji codes or highlighting in data
-    # (an account such as "member:A:default_fund" must not turn into an emoji).
-    Console(markup=False, emoji=False, highlight=False).print(renderable)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _s(count: int) -> str:

@@ -9,19 +9,18 @@ error when that is a terminal.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ccpwaterfall.cli.case_commands import exit_bad_input
-from ccpwaterfall.io import InputError, Issue, write_case
+from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
+from ccpwaterfall.io import InputError, Issue, check_target, read_toml, write_case
 from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
 from ccpwaterfall.lifecycle import (
     EndOfDay,
@@ -30,9 +29,11 @@ from ccpwaterfall.lifecycle import (
     end_of_day,
 )
 from ccpwaterfall.lifecycle import Progress as StepReport
+from ccpwaterfall.reports.layout import clean
 from ccpwaterfall.reports.risk_views import (
     CAPITAL_EAD_NOTE,
     ROWS_SHOWN,
+    SUMMARY_ROWS,
     capital_to_json,
     end_of_day_to_json,
     fund_to_json,
@@ -62,8 +63,15 @@ RiskCaseFile = Annotated[
 JsonOutput = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON on standard output, only that.")
 ]
-TopRows = Annotated[
-    int, typer.Option("--top", min=1, metavar="N", help="Show the N largest members.")
+SummaryTopRows = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        min=1,
+        metavar="N",
+        help="Show the N largest members in every member table (default: 5 in the "
+        "summaries, 20 in the worst default's run).",
+    ),
 ]
 
 
@@ -76,15 +84,21 @@ def register(app: typer.Typer) -> None:
     app.command("eod")(eod)
 
 
-def margin(case: RiskCaseFile, json_output: JsonOutput = False, top: TopRows = ROWS_SHOWN) -> None:
+def margin(
+    case: RiskCaseFile,
+    json_output: JsonOutput = False,
+    top: TopRows = None,
+    all_rows: AllRows = False,
+) -> None:
     """Initial margin: the model and its parameters, the total and each member's margin."""
+    shown = rows_shown(top, all_rows, ROWS_SHOWN)
     inputs = _load(case).inputs
     with _progress() as report:
         result = compute_margin(inputs, report)
     if json_output:
-        _print_json(margin_to_json(inputs, result))
+        print_json(margin_to_json(inputs, result))
         return
-    _print(render_margin(inputs, result, top))
+    print_view(render_margin(inputs, result, shown))
 
 
 def stress(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
@@ -94,9 +108,9 @@ def stress(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
     """
     result = _end_of_day(case, "ccp stress")
     if json_output:
-        _print_json(stress_to_json(result))
+        print_json(stress_to_json(result))
         return
-    _print(render_stress(result))
+    print_view(render_stress(result))
 
 
 def size_fund(
@@ -122,24 +136,40 @@ def size_fund(
     ] = None,
     top: Annotated[
         int | None,
-        typer.Option("--top", min=1, metavar="N", help="Show the N largest contributions."),
+        typer.Option(
+            "--top", min=1, metavar="N", help="Show the N largest contributions (default: all)."
+        ),
     ] = None,
+    all_rows: AllRows = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Let --write-case replace an existing regular file."),
+    ] = False,
 ) -> None:
     """Size the default fund to Cover-N, split it, and drill every stress scenario's default.
 
     Shows what set the fund, each member's exact contribution, and each stress
     scenario's Cover-N default run through the waterfall.
     """
+    shown = rows_shown(top, all_rows, None)
+    inputs = _input_files(case)
+    if write_case_to is not None:
+        # Refused before anything runs, and checked again when written.
+        refused = check_target(write_case_to, force=force, inputs=inputs)
+        if refused is not None:
+            exit_bad_input(write_case_to, (refused,))
     loaded = _load(case)
     if scenario is not None:
         _check_scenario(case, loaded, scenario, write_case_to)
     result = _end_of_day(case, "ccp size-fund", loaded)
     if write_case_to is not None:
-        _write_drill(result, write_case_to, scenario, to_stderr=json_output)
+        _write_drill(
+            result, write_case_to, scenario, force=force, inputs=inputs, to_stderr=json_output
+        )
     if json_output:
-        _print_json(fund_to_json(result))
+        print_json(fund_to_json(result))
         return
-    _print(render_fund(result, top))
+    print_view(render_fund(result, shown))
 
 
 def capital(
@@ -153,33 +183,42 @@ def capital(
         float,
         typer.Option("--capital-ratio", min=0.0, max=1.0, help="Capital ratio (ADGM: 0.10)."),
     ] = 0.08,
-    top: TopRows = ROWS_SHOWN,
+    top: TopRows = None,
+    all_rows: AllRows = False,
 ) -> None:
     """Bank capital for exposures to the CCP (Basel CRE54, CRR Art 310).
 
     The help shown is ``_CAPITAL_HELP``, which documents the EAD stand-in.
     """
+    shown = rows_shown(top, all_rows, ROWS_SHOWN)
     result = _end_of_day(case, "ccp capital")
     run = compute_capital(
         result.inputs, result.margin, result.stress, result.fund, risk_weight, capital_ratio
     )
     if json_output:
-        _print_json(capital_to_json(result, run))
+        print_json(capital_to_json(result, run))
         return
-    _print(render_capital(result, run, top))
+    print_view(render_capital(result, run, shown))
 
 
-def eod(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
+def eod(
+    case: RiskCaseFile,
+    json_output: JsonOutput = False,
+    top: SummaryTopRows = None,
+    all_rows: AllRows = False,
+) -> None:
     """The CCP's end of day: margin, stress, fund sizing, drills and the worst default run.
 
     The worst Cover-N default (the one that sets the fund) is shown through the
     waterfall in full, as ccp run shows a case.
     """
+    summary_rows = rows_shown(top, all_rows, SUMMARY_ROWS)
+    run_rows = rows_shown(top, all_rows, ROWS_SHOWN)
     result = _end_of_day(case, "ccp eod")
     if json_output:
-        _print_json(end_of_day_to_json(result))
+        print_json(end_of_day_to_json(result))
         return
-    _print(render_end_of_day(result))
+    print_view(render_end_of_day(result, summary_rows, run_rows))
 
 
 def _load(path: Path) -> RiskCase:
@@ -223,19 +262,35 @@ def _check_scenario(path: Path, case: RiskCase, name: str, write_to: Path | None
         raise typer.Exit(BAD_INPUT)
 
 
-def _write_drill(result: EndOfDay, path: Path, scenario: str | None, *, to_stderr: bool) -> None:
+def _input_files(case: Path) -> tuple[Path, ...]:
+    """The risk case and every file its ``[portfolio]`` table names (relative to the case)."""
+    doc, _ = read_toml(case)
+    portfolio = doc.get("portfolio") if doc is not None else None
+    named = portfolio.values() if isinstance(portfolio, dict) else ()
+    return (case, *(case.parent / name for name in named if isinstance(name, str)))
+
+
+def _write_drill(
+    result: EndOfDay,
+    path: Path,
+    scenario: str | None,
+    *,
+    force: bool,
+    inputs: tuple[Path, ...],
+    to_stderr: bool,
+) -> None:
     drill = (
         result.worst_drill
         if scenario is None
         else next(d for d in result.drills if d.scenario_name == scenario)
     )
-    issue = write_case(path, drill.case)
+    issue = write_case(path, drill.case, force=force, inputs=inputs)
     if issue is not None:
         exit_bad_input(path, (issue,))
     n = len(drill.groups)
     typer.echo(
-        f"Wrote the Cover-{n} default of {' and '.join(drill.groups)} in "
-        f"'{drill.scenario_name}' to {path}; run it with: ccp run {path}",
+        f"Wrote the Cover-{n} default of {clean(' and '.join(drill.groups))} in "
+        f"'{clean(drill.scenario_name)}' to {path}; run it with: ccp run {path}",
         err=to_stderr,
     )
 
@@ -259,12 +314,3 @@ def _progress() -> Iterator[StepReport]:
 
 def _quiet(_step: str) -> None:
     """Reports nothing: standard error is not a terminal."""
-
-
-def _print(renderable: RenderableType) -> None:
-    # The views style their own text: no markup, emoji codes or highlighting in data.
-    Console(markup=False, emoji=False, highlight=False).print(renderable)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -14,6 +14,7 @@ from ccpwaterfall.io.case_file import (
     validate_rulebook,
 )
 from ccpwaterfall.io.case_writer import case_to_toml, write_case
+from ccpwaterfall.io.files import check_target, write_text
 from ccpwaterfall.io.issues import InputError, Issue, field_path
 from ccpwaterfall.io.result_json import RESULT_FORMAT, dumps_result, result_to_json
 from ccpwaterfall.io.schema import case_schema
@@ -25,6 +26,7 @@ __all__ = [
     "Issue",
     "case_schema",
     "case_to_toml",
+    "check_target",
     "dumps_result",
     "field_path",
     "load_case",
@@ -35,4 +37,5 @@ __all__ = [
     "validate_case",
     "validate_rulebook",
     "write_case",
+    "write_text",
 ]

@@ -8,15 +8,13 @@ written, kept under version control and run later.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
-import tempfile
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
 from ccpwaterfall.domain import Case, CoolingOff, Default, Member, Money, Tranche
 from ccpwaterfall.io.case_file import CASE_FORMAT
+from ccpwaterfall.io.files import write_text
 from ccpwaterfall.io.issues import Issue
 
 _ESCAPES = {
@@ -60,36 +58,18 @@ def case_to_toml(case: Case) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_case(path: Path, case: Case) -> Issue | None:
+def write_case(
+    path: Path, case: Case, *, force: bool = False, inputs: Iterable[Path] = ()
+) -> Issue | None:
     """Write ``case`` to ``path`` as ``ccp-case/1`` TOML, all of it or nothing.
 
-    The text goes to a temporary file beside ``path`` that then replaces it in
-    one rename, so no reader ever sees a partly written case and an existing
-    file is either kept whole or replaced whole. A path that cannot be written
-    (no such folder, no permission) is returned as an ``Issue``; ``None`` when
-    the case was written. A new file gets mode 0644; a replaced one keeps its mode.
+    ``io.files.write_text`` does the writing: never over one of ``inputs``, a
+    link, a device or anything but a regular file, over an existing file only
+    with ``force``, and in one rename so no reader ever sees a partly written
+    case. Why the case was not written is returned as an ``Issue``; ``None``
+    when it was.
     """
-    text = case_to_toml(case)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = 0o644
-    temp: Path | None = None
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        temp = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        temp.chmod(mode)
-        temp.replace(path)
-    except OSError as error:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                temp.unlink()
-        return Issue(str(path), "", f"cannot be written: {error.strerror or error}")
-    return None
+    return write_text(path, case_to_toml(case), force=force, inputs=inputs)
 
 
 def toml_string(text: str) -> str:

@@ -3,8 +3,14 @@
 No file is read or written here; the command line prints what these return.
 """
 
+from ccpwaterfall.reports.check_view import check_to_json
 from ccpwaterfall.reports.compare_view import compare_to_json, render_compare
-from ccpwaterfall.reports.explain_view import render_entries, render_explain, render_tranche_rules
+from ccpwaterfall.reports.explain_view import (
+    explain_to_json,
+    render_entries,
+    render_explain,
+    render_tranche_rules,
+)
 from ccpwaterfall.reports.formatting import (
     compact_amount,
     format_amount,
@@ -36,11 +42,13 @@ from ccpwaterfall.reports.run_view import members_table, render_event, render_ru
 
 __all__ = [
     "capital_to_json",
+    "check_to_json",
     "compact_amount",
     "compare_to_json",
     "describe_cooling_off",
     "drills_to_json",
     "end_of_day_to_json",
+    "explain_to_json",
     "format_amount",
     "format_date",
     "format_money",

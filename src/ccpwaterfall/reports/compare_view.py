@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from rich import box
-from rich.table import Table
 from rich.text import Text
 
 from ccpwaterfall.domain import Money
 from ccpwaterfall.reports.formatting import compact_amount, format_share
+from ccpwaterfall.reports.layout import Column, FitTable, clean
 from ccpwaterfall.waterfall.summary import CaseSummary
 
 _SHARE_QUANTUM = Decimal("0.000001")
@@ -30,7 +29,7 @@ def _money(pick: Callable[[CaseSummary], Money]) -> Callable[[CaseSummary], str]
 
 
 _ROWS: tuple[tuple[str, Callable[[CaseSummary], str]], ...] = (
-    ("CCP", lambda s: s.ccp),
+    ("CCP", lambda s: clean(s.ccp)),
     ("Currency", lambda s: s.currency.code),
     ("Events", lambda s: str(s.events)),
     ("Loss", _money(lambda s: s.loss)),
@@ -45,22 +44,27 @@ _ROWS: tuple[tuple[str, Callable[[CaseSummary], str]], ...] = (
 )
 
 
-def render_compare(summaries: Sequence[CaseSummary]) -> Table:
+def render_compare(summaries: Sequence[CaseSummary]) -> FitTable:
     """One column per case, one row per layer; an uncovered loss shows in bold red.
 
     "Members' fund" is the survivors' contributions before the first event,
-    the fund that could be drawn; the share used is of that fund.
+    the fund that could be drawn; the share used is of that fund. Too many
+    cases for the width show one block per layer instead.
     """
-    table = Table(title="Cases compared", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("", style="dim", no_wrap=True)
-    for summary in summaries:
-        table.add_column(Text(summary.case), justify="right", ratio=1)
+    table = FitTable(
+        (
+            Column("", style="dim"),
+            *(Column(clean(summary.case), numeric=True) for summary in summaries),
+        ),
+        title="Cases compared",
+        by_column=True,
+    )
     for label, cell in _ROWS:
         cells: list[Text] = []
         for summary in summaries:
             style = "bold red" if label == "Uncovered" and not summary.uncovered.is_zero() else ""
             cells.append(Text(cell(summary), style=style))
-        table.add_row(label, *cells)
+        table.add_row(label, *cells, words=label == "CCP")
     return table
 
 

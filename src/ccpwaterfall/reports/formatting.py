@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from ccpwaterfall.domain import Money
+from ccpwaterfall.waterfall.result import InputValue
 
 _COMPACT_STEPS = (
     (Decimal(1_000_000_000), "bn"),
@@ -80,3 +81,16 @@ def usage_bar(used: Money, available: Money) -> str:
 def format_date(day: dt.date | None) -> str:
     """An ISO date, or ``undated`` for an event without one."""
     return day.isoformat() if day is not None else "undated"
+
+
+def format_input(value: InputValue) -> str:
+    """A rule's input as read on screen: money exact with its code, flags as yes or no."""
+    if isinstance(value, Money):
+        return format_money(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)

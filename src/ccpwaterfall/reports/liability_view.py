@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from ccpwaterfall.domain import CoolingOff, Money
@@ -15,6 +12,7 @@ from ccpwaterfall.reports.formatting import (
     format_date,
     format_money,
 )
+from ccpwaterfall.reports.layout import Column, FitTable, Heading, clean
 from ccpwaterfall.waterfall.liability import Liability, MemberRole
 
 
@@ -37,26 +35,24 @@ def render_liability(liability: Liability) -> RenderableType:
     """The member's maximum loss per event or period, then what it bears in the case."""
     member = liability.member
     per = "event" if liability.cooling_off is None else "cooling-off period"
-    who = member.id if member.name is None else f"{member.id} ({member.name})"
+    who = clean(member.id if member.name is None else f"{member.id} ({member.name})")
     parts: list[RenderableType] = [
-        Text.assemble((f"Liability of {who}", "bold"), f"\n{liability.ccp} · {liability.case}"),
+        Text.assemble(
+            (f"Liability of {who}", "bold"), f"\n{clean(liability.ccp)} · {clean(liability.case)}"
+        ),
     ]
 
-    limits = Table(
+    limits = FitTable(
+        (Column("Layer"), Column("At risk", numeric=True)),
         title=f"Maximum loss per {per} ({liability.currency.code})",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
     )
-    limits.add_column("Layer", ratio=1)
-    limits.add_column("At risk", justify="right", no_wrap=True)
     limits.add_row(
         Text(f"Default fund contribution (of {format_money(member.default_fund)})"),
         format_amount(liability.default_fund_at_risk),
     )
     for cap in liability.assessment_caps:
         limits.add_row(
-            Text(f"{cap.tranche}: {cap.cap_multiple} x contribution, rounded down"),
+            Text(f"{clean(cap.tranche)}: {cap.cap_multiple} x contribution, rounded down"),
             format_amount(cap.cap),
         )
     if len(liability.assessment_caps) > 1:
@@ -82,7 +78,7 @@ def render_liability(liability: Liability) -> RenderableType:
     if liability.default is not None:
         parts.append(
             Text(
-                f"{member.id} defaults in this case ({format_date(liability.default.date)}, "
+                f"{clean(member.id)} defaults in this case ({format_date(liability.default.date)}, "
                 f"loss {format_money(liability.default.loss)}): its own initial margin and "
                 f"default fund ({format_money(liability.own_resources_at_risk)} in the "
                 "waterfall) are used first for its own loss.",
@@ -90,36 +86,32 @@ def render_liability(liability: Liability) -> RenderableType:
             )
         )
 
-    parts.extend([Text(""), Rule(Text("In this case's events"), align="left")])
+    parts.extend([Text(""), Heading("In this case's events")])
     parts.append(_events_table(liability))
     paid = liability.paid
     parts.append(Text(f"Borne as a survivor over all events: {format_money(paid.total)}"))
     return Group(*parts)
 
 
-def _events_table(liability: Liability) -> Table:
+def _events_table(liability: Liability) -> FitTable:
     defaults = liability.default is not None
-    table = Table(
+    headings = ("Fund", "Assessed", "Haircut", "Total", *(("Own used",) if defaults else ()))
+    table = FitTable(
+        (
+            Column("#", numeric=True),
+            Column("Date", numeric=True),
+            Column("Role"),
+            *(Column(heading, numeric=True) for heading in headings),
+        ),
         title=f"Per event ({liability.currency.code})",
-        title_justify="left",
         caption="Fund: from its default fund contribution. Assessed: cash called from it. "
         "Haircut: of its VM gains."
         + (" Own used: its own IM and DF used for its own default." if defaults else ""),
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
     )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Date", no_wrap=True)
-    table.add_column("Role", min_width=9)
-    for heading in ("Fund", "Assessed", "Haircut", "Total"):
-        table.add_column(heading, justify="right", no_wrap=True)
-    if defaults:
-        table.add_column("Own used", justify="right", no_wrap=True)
     own_total = Money.zero(liability.currency)
     for row in liability.events:
         own_total += row.own_resources_used
-        cells: list[RenderableType] = [
+        cells: list[str | Text] = [
             str(row.index + 1),
             format_date(row.date),
             row.role.value,
@@ -128,10 +120,10 @@ def _events_table(liability: Liability) -> Table:
         ]
         if defaults:
             cells.append(compact_amount(row.own_resources_used))
-        style = "dim" if row.role is MemberRole.DEFAULTED_BEFORE else None
+        style = "dim" if row.role is MemberRole.DEFAULTED_BEFORE else ""
         table.add_row(*cells, style=style)
     paid = liability.paid
-    totals: list[RenderableType] = [
+    totals: list[str | Text] = [
         "",
         Text("Total", style="bold"),
         "",
@@ -145,7 +137,7 @@ def _events_table(liability: Liability) -> Table:
     return table
 
 
-def _compact(*amounts: Money) -> list[RenderableType]:
+def _compact(*amounts: Money) -> list[str | Text]:
     return [compact_amount(a) for a in amounts]
 
 

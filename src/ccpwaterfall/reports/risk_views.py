@@ -1,11 +1,12 @@
 """Risk views: margin, stress tests, fund sizing, default drills and capital of an end of day.
 
-Risk figures (margin, exposures, Cover-N, capital) are floats; on screen they
-are rounded to the minor unit at the one border (``lifecycle.to_money``) and
-shown like money, and in JSON they are numbers (``null`` where a figure is
-infinite, such as a reverse-stress multiplier never reached). Money that
-enters the waterfall (contributions, drill results) is exact: decimal strings
-in JSON, exact figures on screen.
+Risk figures (margin, exposures, Cover-N, capital) are floats; on screen and
+in JSON they are rounded to the minor unit at the one border
+(``lifecycle.to_money``): shown like money, and in JSON decimal strings in the
+currency's minor unit (``"849987569.90"``), like every amount. Only ratios,
+multipliers and counts are JSON numbers (``null`` where a figure is infinite,
+such as a reverse-stress multiplier never reached). Money that enters the
+waterfall (contributions, drill results) is exact.
 
 Array inputs follow ``lifecycle``: members shape (n_members,), groups shape
 (n_groups,), exposures shape (n_groups, n_scenarios), all float64.
@@ -19,10 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from rich import box
 from rich.console import Group, RenderableType
-from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from ccpwaterfall.domain import Currency, Money, TrancheKind
@@ -38,7 +36,8 @@ from ccpwaterfall.lifecycle import (
     to_money,
 )
 from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
-from ccpwaterfall.reports.run_view import render_run
+from ccpwaterfall.reports.layout import Column, FitTable, Heading, clean, pairs
+from ccpwaterfall.reports.run_view import MEMBERS_SHOWN, more_members_line, render_run
 from ccpwaterfall.risk.fund import SizingConstraint
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
@@ -51,7 +50,7 @@ from ccpwaterfall.risk.reverse_stress import ReverseStress
 from ccpwaterfall.risk.stress import CoverResult
 from ccpwaterfall.waterfall.summary import summarise
 
-ROWS_SHOWN = 20  # member tables show the largest rows, then one line for the rest
+ROWS_SHOWN = MEMBERS_SHOWN  # member tables show the largest rows, then one line for the rest
 SUMMARY_ROWS = 5  # the end-of-day summary shows fewer
 
 _MODEL_NAMES = {
@@ -77,6 +76,17 @@ def _number(value: float) -> float | None:
     """A JSON number, or ``None`` for a figure that is not finite (JSON has no infinity)."""
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def _amount_json(value: float, ccy: Currency) -> str | None:
+    """A float risk amount in JSON: a decimal string in the currency's minor unit.
+
+    Rounded at the border like every amount shown (``"849987569.90"``); ``None``
+    for a figure that is not finite.
+    """
+    if not math.isfinite(float(value)):
+        return None
+    return _amount(_money(value, ccy))
 
 
 def _money(value: float, ccy: Currency) -> Money:
@@ -108,30 +118,17 @@ def _multiplier(value: float) -> str:
 
 
 def _heading(title: str) -> list[RenderableType]:
-    return [Text(""), Rule(Text(title), align="left")]
+    return [Text(""), Heading(title)]
 
 
-def _grid(rows: Sequence[tuple[str, str | Text]]) -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column()
-    for label, value in rows:
-        table.add_row(label, value if isinstance(value, Text) else Text(value))
-    return table
-
-
-def _table(title: str) -> Table:
-    return Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
-    )
-
-
-def _rest_line(count: int, what: str, total: str) -> Text:
-    return Text(f"... and {count} more {what}: total {total}", style="dim")
+def _grid(rows: Sequence[tuple[str, str | Text]]) -> FitTable:
+    return pairs(rows)
 
 
 def _header(inputs: EndOfDayInputs) -> Text:
-    return Text.assemble((inputs.name, "bold"), f"\n{inputs.ccp_name} · {inputs.currency.code}")
+    return Text.assemble(
+        (clean(inputs.name), "bold"), f"\n{clean(inputs.ccp_name)} · {inputs.currency.code}"
+    )
 
 
 def _document(kind: str, inputs: EndOfDayInputs) -> dict[str, object]:
@@ -220,28 +217,29 @@ def _descending(values: NDArray[np.float64], ids: Sequence[str]) -> list[int]:
 
 def _margin_section(inputs: EndOfDayInputs, margin: MarginRun) -> dict[str, object]:
     portfolio = inputs.portfolio
+    ccy = inputs.currency
     member_order = _descending(margin.member_margin, portfolio.member_ids)
     return {
         "model": _model_terms(inputs, margin).data,
-        "total": _number(margin.total),
+        "total": _amount_json(margin.total, ccy),
         "members": [
             {
                 "id": portfolio.member_ids[i],
                 "name": portfolio.member_names[i],
                 "group": portfolio.group_ids[int(portfolio.member_group[i])],
-                "initial_margin": _number(margin.member_margin[i]),
+                "initial_margin": _amount_json(margin.member_margin[i], ccy),
             }
             for i in member_order
         ],
         "groups": {
-            group: _number(amount)
+            group: _amount_json(amount, ccy)
             for group, amount in zip(portfolio.group_ids, margin.group_margin, strict=True)
         },
         "accounts": {
             account: {
                 "member": portfolio.member_ids[int(member)],
                 "kind": "client" if client else "house",
-                "initial_margin": _number(amount),
+                "initial_margin": _amount_json(amount, ccy),
             }
             for account, member, client, amount in zip(
                 portfolio.account_ids,
@@ -257,7 +255,7 @@ def _margin_section(inputs: EndOfDayInputs, margin: MarginRun) -> dict[str, obje
 def margin_to_json(inputs: EndOfDayInputs, margin: MarginRun) -> dict[str, object]:
     """Initial margin as JSON-ready data: model, total, members (largest first), accounts.
 
-    Amounts are float numbers in the case currency (risk figures).
+    Amounts are decimal strings in the case currency's minor unit.
     """
     return _document("margin", inputs) | _margin_section(inputs, margin)
 
@@ -269,25 +267,29 @@ def _member_margin_table(
     portfolio = inputs.portfolio
     order = _descending(margin.member_margin, portfolio.member_ids)
     shown, rest = (order, []) if top is None else (order[:top], order[top:])
-    table = _table(f"Initial margin by member ({ccy.code})")
-    table.add_column("Member", overflow="fold")
-    table.add_column("Name", overflow="fold")
-    table.add_column("Group", overflow="fold")
-    table.add_column("Initial margin", justify="right", no_wrap=True)
-    table.add_column("Share", justify="right", no_wrap=True)
+    table = FitTable(
+        (
+            Column("Member"),
+            Column("Name"),
+            Column("Group"),
+            Column("Initial margin", numeric=True),
+            Column("Share", numeric=True),
+        ),
+        title=f"Initial margin by member ({ccy.code})",
+    )
     total = margin.total
     for i in shown:
         table.add_row(
-            Text(portfolio.member_ids[i]),
-            Text(portfolio.member_names[i] or ""),
-            Text(portfolio.group_ids[int(portfolio.member_group[i])]),
+            clean(portfolio.member_ids[i]),
+            clean(portfolio.member_names[i] or ""),
+            clean(portfolio.group_ids[int(portfolio.member_group[i])]),
             _short(margin.member_margin[i], ccy),
             _share(float(margin.member_margin[i]), total),
         )
     if not rest:
         return table
     rest_total = float(margin.member_margin[np.asarray(rest)].sum())
-    return Group(table, _rest_line(len(rest), "members", _full(rest_total, ccy)))
+    return Group(table, more_members_line(len(rest), _full(rest_total, ccy)))
 
 
 def render_margin(
@@ -318,10 +320,10 @@ def _margin_parts(
 
 
 def _cover_json(
-    result: CoverResult, stress: StressRun, group_ids: Sequence[str]
+    result: CoverResult, stress: StressRun, group_ids: Sequence[str], ccy: Currency
 ) -> dict[str, object]:
     return {
-        "amount": _number(result.amount),
+        "amount": _amount_json(result.amount, ccy),
         "scenario": stress.scenario_names[result.scenario],
         "groups": [group_ids[g] for g in result.groups],
     }
@@ -331,9 +333,9 @@ def _cover_text(
     result: CoverResult, stress: StressRun, group_ids: Sequence[str], ccy: Currency
 ) -> Text:
     """The amount, then on a second line the groups behind it and their scenario."""
-    groups = " + ".join(group_ids[g] for g in result.groups) or "no group"
+    groups = clean(" + ".join(group_ids[g] for g in result.groups)) or "no group"
     text = Text(_full(result.amount, ccy), style="bold")
-    text.append(f"\n{groups} in '{stress.scenario_names[result.scenario]}'", style="dim")
+    text.append(f"\n{groups} in '{clean(stress.scenario_names[result.scenario])}'", style="dim")
     return text
 
 
@@ -373,6 +375,7 @@ def _reverse_text(reverse: ReverseStress, scenario: int) -> str:
 
 def _stress_section(eod: EndOfDay) -> dict[str, object]:
     stress, fund, reverse = eod.stress, eod.fund, eod.reverse
+    ccy = eod.inputs.currency
     group_ids = eod.inputs.portfolio.group_ids
     largest = _two_largest(stress.exposures)
     ranked = np.take_along_axis(stress.exposures, largest, axis=0)
@@ -383,23 +386,26 @@ def _stress_section(eod: EndOfDay) -> dict[str, object]:
             {
                 "name": name,
                 "largest": [
-                    {"group": group_ids[int(largest[r, s])], "exposure": _number(ranked[r, s])}
+                    {
+                        "group": group_ids[int(largest[r, s])],
+                        "exposure": _amount_json(ranked[r, s], ccy),
+                    }
                     for r in range(largest.shape[0])
                 ],
-                "two_largest": _number(ranked[:, s].sum()),
-                "all_groups": _number(stress.exposures[:, s].sum()),
+                "two_largest": _amount_json(ranked[:, s].sum(), ccy),
+                "all_groups": _amount_json(stress.exposures[:, s].sum(), ccy),
                 "reverse_stress": _reverse_json(reverse, s),
             }
         )
     return {
         "basis": CoverBasis.LOSS_OVER_MARGIN.value,
         "scenarios": scenarios,
-        "cover1": _cover_json(stress.cover1, stress, group_ids),
-        "cover2": _cover_json(stress.cover2, stress, group_ids),
-        "art42_floor": _cover_json(stress.art42_floor, stress, group_ids),
+        "cover1": _cover_json(stress.cover1, stress, group_ids, ccy),
+        "cover2": _cover_json(stress.cover2, stress, group_ids, ccy),
+        "art42_floor": _cover_json(stress.art42_floor, stress, group_ids, ccy),
         "cover_beyond_own_fund": {
             "cover": fund.sizing.params.cover,
-            **_cover_json(fund.cover_beyond_own_fund, stress, group_ids),
+            **_cover_json(fund.cover_beyond_own_fund, stress, group_ids, ccy),
         },
         "reverse_stress_grid": None if reverse is None else [float(m) for m in reverse.multipliers],
     }
@@ -409,32 +415,36 @@ def stress_to_json(eod: EndOfDay) -> dict[str, object]:
     """Stress exposures as JSON-ready data: per scenario the two largest groups and total,
     Cover-1, Cover-2, the EMIR Art 42(3) floor, Cover-N beyond own fund, reverse stress.
 
-    Exposures are stress loss over margin per group, float numbers; a reverse-stress
-    multiplier never reached on the grid is ``null``.
+    Exposures are stress loss over margin per group, decimal strings (negative when
+    margin covers the loss); a reverse-stress multiplier never reached on the grid is
+    ``null``.
     """
     return _document("stress", eod.inputs) | _stress_section(eod)
 
 
-def _stress_table(eod: EndOfDay) -> Table:
+def _stress_table(eod: EndOfDay) -> FitTable:
     stress, reverse = eod.stress, eod.reverse
     ccy = eod.inputs.currency
     group_ids = eod.inputs.portfolio.group_ids
     largest = _two_largest(stress.exposures)
     ranked = np.take_along_axis(stress.exposures, largest, axis=0)
-    table = _table(f"Stress loss over margin by member group ({ccy.code})")
-    table.add_column("Scenario", ratio=1, min_width=14, overflow="fold")
-    table.add_column("Largest", overflow="fold")
-    table.add_column("Second", overflow="fold")
-    table.add_column("Two largest", justify="right", no_wrap=True)
-    table.add_column("All groups", justify="right", no_wrap=True)
-    if reverse is not None:
-        table.add_column("Exhausts prefunded at", overflow="fold")
+    table = FitTable(
+        (
+            Column("Scenario"),
+            Column("Largest"),
+            Column("Second"),
+            Column("Two largest", numeric=True),
+            Column("All groups", numeric=True),
+            *((Column("Exhausts prefunded at"),) if reverse is not None else ()),
+        ),
+        title=f"Stress loss over margin by member group ({ccy.code})",
+    )
     # One row per scenario: formatting, not array code.
     for s, name in enumerate(stress.scenario_names):
-        cells: list[str | Text] = [Text(name)]
+        cells: list[str | Text] = [clean(name)]
         for r in range(2):
             if r < largest.shape[0] and ranked[r, s] > 0.0:
-                cell = Text(group_ids[int(largest[r, s])])
+                cell = Text(clean(group_ids[int(largest[r, s])]))
                 cell.append(f"\n{_short(ranked[r, s], ccy)}", style="dim")
                 cells.append(cell)
             else:
@@ -469,7 +479,7 @@ def _cover_rows(eod: EndOfDay) -> list[tuple[str, str | Text]]:
         grid = ", ".join(_multiplier(float(m)) for m in reverse.multipliers)
         if math.isfinite(reverse.min_multiplier):
             text = (
-                f"'{stress.scenario_names[worst]}' exhausts the prefunded waterfall first, "
+                f"'{clean(stress.scenario_names[worst])}' exhausts the prefunded waterfall first, "
                 f"at {_reverse_text(reverse, worst)} (grid {grid})"
             )
         else:
@@ -547,25 +557,26 @@ def _sizing_section(eod: EndOfDay) -> dict[str, object]:
     params = sizing.params
     stress = eod.stress
     group_ids = eod.inputs.portfolio.group_ids
+    ccy = eod.inputs.currency
     return {
-        "size": _number(sizing.size),
+        "size": _amount_json(sizing.size, ccy),
         "set_by": sizing.binding.value,
         "basis": params.basis.value,
         "cover": {
             "n": params.cover,
-            **_cover_json(sizing.cover, stress, group_ids),
+            **_cover_json(sizing.cover, stress, group_ids, ccy),
         },
-        "art42_floor": _number(sizing.art42_floor),
-        "sitg_junior": _number(params.sitg_junior),
-        "required": _number(sizing.required),
+        "art42_floor": _amount_json(sizing.art42_floor, ccy),
+        "sitg_junior": _amount_json(params.sitg_junior, ccy),
+        "required": _amount_json(sizing.required, ccy),
         "buffer": params.buffer,
-        "floor": _number(params.floor),
-        "cap": None if params.cap is None else _number(params.cap),
+        "floor": _amount_json(params.floor, ccy),
+        "cap": None if params.cap is None else _amount_json(params.cap, ccy),
         "method": params.method.value,
         "margin_weight": params.margin_weight,
-        "minimum_contribution": _number(params.minimum_contribution),
-        "static_contribution": _number(params.static_contribution),
-        "own_contributions": _number(sizing.own_contributions),
+        "minimum_contribution": _amount_json(params.minimum_contribution, ccy),
+        "static_contribution": _amount_json(params.static_contribution, ccy),
+        "own_contributions": _amount_json(sizing.own_contributions, ccy),
         "rounds": fund.rounds,
         "converged": fund.converged,
     }
@@ -621,9 +632,10 @@ def _fund_section(eod: EndOfDay) -> dict[str, object]:
 def fund_to_json(eod: EndOfDay) -> dict[str, object]:
     """Fund sizing, contributions and drills as JSON-ready data.
 
-    Sizing figures are float numbers (risk figures); ``fund``, ``contributions``
-    and the drills are exact decimal strings: the money that enters the
-    waterfall. ``fund`` is the sum of ``contributions``.
+    Amounts are decimal strings in the case currency's minor unit: sizing figures
+    rounded at the border, ``fund``, ``contributions`` and the drills exact (the
+    money that enters the waterfall); ``buffer`` and ``margin_weight`` are ratios.
+    ``fund`` is the sum of ``contributions``.
     """
     return _document("fund", eod.inputs) | _fund_section(eod)
 
@@ -668,16 +680,20 @@ def _contributions_table(eod: EndOfDay, top: int | None) -> RenderableType:
     units = np.asarray([m.minor_units for m in fund.contributions_money], dtype=np.float64)
     order = _descending(units, portfolio.member_ids)
     shown, rest = (order, []) if top is None else (order[:top], order[top:])
-    table = _table(f"Default fund contributions ({ccy.code}, exact)")
-    table.add_column("Member", overflow="fold")
-    table.add_column("Group", overflow="fold")
-    table.add_column("Contribution", justify="right", no_wrap=True)
-    table.add_column("Share", justify="right", no_wrap=True)
+    table = FitTable(
+        (
+            Column("Member"),
+            Column("Group"),
+            Column("Contribution", numeric=True),
+            Column("Share", numeric=True),
+        ),
+        title=f"Default fund contributions ({ccy.code}, exact)",
+    )
     fund_units = float(fund.fund_money.minor_units)
     for i in shown:
         table.add_row(
-            Text(portfolio.member_ids[i]),
-            Text(portfolio.group_ids[int(portfolio.member_group[i])]),
+            clean(portfolio.member_ids[i]),
+            clean(portfolio.group_ids[int(portfolio.member_group[i])]),
             format_amount(fund.contributions_money[i]),
             _share(float(units[i]), fund_units),
         )
@@ -686,7 +702,7 @@ def _contributions_table(eod: EndOfDay, top: int | None) -> RenderableType:
         for i in rest:
             rest_total += fund.contributions_money[i]
         table.add_row(
-            Text(f"... and {len(rest)} more", style="dim"),
+            Text(f"... and {len(rest)} more (--all shows them)", style="dim"),
             "",
             format_amount(rest_total),
             _share(float(rest_total.minor_units), fund_units),
@@ -701,26 +717,30 @@ def _contributions_table(eod: EndOfDay, top: int | None) -> RenderableType:
     return table
 
 
-def render_drills(drills: Sequence[Drill], ccy: Currency, sizing_scenario: int) -> Table:
+def render_drills(drills: Sequence[Drill], ccy: Currency, sizing_scenario: int) -> FitTable:
     """One row per stress scenario: its Cover-N default run through the waterfall.
 
     Each scenario shows its defaulting groups beneath it; the scenario that sets
     the fund (``sizing_scenario``) is marked; assessments and an uncovered loss
     show in red.
     """
-    table = _table(f"Default drills: each scenario's Cover-N groups default ({ccy.code})")
-    table.add_column("Scenario", ratio=2, min_width=16, overflow="fold")
-    table.add_column("Loss", justify="right", no_wrap=True)
-    table.add_column("Deepest tranche", ratio=1, min_width=10, overflow="fold")
-    table.add_column("Fund used", justify="right", no_wrap=True)
-    table.add_column("Assessed", justify="right", no_wrap=True)
-    table.add_column("Uncovered", justify="right", no_wrap=True)
+    table = FitTable(
+        (
+            Column("Scenario"),
+            Column("Loss", numeric=True),
+            Column("Deepest tranche"),
+            Column("Fund used", numeric=True),
+            Column("Assessed", numeric=True),
+            Column("Uncovered", numeric=True),
+        ),
+        title=f"Default drills: each scenario's Cover-N groups default ({ccy.code})",
+    )
     for drill in drills:
         summary = summarise(drill.result)
-        name = Text(drill.scenario_name)
+        name = Text(clean(drill.scenario_name))
         if drill.scenario == sizing_scenario:
             name.append(" (sets the fund)", style="bold")
-        name.append("\n" + " + ".join(drill.groups), style="dim")
+        name.append("\n" + clean(" + ".join(drill.groups)), style="dim")
         assessments = Text(
             compact_amount(summary.assessments),
             style="" if summary.assessments.is_zero() else "red",
@@ -732,7 +752,7 @@ def render_drills(drills: Sequence[Drill], ccy: Currency, sizing_scenario: int) 
         table.add_row(
             name,
             compact_amount(drill.loss),
-            Text(drill.deepest_tranche),
+            clean(drill.deepest_tranche),
             compact_amount(summary.member_fund_used),
             assessments,
             uncovered,
@@ -766,22 +786,22 @@ CAPITAL_EAD_NOTE = (
 def _capital_section(eod: EndOfDay, capital: CapitalRun) -> dict[str, object]:
     portfolio = eod.inputs.portfolio
     margin = eod.margin.member_margin
-    fund = eod.fund.contributions
+    ccy = eod.inputs.currency
     return {
         "risk_weight": capital.risk_weight,
         "capital_ratio": capital.capital_ratio,
         "ead": "worst stress loss over the stress scenarios, gross of collateral",
-        "k_ccp": _number(capital.k_ccp),
-        "df_ccp": _number(capital.df_ccp),
-        "df_cm": _number(float(fund.sum())),
+        "k_ccp": _amount_json(capital.k_ccp, ccy),
+        "df_ccp": _amount_json(capital.df_ccp, ccy),
+        "df_cm": _amount(eod.fund.fund_money),
         "members": {
             member: {
-                "ead": _number(capital.ead[i]),
-                "initial_margin": _number(margin[i]),
-                "default_fund": _number(fund[i]),
-                "k_cm": _number(capital.k_cm[i]),
-                "rwa": _number(capital.rwa[i]),
-                "crr310": _number(capital.crr310[i]),
+                "ead": _amount_json(capital.ead[i], ccy),
+                "initial_margin": _amount_json(margin[i], ccy),
+                "default_fund": _amount(eod.fund.contributions_money[i]),
+                "k_cm": _amount_json(capital.k_cm[i], ccy),
+                "rwa": _amount_json(capital.rwa[i], ccy),
+                "crr310": _amount_json(capital.crr310[i], ccy),
             }
             for i, member in enumerate(portfolio.member_ids)
         },
@@ -789,7 +809,11 @@ def _capital_section(eod: EndOfDay, capital: CapitalRun) -> dict[str, object]:
 
 
 def capital_to_json(eod: EndOfDay, capital: CapitalRun) -> dict[str, object]:
-    """Bank capital for exposures to the CCP as JSON-ready data (float numbers)."""
+    """Bank capital for exposures to the CCP as JSON-ready data.
+
+    Amounts are decimal strings in the case currency's minor unit; the risk weight
+    and the capital ratio are numbers.
+    """
     return _document("capital", eod.inputs) | _capital_section(eod, capital)
 
 
@@ -797,26 +821,31 @@ def render_capital(eod: EndOfDay, capital: CapitalRun, top: int | None = ROWS_SH
     """K_CCP and each member's K_CM, RWA and CRR Art 310 capital, largest K_CM first."""
     ccy = eod.inputs.currency
     portfolio = eod.inputs.portfolio
-    df_cm = float(eod.fund.contributions.sum())
     rows: list[tuple[str, str | Text]] = [
         ("K_CCP", Text(_full(capital.k_ccp, ccy), style="bold")),
         ("DF_CCP (CCP capital ahead of the fund)", _full(capital.df_ccp, ccy)),
-        ("DF_CM (members' contributions)", _full(df_cm, ccy)),
+        ("DF_CM (members' contributions)", format_money(eod.fund.fund_money)),
         ("Risk weight", _percent(capital.risk_weight)),
         ("Capital ratio", _percent(capital.capital_ratio)),
     ]
     order = _descending(capital.k_cm, portfolio.member_ids)
     shown, rest = (order, []) if top is None else (order[:top], order[top:])
-    table = _table(f"Capital of each member for its exposure to the CCP ({ccy.code})")
-    table.add_column("Member", no_wrap=True)
-    for heading in ("EAD", "IM", "DF", "K_CM", "RWA", "CRR Art 310"):
-        table.add_column(heading, justify="right", no_wrap=True)
+    table = FitTable(
+        (
+            Column("Member"),
+            *(
+                Column(heading, numeric=True)
+                for heading in ("EAD", "IM", "DF", "K_CM", "RWA", "CRR Art 310")
+            ),
+        ),
+        title=f"Capital of each member for its exposure to the CCP ({ccy.code})",
+    )
     for i in shown:
         table.add_row(
-            Text(portfolio.member_ids[i]),
+            clean(portfolio.member_ids[i]),
             _short(capital.ead[i], ccy),
             _short(eod.margin.member_margin[i], ccy),
-            _short(eod.fund.contributions[i], ccy),
+            compact_amount(eod.fund.contributions_money[i]),
             _short(capital.k_cm[i], ccy),
             _short(capital.rwa[i], ccy),
             _short(capital.crr310[i], ccy),
@@ -824,7 +853,7 @@ def render_capital(eod: EndOfDay, capital: CapitalRun, top: int | None = ROWS_SH
     parts: list[RenderableType] = [_header(eod.inputs), Text(""), _grid(rows), Text(""), table]
     if rest:
         rest_k = float(capital.k_cm[np.asarray(rest)].sum())
-        parts.append(_rest_line(len(rest), "members", f"K_CM {_full(rest_k, ccy)}"))
+        parts.append(more_members_line(len(rest), f"K_CM {_full(rest_k, ccy)}"))
     notes = Text(
         "K_CCP = sum max(EAD - IM - DF, 0) x risk weight x capital ratio (CRE54.29); "
         "K_CM = max(K_CCP x DF_i / (DF_CCP + DF_CM), 8% x 2% x DF_i) (CRE54.36); "
@@ -855,20 +884,25 @@ def end_of_day_to_json(eod: EndOfDay) -> dict[str, object]:
     }
 
 
-def render_end_of_day(eod: EndOfDay) -> RenderableType:
+def render_end_of_day(
+    eod: EndOfDay, top: int | None = SUMMARY_ROWS, run_top: int | None = ROWS_SHOWN
+) -> RenderableType:
     """The end of day: margin, stress, fund and contributions summaries, the drill table, and
-    the worst Cover-N default through the waterfall in full."""
+    the worst Cover-N default through the waterfall in full.
+
+    The summaries show the ``top`` largest members, the worst default's run ``run_top``
+    (``None``: all of them)."""
     inputs = eod.inputs
     n = eod.fund.sizing.params.cover
     parts: list[RenderableType] = [_header(inputs)]
     parts += _heading("Initial margin")
-    parts += _margin_parts(inputs, eod.margin, SUMMARY_ROWS)
+    parts += _margin_parts(inputs, eod.margin, top)
     parts += _heading("Stress tests")
     parts += [_grid(_cover_rows(eod))]
     parts += _heading("Default fund")
-    parts += [_grid(_sizing_rows(eod)), Text(""), _contributions_table(eod, SUMMARY_ROWS)]
+    parts += [_grid(_sizing_rows(eod)), Text(""), _contributions_table(eod, top)]
     parts += _heading("Default drills")
     parts += [Text(""), render_drills(eod.drills, inputs.currency, eod.fund.sizing.cover.scenario)]
     parts += _heading(f"The worst Cover-{n} default through the waterfall")
-    parts += [Text(""), render_run(eod.worst_drill.result)]
+    parts += [Text(""), render_run(eod.worst_drill.result, run_top)]
     return Group(*parts)

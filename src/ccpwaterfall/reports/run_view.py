@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from ccpwaterfall.domain import Currency, Money
@@ -19,50 +16,57 @@ from ccpwaterfall.reports.formatting import (
     format_share,
     usage_bar,
 )
+from ccpwaterfall.reports.layout import Column, FitTable, Heading, clean, pairs
 from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge, ReplenishmentCall
 from ccpwaterfall.waterfall.summary import summarise
 
 MEMBERS_SHOWN = 20  # longer member lists show the largest and one line for the rest
 
 
-def render_run(result: CaseResult) -> RenderableType:
-    """The whole case: a heading, each event's waterfall, then the totals."""
+def render_run(result: CaseResult, top: int | None = MEMBERS_SHOWN) -> RenderableType:
+    """The whole case: a heading, each event's waterfall, then the totals.
+
+    Member tables show the ``top`` members that bore most (all with ``None``).
+    """
     case = result.case
     parts: list[RenderableType] = [
-        Text.assemble((case.name, "bold"), f"\n{case.ccp_name} · {case.currency.code}"),
+        Text.assemble(
+            (clean(case.name), "bold"), f"\n{clean(case.ccp_name)} · {case.currency.code}"
+        ),
     ]
     for event in result.events:
-        parts.extend(render_event(result, event))
-    parts.extend(_render_totals(result))
+        parts.extend(render_event(result, event, top))
+    parts.extend(_render_totals(result, top))
     return Group(*parts)
 
 
-def render_event(result: CaseResult, event: EventResult) -> list[RenderableType]:
+def render_event(
+    result: CaseResult, event: EventResult, top: int | None = MEMBERS_SHOWN
+) -> list[RenderableType]:
     """One event: header, tranche table, members bearing a loss, surplus, uncovered loss."""
     ccy = result.case.currency
     count = len(result.events)
-    defaulters = ", ".join(event.defaulters)
+    defaulters = clean(", ".join(event.defaulters))
     title = f"Event {event.index + 1} of {count} · {format_date(event.date)} · {defaulters}"
-    header = Table.grid(padding=(0, 2))
-    header.add_column(style="dim")
-    header.add_column()
-    header.add_row("Defaulters", Text(defaulters))
-    header.add_row("Loss", format_money(event.loss))
+    rows: list[tuple[str | Text, str | Text]] = [
+        ("Defaulters", defaulters),
+        ("Loss", format_money(event.loss)),
+    ]
     for member, loss in event.losses if len(event.losses) > 1 else ():
-        header.add_row(Text(f"  {member}"), format_money(loss))
-    header.add_row("Replenished before", "yes" if event.replenished_before else "no")
+        rows.append((f"  {clean(member)}", format_money(loss)))
+    rows.append(("Replenished before", "yes" if event.replenished_before else "no"))
     if event.cooling_off_end is not None:
-        header.add_row("Cooling-off ends", event.cooling_off_end.isoformat())
+        rows.append(("Cooling-off ends", event.cooling_off_end.isoformat()))
     parts: list[RenderableType] = [
         Text(""),
-        Rule(Text(title), align="left"),
-        header,
+        Heading(title),
+        pairs(rows),
         Text(""),
         _tranche_table(event, ccy),
         Text(""),
     ]
     if event.members:
-        parts.append(members_table(event.members, ccy, title="Survivors bearing a loss"))
+        parts.append(members_table(event.members, ccy, "Survivors bearing a loss", top))
     else:
         parts.append(Text("No survivor bears a loss in this event.", style="green"))
     parts.extend([Text(""), _surplus_line(event)])
@@ -85,25 +89,23 @@ def _replenishment_line(call: ReplenishmentCall, ccy: Currency) -> Text:
             f"members {format_money(call.members_total(ccy))} "
             f"({count} member{'' if count == 1 else 's'})"
         )
-    pieces.extend(f"{name} {format_money(amount)}" for name, amount in call.ccp_capital)
+    pieces.extend(f"{clean(name)} {format_money(amount)}" for name, amount in call.ccp_capital)
     return Text(f"Replenishment due {due}: " + "; ".join(pieces))
 
 
-def _tranche_table(event: EventResult, ccy: Currency) -> Table:
-    table = Table(
+def _tranche_table(event: EventResult, ccy: Currency) -> FitTable:
+    table = FitTable(
+        (
+            Column("Tranche"),
+            Column("Available", numeric=True),
+            Column("Used", numeric=True),
+            Column("Remaining", numeric=True),
+            Column("Consumed", numeric=True, justify="left"),
+        ),
         title=f"Waterfall ({ccy.code})",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_edge=False,
     )
-    table.add_column("Tranche", ratio=1, min_width=16, overflow="fold")
-    table.add_column("Available", justify="right", no_wrap=True)
-    table.add_column("Used", justify="right", no_wrap=True)
-    table.add_column("Remaining", justify="right", no_wrap=True)
-    table.add_column("Consumed", no_wrap=True)
     for tranche in event.tranches:
-        name = Text(tranche.name)
+        name = Text(clean(tranche.name))
         name.append(f"\n{tranche.kind.value}", style="dim")
         table.add_row(
             name,
@@ -115,23 +117,25 @@ def _tranche_table(event: EventResult, ccy: Currency) -> Table:
     return table
 
 
-def members_table(charges: Sequence[MemberCharge], ccy: Currency, title: str) -> RenderableType:
-    """Members and what they bore, largest first; beyond the largest 20, one summary line."""
+def members_table(
+    charges: Sequence[MemberCharge], ccy: Currency, title: str, top: int | None = MEMBERS_SHOWN
+) -> RenderableType:
+    """Members and what they bore, largest first; beyond the largest ``top``, one summary line."""
     ordered = sorted(charges, key=lambda c: (-c.total.minor_units, c.member))
-    shown, rest = ordered[:MEMBERS_SHOWN], ordered[MEMBERS_SHOWN:]
-    table = Table(
+    shown, rest = (ordered, []) if top is None else (ordered[:top], ordered[top:])
+    table = FitTable(
+        (
+            Column("Member"),
+            *(
+                Column(heading, numeric=True)
+                for heading in ("Default fund", "Assessment", "VM haircut", "Total")
+            ),
+        ),
         title=f"{title} ({ccy.code})",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_edge=False,
     )
-    table.add_column("Member", overflow="fold")
-    for heading in ("Default fund", "Assessment", "VM haircut", "Total"):
-        table.add_column(heading, justify="right", no_wrap=True)
     for charge in shown:
         table.add_row(
-            Text(charge.member),
+            Text(clean(charge.member)),
             compact_amount(charge.default_fund),
             compact_amount(charge.assessment),
             compact_amount(charge.vm_haircut),
@@ -142,8 +146,16 @@ def members_table(charges: Sequence[MemberCharge], ccy: Currency, title: str) ->
     rest_total = Money.zero(ccy)
     for charge in rest:
         rest_total += charge.total
-    more = Text(f"... and {len(rest)} more members: total {format_money(rest_total)}", "dim")
-    return Group(table, more)
+    return Group(table, more_members_line(len(rest), format_money(rest_total)))
+
+
+def more_members_line(count: int, total: str) -> Text:
+    """The line for the members a table leaves out, and how to see them."""
+    return Text(
+        f"... and {count} more member{'' if count == 1 else 's'}: total {total} "
+        f"(--all shows {'it' if count == 1 else 'them'})",
+        style="dim",
+    )
 
 
 def uncovered_panel(uncovered: Money) -> Panel:
@@ -159,18 +171,18 @@ def uncovered_panel(uncovered: Money) -> Panel:
 
 
 def _surplus_line(event: EventResult) -> Text:
-    parts = [f"{member} {format_money(amount)}" for member, amount in event.defaulter_surplus]
+    parts = [
+        f"{clean(member)} {format_money(amount)}" for member, amount in event.defaulter_surplus
+    ]
     line = Text("Defaulter surplus returned to the estate: ", style="dim")
     line.append(", ".join(parts) if parts else "none")
     return line
 
 
-def _render_totals(result: CaseResult) -> list[RenderableType]:
+def _render_totals(result: CaseResult, top: int | None) -> list[RenderableType]:
     summary = summarise(result)
     title = f"Totals over {summary.events} event{'s' if summary.events != 1 else ''}"
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="dim")
-    table.add_column(justify="right")
+    table = FitTable((Column(style="dim"), Column(numeric=True)), boxed=False)
     rows = (
         ("Loss", summary.loss),
         ("Defaulter resources used", summary.defaulter_resources_used),
@@ -187,11 +199,11 @@ def _render_totals(result: CaseResult) -> list[RenderableType]:
     table.add_row(
         "Share of members' fund used", f"{share} of {format_money(summary.member_fund_before)}"
     )
-    parts: list[RenderableType] = [Text(""), Rule(title, align="left"), table]
+    parts: list[RenderableType] = [Text(""), Heading(title), table]
     if len(result.events) > 1 and result.totals:
         parts.append(Text(""))
         parts.append(
-            members_table(result.totals, result.case.currency, title="Members over all events")
+            members_table(result.totals, result.case.currency, "Members over all events", top)
         )
     if not summary.uncovered.is_zero():
         parts.append(uncovered_panel(summary.uncovered))

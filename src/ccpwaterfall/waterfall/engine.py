@@ -34,6 +34,7 @@ from ccpwaterfall.waterfall.result import (
     MemberCharge,
     ReplenishmentCall,
     TrancheResult,
+    input_text,
 )
 from ccpwaterfall.waterfall.rules import RULES
 from ccpwaterfall.waterfall.state import EventContext, WaterfallState
@@ -107,7 +108,8 @@ def _run_event(run: _Run, event: ResolvedEvent) -> EventResult:
     for index, tranche in enumerate(resolved.case.rulebook.waterfall):
         outcome = RULES[tranche.kind](run.state, tranche, index, context)
         check_outcome(event, outcome)
-        meta = (("tranche", tranche.label), ("tranche_index", str(index)), *outcome.inputs)
+        inputs = tuple((key, input_text(value)) for key, value in outcome.inputs)
+        meta = (("tranche", tranche.label), ("tranche_index", str(index)), *inputs)
         run.record(event.index, tranche.label, outcome.postings, tranche.kind.value, meta)
         charged.extend(outcome.postings)
         used_so_far += outcome.used

@@ -8,9 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ccpwaterfall.domain import Case, Currency, Money, TrancheKind
 from ccpwaterfall.ledger import Journal
+
+# An input of a tranche's rule, as data: amounts as Money, multiples and fractions
+# as Decimal, counts as int, days as dates, flags as bool, ids as a tuple, words as str.
+# Reports format them; results never hold display text.
+InputValue = Money | Decimal | bool | int | dt.date | str | tuple[str, ...]
+
+
+def input_text(value: InputValue) -> str:
+    """The plain text of an input, as the journal's entry metadata holds it."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +45,7 @@ class TrancheResult:
     used: Money
     remaining: Money
     rule: str  # the rule applied, in one sentence
-    inputs: tuple[tuple[str, str], ...] = ()  # the rule's inputs, as text pairs
+    inputs: tuple[tuple[str, InputValue], ...] = ()  # the rule's inputs, by name
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from ccpwaterfall.waterfall.accounts import (
     loss_account,
     member_account,
 )
+from ccpwaterfall.waterfall.result import InputValue
 from ccpwaterfall.waterfall.state import EventContext, TrancheOutcome, TrancheRule, WaterfallState
 
 MARGIN_RULE = (
@@ -85,8 +86,8 @@ def defaulter_margin(
         postings=postings,
         rule=MARGIN_RULE,
         inputs=(
-            ("defaulters", ", ".join(remaining)),
-            ("loss_before", str(sum_money(remaining.values(), ccy))),
+            ("defaulters", tuple(remaining)),
+            ("loss_before", sum_money(remaining.values(), ccy)),
         ),
     )
 
@@ -121,10 +122,10 @@ def defaulter_default_fund(
         ),
         rule=DEFAULTER_FUND_RULE,
         inputs=(
-            ("defaulters", ", ".join(remaining)),
-            ("loss_before", str(sum_money(remaining.values(), ccy))),
-            ("own_cover", str(sum_money(own.values(), ccy))),
-            ("shared_cover", str(pooled)),
+            ("defaulters", tuple(remaining)),
+            ("loss_before", sum_money(remaining.values(), ccy)),
+            ("own_cover", sum_money(own.values(), ccy)),
+            ("shared_cover", pooled),
         ),
     )
 
@@ -141,16 +142,16 @@ def ccp_capital(
     used = available.min(loss_before)
     amount = context.case.capital[index]
     event = context.event
-    inputs = [
-        ("amount", str(amount)),
-        ("used_before", str(amount - available)),
-        ("loss_before", str(loss_before)),
-        ("replenished_before", "yes" if event.replenished_before else "no"),
+    inputs: list[tuple[str, InputValue]] = [
+        ("amount", amount),
+        ("used_before", amount - available),
+        ("loss_before", loss_before),
+        ("replenished_before", event.replenished_before),
     ]
     if event.replenish_after is not None:
-        inputs.append(("replenish_after", event.replenish_after.isoformat()))
+        inputs.append(("replenish_after", event.replenish_after))
     elif event.cooling_off_end is not None:
-        inputs.append(("cooling_off_end", event.cooling_off_end.isoformat()))
+        inputs.append(("cooling_off_end", event.cooling_off_end))
     return TrancheOutcome(
         available=available,
         used=used,
@@ -177,8 +178,8 @@ def member_default_fund(
         caps=caps,
         rule=MEMBER_FUND_RULE,
         inputs=(
-            ("survivors", str(len(survivors))),
-            ("fund_before_first_event", _text(sum(weights.values()), state)),
+            ("survivors", len(survivors)),
+            ("fund_before_first_event", _money(sum(weights.values()), state)),
         ),
     )
 
@@ -193,15 +194,17 @@ def assessments(
     cap = {s: caps[s].minor_units for s in survivors}
     assessed = {s: state.assessed_units(s) for s in survivors}
     per_period = context.case.case.rulebook.cooling_off is not None
-    inputs = [
-        ("survivors", str(len(survivors))),
-        ("cap_multiple", str(tranche.cap_multiple)),
-        ("caps", _text(sum(cap.values()), state)),
-        ("assessed_in_period_before", _text(sum(assessed.values()), state)),
+    multiple = tranche.cap_multiple
+    assert multiple is not None  # Tranche requires it of an assessments tranche
+    inputs: list[tuple[str, InputValue]] = [
+        ("survivors", len(survivors)),
+        ("cap_multiple", multiple),
+        ("caps", _money(sum(cap.values()), state)),
+        ("assessed_in_period_before", _money(sum(assessed.values()), state)),
         ("cap_period", "cooling-off period" if per_period else "event"),
     ]
     if context.event.cooling_off_end is not None:
-        inputs.append(("cooling_off_end", context.event.cooling_off_end.isoformat()))
+        inputs.append(("cooling_off_end", context.event.cooling_off_end))
     return _draw_pro_rata(
         state,
         context,
@@ -233,10 +236,10 @@ def vm_gains_haircut(
         caps={s: max(caps[s].minor_units - cut_before[s], 0) for s in survivors},
         rule=HAIRCUT_RULE,
         inputs=(
-            ("survivors_with_gains", str(len(survivors))),
-            ("max_fraction", str(tranche.haircut_fraction)),
-            ("vm_gains", _text(sum(weights.values()), state)),
-            ("haircut_before", _text(sum(cut_before.values()), state)),
+            ("survivors_with_gains", len(survivors)),
+            ("max_fraction", tranche.haircut_fraction),
+            ("vm_gains", _money(sum(weights.values()), state)),
+            ("haircut_before", _money(sum(cut_before.values()), state)),
         ),
     )
 
@@ -262,7 +265,7 @@ def _draw_pro_rata(
     weights: Mapping[str, int],
     caps: Mapping[str, int],
     rule: str,
-    inputs: tuple[tuple[str, str], ...],
+    inputs: tuple[tuple[str, InputValue], ...],
 ) -> TrancheOutcome:
     """Draw on members' ``accounts`` pro rata to ``weights``, each within its cap.
 
@@ -286,7 +289,7 @@ def _draw_pro_rata(
         used=used,
         postings=(*credits, *_postings({}, _cover(used, remaining))),
         rule=rule,
-        inputs=(*inputs, ("loss_before", str(loss_before))),
+        inputs=(*inputs, ("loss_before", loss_before)),
     )
 
 
@@ -315,9 +318,9 @@ def _postings(drawn: Mapping[str, Money], covered: Mapping[str, Money]) -> tuple
     )
 
 
-def _text(units: int, state: WaterfallState) -> str:
-    """An amount in minor units, as text with its currency."""
-    return str(Money.from_minor_units(units, state.currency))
+def _money(units: int, state: WaterfallState) -> Money:
+    """An amount in minor units, as Money of the case currency."""
+    return Money.from_minor_units(units, state.currency)
 
 
 def _nonzero(postings: Iterable[Posting]) -> tuple[Posting, ...]:

@@ -14,6 +14,7 @@ from ccpwaterfall.domain import Currency, Money, Tranche
 from ccpwaterfall.ledger import Posting
 from ccpwaterfall.waterfall.accounts import MemberPart, loss_account, member_account
 from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
+from ccpwaterfall.waterfall.result import InputValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +84,14 @@ class TrancheOutcome:
     ``postings`` credit the resources used (negative) and debit the loss
     accounts they cover (positive); they sum to zero and the loss postings sum
     to ``used``. ``rule`` is one plain sentence, ``inputs`` the rule's inputs
-    as text pairs.
+    by name, as typed values.
     """
 
     available: Money
     used: Money
     postings: tuple[Posting, ...]
     rule: str
-    inputs: tuple[tuple[str, str], ...] = ()
+    inputs: tuple[tuple[str, InputValue], ...] = ()
 
 
 TrancheRule = Callable[[WaterfallState, Tranche, int, EventContext], TrancheOutcome]

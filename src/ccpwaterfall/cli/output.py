@@ -1,0 +1,59 @@
+"""What the commands print: views laid out for the terminal or a pipe, and JSON.
+
+Views are printed with markup, emoji codes and highlighting off (the views
+style their own text; a member named ``[bold]`` prints as written), control
+characters escaped, and, when standard output is not a terminal, without the
+trailing spaces a layout pads lines with.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console, RenderableType
+
+from ccpwaterfall.reports.layout import Printable
+
+# Characters JSON may carry unescaped that a terminal could still act on: C1 controls
+# and the bidirectional overrides (json.dumps already escapes C0 controls).
+_JSON_ESCAPES = {
+    code: f"\\u{code:04x}"
+    for code in (*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def print_view(renderable: RenderableType) -> None:
+    """Print a view on standard output at the terminal's width (80 columns on a pipe)."""
+    console = Console(markup=False, emoji=False, highlight=False)
+    if console.is_terminal:
+        console.print(Printable(renderable))
+        return
+    with console.capture() as captured:
+        console.print(Printable(renderable))
+    lines = captured.get().split("\n")
+    sys.stdout.write("\n".join(line.rstrip() for line in lines))
+
+
+def print_json(data: object) -> None:
+    """Print ``data`` as indented JSON and nothing else; NaN and infinity are refused."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
+
+
+def rows_shown(top: int | None, all_rows: bool, default: int | None) -> int | None:
+    """The members a table shows: ``--top N``, else ``default``; all (``None``) with ``--all``."""
+    if all_rows and top is not None:
+        raise typer.BadParameter("give --top N or --all, not both", param_hint="'--top' / '--all'")
+    if all_rows:
+        return None
+    return default if top is None else top
+
+
+TopRows = Annotated[
+    int | None,
+    typer.Option("--top", min=1, metavar="N", help="Show the N largest members (default 20)."),
+]
+AllRows = Annotated[bool, typer.Option("--all", help="Show every member, not only the largest.")]
