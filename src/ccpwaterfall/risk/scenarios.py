@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
-from scipy import signal
 
 from ccpwaterfall.risk.params import ScenarioParams, VolatilityFilter
 
@@ -185,6 +184,9 @@ def ewma_variance(daily: NDArray[np.float64], lam: float) -> NDArray[np.float64]
     """
     squared = np.square(daily)
     seed = squared.mean(axis=0, keepdims=True)  # (1, n_factors)
+    # Imported here: scipy.signal costs about half a second, paid only by EWMA filtering.
+    from scipy import signal
+
     forecasts, _ = signal.lfilter([1.0 - lam], [1.0, -lam], squared, axis=0, zi=lam * seed)
     return np.vstack([seed, forecasts])
 
