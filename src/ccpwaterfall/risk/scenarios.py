@@ -185,7 +185,7 @@ def ewma_variance(daily: NDArray[np.float64], lam: float) -> NDArray[np.float64]
     squared = np.square(daily)
     seed = squared.mean(axis=0, keepdims=True)  # (1, n_factors)
     # Imported here: scipy.signal costs about half a second, paid only by EWMA filtering.
-    from scipy import signal
+    from scipy import signal  # noqa: PLC0415
 
     forecasts, _ = signal.lfilter([1.0 - lam], [1.0, -lam], squared, axis=0, zi=lam * seed)
     return np.vstack([seed, forecasts])
