@@ -25,8 +25,9 @@ def test_quick_benchmark_reports_finite_ratios(tmp_path: Path) -> None:
     report = json.loads(figures.read_text(encoding="utf-8"))
     steps = {step["step"]: step for step in report["steps"]}
     ratios = [step["ratio"] for step in report["steps"] if step["baseline"]]
-    # The pricing row, two aggregation rows and their total, two margin rows, the Dask row.
-    assert len(ratios) == 7
+    # The pricing row, two aggregation rows and their total, two margin rows, the two
+    # thread rows, the Dask row.
+    assert len(ratios) == 9
     assert all(isinstance(r, float) and math.isfinite(r) and r > 0 for r in ratios)
     assert any(name.startswith("stress, Cover-2") for name in steps)
     memory = report["memory"]
@@ -40,3 +41,21 @@ def test_quick_benchmark_reports_finite_ratios(tmp_path: Path) -> None:
     # The pricing step agrees with its bare baseline.
     assert report["pricing"]["max_rel_diff"] <= 1e-9
     assert "aggregation, margin + stress" in done.stdout
+
+
+def test_quick_large_day_runs_end_to_end(tmp_path: Path) -> None:
+    figures = tmp_path / "large.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_large_day", "--quick", "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    # Two threads and one give the same fund and margins, bit for bit.
+    assert report["identical_results"] is True
+    assert report["run"]["fund_size"] > 0
+    assert report["run"]["contributions_sum"] >= report["run"]["fund_size"] * (1 - 1e-12)

@@ -52,6 +52,7 @@ def block_margin_and_exposures(
     account_group: NDArray[np.intp],
     n_groups: int,
     params: MarginParams,
+    threads: int = 1,
 ) -> tuple[NDArray[np.float64], NDArray[np.floating[Any]]]:
     """Initial margin and group stress exposures of one block of accounts.
 
@@ -63,8 +64,8 @@ def block_margin_and_exposures(
     the P&L dtype): the block's share of each group's stress loss beyond margin.
     """
     # The margin P&L is freed before the stress P&L is built: one block array at a time.
-    margin = initial_margin(account_pnl(positions, margin_pnl), params)
-    shortfall = account_shortfall(account_pnl(positions, stress_pnl), margin)
+    margin = initial_margin(account_pnl(positions, margin_pnl, threads), params, threads=threads)
+    shortfall = account_shortfall(account_pnl(positions, stress_pnl, threads), margin)
     return margin, group_exposures(shortfall, account_group, n_groups)
 
 
@@ -126,6 +127,7 @@ def margin_and_exposures(
     n_groups: int,
     params: MarginParams,
     chunk_accounts: int = DEFAULT_CHUNK_ACCOUNTS,
+    threads: int = 1,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Initial margin of every account and stress exposures of every group, block by block.
 
@@ -137,6 +139,7 @@ def margin_and_exposures(
     account_group: shape (n_accounts,), integer group index in ``[0, n_groups)``.
     params: the margin model applied to each account.
     chunk_accounts: accounts per block; bounds the P&L held at once.
+    threads: each block's products and margins run in row blocks on that many threads.
 
     Returns ``(margin, exposures)``: margin shape (n_accounts,), float64, and exposures
     shape (n_groups, n_stress_scen), float64, each group's summed account stress loss
@@ -152,7 +155,13 @@ def margin_and_exposures(
     def exposure_parts() -> Iterable[NDArray[np.floating[Any]]]:
         for rows in chunks:
             margin, exposures = block_margin_and_exposures(
-                csr[rows], margin_pnl, stress_pnl, account_group[rows], n_groups, params=params
+                csr[rows],
+                margin_pnl,
+                stress_pnl,
+                account_group[rows],
+                n_groups,
+                params=params,
+                threads=threads,
             )
             margins.append(margin)
             yield exposures
