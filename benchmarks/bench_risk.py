@@ -1,6 +1,6 @@
 """The "big CCP day" benchmark: each risk step against its bare NumPy/SciPy baseline.
 
-Shape (quant-methods-and-scale.md section 9, scaled to a 2-core machine): 150 members in
+Shape (illustrative, ``samples.synthetic``, scaled to a 2-core machine): 150 members in
 100 groups, 20,000 accounts, 10^6 position entries, 20,000 instruments, 2,750 margin and
 500 stress scenarios. Every ratio is measured in the same run, against a baseline on the
 same arrays:
@@ -66,7 +66,7 @@ from ccpwaterfall.samples.synthetic import (
 
 GIB = 2**30
 SEED = 20_240_601
-#: ES over the k worst scenarios, k from a 99.7% confidence (LCH's stated target).
+#: ES over the k worst scenarios, k from a 99.7% confidence (LCH's stated target, [LCH-PAIRS]).
 MARGIN = MarginParams(model=MarginModel.ES, confidence=0.997)
 FUND = FundParams(cover=2, buffer=0.1, method=ContributionMethod.MIXED, margin_weight=0.5)
 AGGREGATION_GOAL = 1.3

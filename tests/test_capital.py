@@ -14,7 +14,7 @@ from ccpwaterfall.risk.capital import (
 
 
 def test_k_ccp_and_k_cm_t13() -> None:
-    # rules-and-precedents 6 T13 (CRE54.29/36): EAD [100, 50, 30, 20], RW 20%, ratio 8%.
+    # Worked example on [BASEL-CRE54] (CRE54.29/36): EAD [100, 50, 30, 20], RW 20%, ratio 8%.
     capital = k_ccp([100.0, 50.0, 30.0, 20.0])
     assert capital == pytest.approx(3.2)
     members = k_cm(capital, [8.0, 6.0, 4.0, 2.0], df_ccp=1.0)
@@ -22,12 +22,12 @@ def test_k_ccp_and_k_cm_t13() -> None:
     assert risk_weighted_assets(members) == pytest.approx(
         [15.238095238, 11.428571429, 7.619047619, 3.809523810]
     )
-    # ADGM PRU A4.9.16 variant: capital ratio 10% -> 4.0.
+    # ADGM PRU A4.9.16 variant [ADGM-PRU]: capital ratio 10% -> 4.0.
     assert k_ccp([100.0, 50.0, 30.0, 20.0], capital_ratio=0.10) == pytest.approx(4.0)
 
 
 def test_k_cm_floor_binds_t14() -> None:
-    # rules-and-precedents 6 T14: EAD sum 1 -> K_CCP 0.016; 0.016/21 < 0.0016, so
+    # Worked example on [BASEL-CRE54]: EAD sum 1 -> K_CCP 0.016; 0.016/21 < 0.0016, so
     # K_CM = 8% x 2% x DF_i.
     capital = k_ccp([0.4, 0.3, 0.2, 0.1])
     assert capital == pytest.approx(0.016)
@@ -37,7 +37,7 @@ def test_k_cm_floor_binds_t14() -> None:
 
 
 def test_k_ccp_nets_margin_and_fund_a9() -> None:
-    # quant-methods 8 A9: EAD [100, 80, 50], IM [60, 70, 30], DF [10, 5, 8], DF_CCP 5
+    # Worked example on [BASEL-CRE54]: EAD [100, 80, 50], IM [60, 70, 30], DF [10, 5, 8], DF_CCP 5
     # -> K_CCP = (30 + 5 + 12) x 0.016 = 0.752; K_CM [0.268571, 0.134286, 0.214857].
     capital = k_ccp([100.0, 80.0, 50.0], im=[60.0, 70.0, 30.0], df=[10.0, 5.0, 8.0])
     assert capital == pytest.approx(0.752)
@@ -56,9 +56,9 @@ def test_k_cm_without_any_fund_is_zero() -> None:
 
 
 def test_crr310_simple_method_t15_a9() -> None:
-    # rules-and-precedents 6 T15: TE 1,000, DF 10 -> 11.6; DF 20 -> 16.0 (cap binds).
+    # Worked example on [CRR-310]: TE 1,000, DF 10 -> 11.6; DF 20 -> 16.0 (cap binds).
     assert crr310_simple([1000.0, 1000.0], [10.0, 20.0]) == pytest.approx([11.6, 16.0])
-    # quant-methods 8 A9: TE 100, DF 10 -> 0.08 x min(2 + 125, 20) = 1.6.
+    # [CRR-310]: TE 100, DF 10 -> 0.08 x min(2 + 125, 20) = 1.6.
     assert crr310_simple(100.0, 10.0) == pytest.approx([1.6])
 
 
@@ -77,7 +77,7 @@ ICE_CLEAR_CREDIT = (("SITG", 50.0), ("default insurance", 75.0), ("guaranty fund
 
 
 def test_ice_clear_credit_resource_stack_a8() -> None:
-    # quant-methods 8 A8 / rules-and-precedents 6: ICE Clear Credit at 30 Sep 2023,
+    # [ICE-CLEAR-CREDIT-2023]: ICE Clear Credit at 30 Sep 2023,
     # 50 + 75 + 3,326 = 3,451 ($m).
     small = resource_stack(ICE_CLEAR_CREDIT, 30.0)
     assert small.used == (("SITG", 30.0), ("default insurance", 0.0), ("guaranty fund", 0.0))

@@ -75,10 +75,10 @@ def test_example_matches_its_expected_json(name: str) -> None:
 
 
 # --- nasdaq-2018 ----------------------------------------------------------------------
-# Source: Nasdaq Clearing, "Statement from Nasdaq Clearing", 13 Sep 2018 (EUR 107m of the
-# fund in addition to EUR 7m of junior capital; EUR 114m beyond the defaulter's own
-# resources); fund of EUR 166m and 64.5% used: FT via masterenergyblog, Commodities Now,
-# Risk.net. Acceptance test T1 of the project's fact sheet.
+# Source: Nasdaq Clearing, "Statement from Nasdaq Clearing", 13 Sep 2018 [NASDAQ-2018]
+# (EUR 107m of the fund in addition to EUR 7m of junior capital; EUR 114m beyond the
+# defaulter's own resources); fund of EUR 166m [GLOBALCAPITAL-2018], 64.5% used ("two
+# thirds": [RISKNET-2019], [BIS-QR-2018]). Keys: docs/references.md.
 
 
 def test_nasdaq_2018_uses_7m_capital_then_107m_of_the_166m_fund() -> None:
@@ -100,8 +100,8 @@ def test_nasdaq_2018_uses_7m_capital_then_107m_of_the_166m_fund() -> None:
 
 
 def test_nasdaq_2018_members_replenish_107m_within_two_business_days() -> None:
-    # Reuters, 14 Sep 2018: members asked to pay EUR 107m into the fund within two business
-    # days; acceptance test T1: replenishment call 107 pro rata, due T+2 business days
+    # Reuters, 14 Sep 2018 [REUTERS-2018]: members asked to pay EUR 107m into the fund
+    # within two business days: a call of 107 pro rata, due T+2 business days
     # (default declared Tue 11 Sep 2018, so due Thu 13 Sep).
     result = _run("nasdaq-2018")
     (event,) = result.events
@@ -114,7 +114,7 @@ def test_nasdaq_2018_members_replenish_107m_within_two_business_days() -> None:
 
 
 def test_nasdaq_2018_each_member_bears_107_166ths_of_its_contribution() -> None:
-    # T1: each member's loss = 107 x (DF_i / 166).
+    # [NASDAQ-2018] pro rata: each member's loss = 107 x (DF_i / 166).
     result = _run("nasdaq-2018")
     charges = {c.member: c for c in result.events[0].members}
     survivors = [m for m in result.case.members if m.id != "AAS"]
@@ -126,9 +126,10 @@ def test_nasdaq_2018_each_member_bears_107_166ths_of_its_contribution() -> None:
 
 
 # --- krx-2013 and krx-2013-with-sitg --------------------------------------------------
-# Source: Korea Times, 13 and 17 Dec 2013 (HanMag owed KRW 58.4bn, paid KRW 1.4bn, about
-# KRW 57bn drawn on the members' KRW 200bn fund); Risk.net, "Korea trading error prompts
-# global clearing house review" (no KRX capital before the members' fund). Test T6.
+# Source: Korea Times, 13 and 17 Dec 2013 [KOREA-TIMES-2013] (HanMag owed KRW 58.4bn, paid
+# KRW 1.4bn, about KRW 57bn drawn on the members' KRW 200bn fund); Risk.net, "Korea trading
+# error prompts global clearing house review" [RISKNET-KRX-2014] (no KRX capital before the
+# members' fund); today's order with a junior KRX tranche: [KRX-SETTLEMENT].
 
 
 def test_krx_2013_draws_57bn_on_the_fund_with_no_krx_capital_first() -> None:
@@ -145,7 +146,7 @@ def test_krx_2013_draws_57bn_on_the_fund_with_no_krx_capital_first() -> None:
 
 
 def test_krx_2013_with_a_junior_tranche_draws_57bn_less_the_tranche() -> None:
-    # T6: with a junior SITG S before the fund, the draw is max(0, 57.0bn - S).
+    # [KRX-SETTLEMENT] order: with a junior SITG S before the fund, the draw is max(0, 57.0bn - S).
     result = _run("krx-2013-with-sitg")
     (event,) = result.events
     (tranche,) = [t for t in result.case.rulebook.waterfall if t.kind is TrancheKind.CCP_CAPITAL]
@@ -158,9 +159,9 @@ def test_krx_2013_with_a_junior_tranche_draws_57bn_less_the_tranche() -> None:
 
 
 # --- major-ccp ------------------------------------------------------------------------
-# Source: the seed document's Table 2 (defaulter DF $500m, SITG $1bn, fund $15bn,
-# assessments up to $15bn) and Table 3 (a $2bn loss beyond margin leaves $500m to the
-# fund: A $50m, B $40m, C $30m, all other members $380m).
+# A hypothetical major CCP; illustrative figures of [GREEKS-LIVE-PRECEDENT], Table 2
+# (defaulter DF $500m, SITG $1bn, fund $15bn, assessments up to $15bn) and Table 3 (a $2bn
+# loss beyond margin leaves $500m to the fund: A $50m, B $40m, C $30m, the others $380m).
 
 
 def test_major_ccp_splits_500m_as_table_3() -> None:
@@ -187,10 +188,10 @@ def test_major_ccp_splits_500m_as_table_3() -> None:
 
 
 # --- cme-base-style -------------------------------------------------------------------
-# Source: CME Group, "CME Clearing's Financial Safeguards", 30 Sep 2023: Base guaranty
-# fund USD 6,154,113,094, assessment powers 275% of it (USD 16,923,811,009 published,
-# 16,923,811,008.50 exact), CME contribution USD 100m; the footnote excludes the
-# defaulters' own assessment obligations. Test T7.
+# Source: CME Group, "CME Clearing's Financial Safeguards", 30 Sep 2023
+# [CME-SAFEGUARDS-2023]: Base guaranty fund USD 6,154,113,094, assessment powers 275% of it
+# (USD 16,923,811,009 published, 16,923,811,008.50 exact), CME contribution USD 100m; the
+# footnote excludes the defaulters' own assessment obligations.
 
 
 def test_cme_base_contributions_add_up_to_the_published_fund_and_power() -> None:
@@ -232,11 +233,11 @@ def test_cme_base_assessments_are_within_a_cent_of_the_exact_pro_rata_share() ->
 
 
 # --- eurex-style ----------------------------------------------------------------------
-# Source: Eurex Clearing, "Contribution of Eurex Clearing" and "Assessments and
-# replenishment": SITG EUR 143m, assessments up to 2x the contribution within a capped
-# period of 20 business days, extended by 20 per further default, at most 3 months.
-# Test T8: contribution 100, defaults at D0 and D0+10: cap 200 over the period, total
-# liability 300, the period ends at D0+30.
+# Source: Eurex Clearing, "Contribution of Eurex Clearing" [EUREX-WATERFALL] and
+# "Assessments and replenishment" [EUREX-ASSESSMENTS]: SITG EUR 143m, assessments up to 2x
+# the contribution within a capped period of 20 business days, extended by 20 per further
+# default, at most 3 months. Worked example: contribution 100, defaults at D0 and D0+10:
+# cap 200 over the period, total liability 300, the period ends at D0+30.
 
 
 def test_eurex_style_period_is_extended_by_the_second_default() -> None:

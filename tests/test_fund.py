@@ -16,9 +16,9 @@ from ccpwaterfall.risk.params import ContributionMethod, CoverBasis, FundParams
 from ccpwaterfall.risk.reverse_stress import reverse_stress, reverse_stress_linear
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
 
-# rules-and-precedents 6 T10: stressed uncovered exposures, affiliates merged.
+# Worked example on [EMIR-648]: stressed uncovered exposures, affiliates merged.
 T10 = np.array([[500.0], [300.0], [250.0], [100.0]])
-# quant-methods 8 A5: group exposures beyond IM.
+# Worked example: group exposures beyond IM.
 A5 = np.array([[100.0], [70.0], [60.0], [10.0]])
 
 

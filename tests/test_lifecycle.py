@@ -157,7 +157,7 @@ def test_demo_fund_is_set_by_cover2_less_junior_sitg_with_its_buffer(demo: EndOf
 
 
 def test_cover2_drill_of_the_sizing_scenario_reaches_no_assessment(demo: EndOfDay) -> None:
-    # LCH "Stress This House" (quant-methods 8 A6): a fund sized to Cover-2, with junior
+    # LCH "Stress This House" [LCH-STRESS-THIS-HOUSE]: a fund sized to Cover-2, with junior
     # SITG ahead of it, needs no assessment for two defaulting groups.
     summary = summarise(demo.worst_drill.result)
     assert summary.assessments.is_zero()
@@ -560,7 +560,7 @@ def test_small_ccp_capital_by_hand(small: EndOfDay) -> None:
 def test_fund_sized_to_cover2_never_assesses_for_two_groups(
     quantities: tuple[int, ...], moves: list[int], sitg: str, basis: CoverBasis, minimum: float
 ) -> None:
-    # quant-methods 8 A6: a fund sized exactly to Cover-2 (no buffer) with junior SITG,
+    # [LCH-STRESS-THIS-HOUSE]: a fund sized exactly to Cover-2 (no buffer) with junior SITG,
     # on either sizing basis and whatever minimum contribution: the Cover-2 default of
     # every scenario is met by prefunded resources. Moves of k% from 100 give whole P&L
     # per unit, so no rounding blurs the boundary.

@@ -20,7 +20,7 @@ from ccpwaterfall.risk.margin import (
 )
 from ccpwaterfall.risk.params import AntiProcyclicality, MarginModel, MarginParams
 
-# quant-methods-and-scale.md 8 A1 (McMillan, Options as a Strategic Investment, ch. 34):
+# McMillan, Options as a Strategic Investment, ch. 34 (docs/references.md [MCMILLAN-SPAN]):
 # P/L per contract, gains positive, SPAN scenarios 1-16.
 LONG_FUTURE = [
     0, 0, 3330, 3330, -3330, -3330, 6670, 6670,
@@ -52,7 +52,7 @@ def losses_as_pnl(losses: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def test_k_for_confidence_reads_the_tail_count() -> None:
-    # quant-methods 4.1: k = ceil(n (1 - alpha)); PAIRS: 6 of 2,500 is a 0.24% tail (8 A2).
+    # k = ceil(n (1 - alpha)); 6 of 2,500 ([LCH-PAIRS] convention) is a 0.24% tail.
     assert k_for_confidence(2500, 0.99) == 25  # not 26 from 25.000000000000025
     assert k_for_confidence(2500, 1 - 0.0024) == 6
     assert k_for_confidence(250, 0.99) == 3  # ceil(2.5)
@@ -64,7 +64,7 @@ def test_k_for_confidence_reads_the_tail_count() -> None:
 
 
 def test_pairs_expected_shortfall_of_six_worst_of_2500() -> None:
-    # quant-methods 8 A2: losses 1..2500, ES(6 worst) = (2495 + ... + 2500) / 6 = 2497.5.
+    # [LCH-PAIRS] convention: losses 1..2500, ES(6 worst) = (2495 + ... + 2500) / 6 = 2497.5.
     losses = np.arange(1.0, 2501.0)
     rng = np.random.default_rng(7)
     pnl = losses_as_pnl(rng.permutation(losses))
@@ -72,7 +72,7 @@ def test_pairs_expected_shortfall_of_six_worst_of_2500() -> None:
 
 
 def test_value_at_risk_is_the_kth_largest_loss() -> None:
-    # quant-methods 4.1: VaR = l_(ceil(n (1 - alpha))); losses 1..100.
+    # VaR = l_(ceil(n (1 - alpha))) (the project's convention); losses 1..100.
     pnl = losses_as_pnl(np.arange(1.0, 101.0)[::-1].copy())
     assert value_at_risk(pnl, 0.99)[0] == 100.0  # k = 1
     assert value_at_risk(pnl, 0.95)[0] == 96.0  # k = 5: 100, 99, 98, 97, 96
@@ -115,7 +115,7 @@ def test_expected_shortfall_needs_k_within_the_scenarios() -> None:
 def test_span_scan_risk_mcmillan(
     risk_arrays: NDArray[np.float64], span_positions: sp.csr_array
 ) -> None:
-    # quant-methods 8 A1: long future 10,000; long call 3,990 (scenario 14); covered write
+    # [MCMILLAN-SPAN]: long future 10,000; long call 3,990 (scenario 14); covered write
     # 6,620 (scenario 13).
     assert span_scan_risk(risk_arrays, span_positions).tolist() == [10000.0, 3990.0, 6620.0]
     scenarios = scan_risk_scenario(risk_arrays, span_positions)
@@ -127,7 +127,7 @@ def test_span_scan_risk_mcmillan(
 def test_covered_write_pnl_is_future_minus_call(
     risk_arrays: NDArray[np.float64], span_positions: sp.csr_array
 ) -> None:
-    # quant-methods 8 A1 lists the covered-write P/L: the portfolio product must give it.
+    # [MCMILLAN-SPAN] lists the covered-write P/L: the portfolio product must give it.
     portfolio = np.asarray(span_positions @ risk_arrays)
     assert portfolio[2].tolist() == COVERED_WRITE
 
@@ -157,14 +157,14 @@ def flat_loss(level: float, n_scenarios: int = 10) -> NDArray[np.float64]:
 
 
 def test_apc_buffer_adds_a_quarter() -> None:
-    # rules-and-precedents 6 (optional vectors) and quant-methods 4.7: RTS 153/2013 Art 28(a),
+    # EMIR RTS 153/2013 Art 28(1)(a) [EMIR-RTS-153]: a buffer of at least 25%, so
     # a calculated margin of 100 needs a buffered margin of 125.
     params = MarginParams(es_worst=2, anti_procyclicality=AntiProcyclicality.BUFFER)
     assert initial_margin(flat_loss(100.0), params).tolist() == [125.0]
 
 
 def test_apc_stressed_weight_blends_current_and_stressed() -> None:
-    # quant-methods 4.7 (b): 0.75 M(current) + 0.25 M(stressed).
+    # Art 28(1)(b) [EMIR-RTS-153], 25% weight: 0.75 M(current) + 0.25 M(stressed).
     params = MarginParams(es_worst=2, anti_procyclicality=AntiProcyclicality.STRESSED_WEIGHT)
     margin = initial_margin(flat_loss(100.0), params, stressed_pnl=flat_loss(200.0, 250))
     assert margin.tolist() == [125.0]
@@ -181,7 +181,7 @@ def test_apc_stressed_weight_blends_current_and_stressed() -> None:
 
 
 def test_apc_ten_year_floor_takes_the_larger() -> None:
-    # quant-methods 4.7 (c): max(M, M over the 10-year look-back).
+    # Art 28(1)(c) [EMIR-RTS-153]: max(M, M over the 10-year look-back).
     params = MarginParams(es_worst=1, anti_procyclicality=AntiProcyclicality.TEN_YEAR_FLOOR)
     current = np.array([[-100.0, 0.0], [-30.0, 0.0]])
     long_history = np.array([[-80.0, 0.0, 0.0], [-60.0, 0.0, 0.0]])

@@ -80,7 +80,7 @@ def test_times_floor_rounds_caps_down(eur: Currency) -> None:
 
 def test_cme_base_assessment_power_is_exact_in_usd() -> None:
     # CME Base guaranty fund 6,154,113,094 x 275% = 16,923,811,008.50: CME's
-    # financial safeguards page of 30 Sep 2023 (rules-and-precedents.md T7)
+    # financial safeguards page of 30 Sep 2023 ([CME-SAFEGUARDS-2023])
     # publishes 16,923,811,009, rounded half up to the dollar; in cents the cap is exact.
     usd = currency("USD")
     cap = Money.of(6_154_113_094, usd).times_floor(Decimal("2.75"))

@@ -250,7 +250,7 @@ def test_pnl_allocates_only_a_few_arrays_of_its_size() -> None:
     assert peak < 3.5 * pnl.nbytes
 
 
-# McMillan, Options as a Strategic Investment, ch. 34 (quant-methods-and-scale.md 8 A1):
+# McMillan, Options as a Strategic Investment, ch. 34 (docs/references.md [MCMILLAN-SPAN]):
 # S&P 500 future, $500 a point, price scan range 20 points; P/L of one long future in
 # the 16 SPAN scenarios, rounded by the book to $10.
 MCMILLAN_LONG_FUTURE = [
@@ -273,7 +273,7 @@ def test_span_risk_array_of_a_long_future_matches_mcmillan() -> None:
     array = risk_array_pnl(future, [400.0], [20.0], [0.1])
     # The book rounds to $10: 1/3 of $10,000 is printed 3,330 (exactly 3,333.33).
     np.testing.assert_allclose(array[0], MCMILLAN_LONG_FUTURE, atol=10.0)
-    # The extreme move is 0.35 x 2 x 20 = 14 points (A1's parameter check): $7,000.
+    # [MCMILLAN-SPAN]'s extreme move of 14 points is 0.35 x 2 x 20: $7,000.
     assert array[0, 14] == pytest.approx(7000.0, rel=1e-12)
 
 

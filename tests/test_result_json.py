@@ -335,9 +335,9 @@ def test_small_amounts_are_written_in_fixed_point() -> None:
 def test_end_to_end_nasdaq_2018_published_split() -> None:
     """EUR 114m beyond the defaulter's own resources: EUR 7m SITG, then EUR 107m of 166m.
 
-    Source: Nasdaq Clearing statement, 13 Sep 2018 [V], as test T1 of
-    the rules-and-precedents reference (SITG used 7, member DF
-    used 107, residual member DF 59, assessments 0).
+    Source: Nasdaq Clearing statement, 13 Sep 2018 ([NASDAQ-2018]); fund of
+    166m: [GLOBALCAPITAL-2018] (SITG used 7, member DF used 107, residual
+    member DF 59, assessments 0).
     """
     case = Case(
         name="Nasdaq 2018",

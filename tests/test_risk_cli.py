@@ -202,7 +202,7 @@ def test_size_fund_json_contributions_sum_to_the_fund(runner: CliRunner, demo: P
     sizing = [d for d in drills if d["scenario"] == cover["scenario"]]
     assert len(sizing) == 1
     assert sizing[0]["groups"] == cover["groups"]
-    # Sized to Cover-2 with junior SITG ahead: no assessment (quant-methods 8 A6).
+    # Sized to Cover-2 with junior SITG ahead: no assessment ([LCH-STRESS-THIS-HOUSE]).
     assert Decimal(sizing[0]["assessments"]) == 0
     for drill in drills:
         for key in ("loss", "member_fund_used", "assessments", "uncovered"):

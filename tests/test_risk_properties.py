@@ -152,7 +152,7 @@ def test_contributions_add_up_and_respect_minimums(
 
 @given(exposure_matrices(max_groups=7, max_scenarios=12), st.data())
 def test_stress_this_house(exposures: NDArray[np.float64], data: st.DataObject) -> None:
-    # quant-methods 8 A6 (LCH "Stress This House"): with the fund sized exactly to Cover-2
+    # LCH "Stress This House" [LCH-STRESS-THIS-HOUSE]: with the fund sized exactly to Cover-2
     # on the scenario set, no scenario with at most two defaulting groups exhausts the fund,
     # so no assessment is needed; SITG junior to the fund only adds to the resources.
     n_groups = exposures.shape[0]

@@ -155,7 +155,7 @@ def test_stress_on_an_unknown_factor_is_an_error() -> None:
 
 
 def test_cftc_reverse_stress_grid_scales_the_base_linearly() -> None:
-    # CFTC supervisory stress test (quant-methods-and-scale.md 8 A7): multipliers 1, 2
+    # CFTC supervisory stress test [CFTC-SST-2019]: multipliers 1, 2
     # and 5 of a 45 bp / 5% base give 45/90/225 bp and 5/10/25%.
     base = ScenarioSet(
         ("Post-Lehman day",),

@@ -20,8 +20,8 @@ def one_scenario(*exposures: float) -> NDArray[np.float64]:
 
 
 def test_emir_cover_tests_t10() -> None:
-    # rules-and-precedents 6 T10: exposures [500, 300, 250, 100] -> Art 42(3) minimum 550,
-    # CFTC 39.11 Cover 1 500, PFMI / Art 43(2) Cover 2 800.
+    # Worked example: exposures [500, 300, 250, 100] -> Art 42(3) minimum 550 [EMIR-648],
+    # CFTC 39.11 Cover 1 500 [CFTC-39.11], PFMI / Art 43(2) Cover 2 800 [PFMI-2012].
     exposures = one_scenario(500, 300, 250, 100)
     floor = emir_art42_floor(exposures)
     assert floor.amount == 550.0
@@ -33,7 +33,7 @@ def test_emir_cover_tests_t10() -> None:
 
 
 def test_emir_cover_tests_a5() -> None:
-    # quant-methods 8 A5: [100, 70, 60, 10] -> floor 130, Cover-1 100, Cover-2 170.
+    # Worked example on [EMIR-648]: [100, 70, 60, 10] -> floor 130, Cover-1 100, Cover-2 170.
     exposures = one_scenario(100, 70, 60, 10)
     assert emir_art42_floor(exposures).amount == 130.0
     assert cover(exposures, 1).amount == 100.0
@@ -49,7 +49,7 @@ def test_art42_floor_is_the_largest_when_it_beats_the_pair() -> None:
 
 
 def test_affiliates_count_as_one_group_a5() -> None:
-    # quant-methods 8 A5: groups 2 and 4 under one parent (70 + 10 = 80) -> Cover-2 180.
+    # Affiliates as one [PFMI-2012]: groups 2 and 4 under one parent (70 + 10 = 80) -> 180.
     member_shortfall = one_scenario(100, 70, 60, 10)
     parent = np.array([0, 1, 2, 1])
     exposures = group_exposures(member_shortfall, parent, 3)
@@ -58,7 +58,7 @@ def test_affiliates_count_as_one_group_a5() -> None:
 
 
 def test_mutualised_variant_picks_by_depletion_a5() -> None:
-    # quant-methods 8 A5: own DF [40, 5, 5, 1] -> beyond own fund [60, 65, 55, 9]:
+    # [BoE-SST-2024] selection, own DF [40, 5, 5, 1] -> beyond own fund [60, 65, 55, 9]:
     # groups 2 + 1 = 125; own DF [90, 5, 5, 1] -> [10, 65, 55, 9]: groups 2 + 3 = 120.
     exposures = one_scenario(100, 70, 60, 10)
     first = cover(beyond_own_fund(exposures, [40, 5, 5, 1]), 2)

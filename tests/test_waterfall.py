@@ -51,7 +51,7 @@ from waterfall_cases import (
 )
 
 D0 = dt.date(2024, 1, 8)  # a Monday
-# Eurex (rules-and-precedents.md 2.1, 2.2): 20 business days, +20 per further default, at most
+# Eurex [EUREX-ASSESSMENTS] (docs/references.md): 20 business days, +20 per further default, at most
 # 3 months, about 63 business days.
 EUREX_COOLING_OFF = CoolingOff(business_days=20, extend_per_default=20, max_business_days=63)
 
@@ -326,7 +326,7 @@ def test_an_undated_case_is_one_event_without_a_period_end() -> None:
 
 
 def eurex_case(cooling_off: CoolingOff | None) -> CaseResult:
-    """Rules-and-precedents.md T8 (Eurex, "Assessments and replenishment"): a member's
+    """Eurex, "Assessments and replenishment" [EUREX-ASSESSMENTS], worked example: a member's
     contribution of 100, defaults at D0 and D0+10 business days, assessments of at
     most 2x the contribution within the capped period."""
     return run_case(
@@ -345,11 +345,11 @@ def test_eurex_assessment_cap_is_counted_over_the_period() -> None:
     # Event 0: the whole contribution and 150 of the 200 cap; event 1 only the 50 left.
     assert charges(first) == {"M": (money(100), money(150), zero())}
     assert charges(second) == {"M": (zero(), money(50), zero())}
-    # T8: cap over the period 200, total liability 300 = 3x the contribution.
+    # [EUREX-ASSESSMENTS]: cap over the period 200, total liability 300 = 3x the contribution.
     (total,) = result.totals
     assert total.assessment == money(200)
     assert total.total == money(300)
-    # T8: the capped period ends at D0+30 business days, (D0+10)+20.
+    # [EUREX-ASSESSMENTS]: the capped period ends at D0+30 business days, (D0+10)+20.
     assert second.cooling_off_end == bd(30)
     calls = tranche(second, TrancheKind.ASSESSMENTS)
     assert ("assessed_in_period_before", money(150)) in calls.inputs
@@ -463,7 +463,7 @@ def test_two_capital_tranches_keep_their_own_state() -> None:
 def test_defaulters_are_never_assessed() -> None:
     # CME Financial Safeguards, 30 Sep 2023 footnote: the assessment total "would be
     # reduced by the defaulted clearing members' assessment obligations"
-    # (rules-and-precedents.md 2.2, T7).
+    # ([CME-SAFEGUARDS-2023]).
     case = make_case([member("A", 100), member("B", 300)], [default("B", 1000)], [assessments("1")])
     event = run_case(case).events[0]
     calls = tranche(event, TrancheKind.ASSESSMENTS)
@@ -562,7 +562,7 @@ def nasdaq_members() -> list[tuple[str, Money]]:
 
 
 def test_nasdaq_2018_junior_capital_then_two_thirds_of_the_fund() -> None:
-    # Nasdaq Clearing statement, 13 Sep 2018 (rules-and-precedents.md 1.1 and T1): the
+    # Nasdaq Clearing statement, 13 Sep 2018 ([NASDAQ-2018]; fund [GLOBALCAPITAL-2018]): the
     # loss beyond the defaulter's margin and contribution was EUR 114m: EUR 7m of
     # junior capital and EUR 107m of the EUR 166m members' fund, 59m left, no
     # assessments. The defaulter's margin (50m) and contribution (1.2m) are illustrative.
@@ -612,7 +612,7 @@ def test_nasdaq_2018_junior_capital_then_two_thirds_of_the_fund() -> None:
     ],
 )
 def test_krx_2013_hanmag_draw_on_the_joint_fund(sitg: int | None, draw: int) -> None:
-    # Korea Times 13 and 17 Dec 2013 (rules-and-precedents.md 1.2 and T6): HanMag
+    # Korea Times 13 and 17 Dec 2013 ([KOREA-TIMES-2013]; order [KRX-SETTLEMENT]): HanMag
     # owed KRW 58.4bn and paid 1.4bn; ~57.0bn was drawn on the members' joint fund
     # of KRW 200bn (60 members). The split of the fund over members is illustrative.
     krw = currency("KRW")
@@ -635,7 +635,8 @@ def test_krx_2013_hanmag_draw_on_the_joint_fund(sitg: int | None, draw: int) -> 
 
 
 def test_seed_table_3_pro_rata_allocation_of_500m() -> None:
-    # seed-ccp-default-waterfall.txt, Tables 2 and 3: defaulter contribution $500m,
+    # A hypothetical major CCP, [GREEKS-LIVE-PRECEDENT] Tables 2 and 3 (illustrative
+    # figures): defaulter contribution $500m,
     # CCP capital $1bn, members' fund $15bn; a loss $2bn beyond margin leaves $500m
     # to the members: A (1.5bn) $50m, B (1.2bn) $40m, C (0.9bn) $30m, all others
     # (11.4bn) $380m. The defaulter's margin (300m) is illustrative.
@@ -663,7 +664,7 @@ def test_seed_table_3_pro_rata_allocation_of_500m() -> None:
 
 
 def test_cme_base_assessment_power_excludes_the_defaulter() -> None:
-    # CME Financial Safeguards, 30 Sep 2023 (rules-and-precedents.md T7): Base
+    # CME Financial Safeguards, 30 Sep 2023 ([CME-SAFEGUARDS-2023]): Base
     # guaranty fund 6,154,113,094, assessments 275%: 16,923,811,008.50 (published
     # rounded to 16,923,811,009); CME contribution 100m. One survivor holds the
     # whole fund here (illustrative); the defaulter's share is not assessed.

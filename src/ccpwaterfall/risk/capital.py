@@ -59,7 +59,7 @@ def k_ccp(
     client sub-account: client collateral never offsets house, CRE54.30);
     ``im``, ``df``: the same shape, collateral and prefunded contributions,
     zero when omitted (pass them when ``ead`` is gross of collateral).
-    rules-and-precedents T13: EAD [100, 50, 30, 20] -> 3.2.
+    Worked example on [BASEL-CRE54]: EAD [100, 50, 30, 20] -> 3.2.
     """
     exposure = _member_vector("ead", ead)
     margin = _optional_like("im", im, exposure.shape)
@@ -82,7 +82,7 @@ def k_cm(
     shape (n_members,), >= 0; ``df_ccp`` counts only CCP prefunded resources
     junior or pari passu to the members' contributions. Returns shape
     (n_members,), float64; all zero when there is no fund at all.
-    rules-and-precedents T13: K_CCP 3.2, DF_CCP 1, DF [8, 6, 4, 2] ->
+    Worked example on [BASEL-CRE54]: K_CCP 3.2, DF_CCP 1, DF [8, 6, 4, 2] ->
     3.2 x DF_i / 21.
     """
     fund = _member_vector("df_members", df_members)
@@ -106,7 +106,7 @@ def crr310_simple(
     """CRR Art 310 alternative: ``K_i = 8% x min(2% x TE_i + 1250% x DF_i, 20% x TE_i)``.
 
     ``trade_exposure``, ``df``: shape (n_members,) (scalars are one member),
-    >= 0. Returns shape (n_members,), float64. rules-and-precedents T15:
+    >= 0. Returns shape (n_members,), float64. Worked example on [CRR-310]:
     TE 1,000 with DF 10 -> 11.6, with DF 20 -> 16.0 (the 20% cap binds).
     """
     exposure = _member_vector("trade_exposure", trade_exposure)
@@ -128,7 +128,7 @@ def resource_stack(layers: Sequence[tuple[str, float]], loss: float) -> StackUse
     """Run ``loss`` through ``layers`` in order: each gives ``min(amount, what is left)``.
 
     ``layers``: (name, amount >= 0) pairs in order of use, e.g. ICE Clear
-    Credit at 30 Sep 2023 (quant-methods 8 A8): SITG 50, default insurance 75,
+    Credit at 30 Sep 2023 ([ICE-CLEAR-CREDIT-2023]): SITG 50, default insurance 75,
     guaranty fund 3,326 (= 3,451). A simplification of the waterfall (no
     defaulter/survivor split); the exact waterfall lives in ``waterfall``.
     """

@@ -1,6 +1,6 @@
 """Default fund: sizing (Cover-N, EMIR Art 42(3)) and the split among members.
 
-Sizing rule (EMIR Arts 42-43, quant-methods 5.1):
+Sizing rule (EMIR Arts 42-43, docs/references.md [EMIR-648]):
 
 - Art 43(2): the default fund plus the CCP's other prefunded resources
   withstand Cover-N (N = 2 in the EU), so the fund needs Cover-N less the

@@ -5,7 +5,7 @@ n_scenarios), gains positive, and return the margin per account as a positive
 loss, shape (n_accounts,), float64, floored at zero (an account whose worst
 scenarios are gains needs no margin, never a negative one).
 
-Order statistics follow quant-methods 4.1: with losses l = -pnl sorted
+Order statistics (the project's convention): with losses l = -pnl sorted
 descending, l_(1) >= l_(2) >= ..., VaR at confidence alpha is l_(k) with
 k = ceil(n (1 - alpha)), and ES with k worst is the mean of l_(1)..l_(k).
 Both use ``np.partition`` (linear time per row), never a full sort.
@@ -213,7 +213,7 @@ def initial_margin(
     unset), or SPAN scan risk. RTS 153/2013 Art 28 then gives:
 
     - BUFFER (a): ``M x (1 + apc_buffer)``, a margin of 100 with the 25%
-      buffer is 125 (rules-and-precedents 6);
+      buffer is 125 (Art 28(1)(a), docs/references.md [EMIR-RTS-153]);
     - STRESSED_WEIGHT (b): ``(1 - w) M(pnl) + w M(stressed_pnl)`` with
       ``w = apc_stressed_weight``; ``stressed_pnl``, shape (n_accounts,
       n_stressed), is required;

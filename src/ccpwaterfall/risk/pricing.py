@@ -21,7 +21,7 @@ from ccpwaterfall.risk.scenarios import ScenarioKind, ScenarioSet
 TRADING_DAYS_PER_YEAR = 252
 
 #: CME SPAN price moves per scenario as fractions of the price scan range (scenarios
-#: 1-16, quant-methods-and-scale.md section 4.4); the last two are multiplied by the
+#: 1-16, docs/references.md [CME-SPAN]); the last two are multiplied by the
 #: extreme multiple.
 SPAN_PRICE_MOVES: tuple[float, ...] = (
     0.0, 0.0, 1 / 3, 1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3,
@@ -324,7 +324,7 @@ def risk_array_pnl(
     range, each with the implied volatility up and down by the volatility scan range;
     scenarios 15-16 move the price by +- ``extreme_multiple`` scan ranges with
     unchanged volatility, and only ``cover_fraction`` of their P&L is counted
-    (CME SPAN, quant-methods-and-scale.md section 4.4).
+    (CME SPAN, docs/references.md [CME-SPAN]; [MCMILLAN-SPAN] for a worked example).
 
     ``price_scan``: shape (n_factors,), the price scan range in price points (an
     arithmetic move, ``F_0 + move``), less than ``F_0 / extreme_multiple``;

@@ -239,7 +239,7 @@ def reverse_stress_linear(
 
     ``stress_pnl``: shape (n_accounts, n_scenarios), account P&L at multiplier
     1 (gains positive); at multiplier m it is ``m x stress_pnl``, exact for
-    linear products (quant-methods 8 A7: 5 x a 45 bp shock is 225 bp).
+    linear products ([CFTC-SST-2019]: 5 x a 45 bp shock is 225 bp).
     ``margin``: shape (n_accounts,), >= 0, fixed while the shock grows;
     ``account_group``: shape (n_accounts,), in [0, n_groups).
 

@@ -164,7 +164,7 @@ def cover(exposures: ArrayLike, n: int) -> CoverResult:
     ``CoverResult``: ``per_scenario`` (n_scenarios,) the sum of the n largest
     exposures in each scenario; ``amount`` its maximum; ``scenario`` the first
     scenario reaching it; ``groups`` the n largest there, descending, ties to
-    the lower group index. EMIR rules-and-precedents T10: [500, 300, 250, 100]
+    the lower group index. Worked example on [EMIR-648]: [500, 300, 250, 100]
     gives Cover-1 500 and Cover-2 800. NaN, inf or negative entries -> ValueError.
     """
     if n < 1:
@@ -187,7 +187,7 @@ def emir_art42_floor(exposures: ArrayLike) -> CoverResult:
     ``exposures``: shape (n_groups, n_scenarios), >= 0; missing ranks (fewer
     than three groups) count as zero. Returns a ``CoverResult`` whose
     ``groups`` are the largest group, or the second and third where their sum
-    is strictly larger. rules-and-precedents T10: [500, 300, 250, 100] -> 550.
+    is strictly larger. Worked example on [EMIR-648]: [500, 300, 250, 100] -> 550.
     NaN, inf or negative entries -> ValueError.
     """
     values = _exposure_matrix(exposures)

@@ -66,7 +66,8 @@ class DayShape:
             raise ValueError("need n_accounts <= n_positions <= half of all cells")
 
 
-#: The "big CCP day" scaled to a 2-core machine (quant-methods-and-scale.md section 9).
+#: The "big CCP day" scaled to a 2-core machine: illustrative sizes (2,500 + 250 margin
+#: scenarios: ten years as [LCH-PAIRS], plus a stressed year).
 BIG_CCP_DAY = DayShape()
 
 #: A small day with the same structure, for tests and smoke runs (well under a second).
