@@ -67,7 +67,7 @@ def require_non_negative(name: str, array: NDArray[np.floating[Any]]) -> None:
 
 
 # Fewer rows than this per block cost more in thread hand-off than they gain.
-MIN_ROWS_PER_BLOCK = 2_048
+MIN_ROWS_PER_BLOCK = 256
 
 
 def row_blocks(n_rows: int, threads: int) -> tuple[slice, ...]:
