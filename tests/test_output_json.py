@@ -6,9 +6,9 @@ here one by one; any other number in the risk documents is a defect.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from case_samples import EXAMPLES
-from ccpwaterfall.cli import risk_commands
+from ccpwaterfall.app import Loaders
 from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.domain import currency
 from ccpwaterfall.io.risk_case import load_risk_case
@@ -47,20 +47,17 @@ def demo_eod() -> EndOfDay:
     return end_of_day(load_risk_case(DEMO).inputs)
 
 
-@pytest.fixture(scope="module")
-def demo(demo_eod: EndOfDay) -> Iterator[Path]:
-    """The demo risk case, its end of day computed once for the module."""
-    loaded = load_risk_case(DEMO)
-    eod = demo_eod
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(risk_commands, "load_risk_case", lambda _path: loaded)
-        patch.setattr(risk_commands, "end_of_day", lambda _inputs, _report=None: eod)
-        patch.setattr(risk_commands, "compute_margin", lambda _inputs, _report=None: eod.margin)
-        yield DEMO
+# The demo case is read from its files once; every command runs on it in full.
+DEMO_LOADERS = Loaders(risk_case=functools.cache(load_risk_case))
+
+
+@pytest.fixture
+def demo() -> Path:
+    return DEMO
 
 
 def _json(*args: str | Path) -> Any:
-    result = CliRunner().invoke(create_app(), [*(str(a) for a in args), "--json"])
+    result = CliRunner().invoke(create_app(DEMO_LOADERS), [*(str(a) for a in args), "--json"])
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -128,7 +125,7 @@ loss = "5m"
 
 
 def _run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(create_app(), [str(a) for a in args])
+    result = CliRunner().invoke(create_app(DEMO_LOADERS), [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
 
 
