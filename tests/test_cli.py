@@ -17,6 +17,7 @@ from case_samples import EXAMPLES, ROOT, write_case
 from ccpwaterfall import __version__
 from ccpwaterfall.app import Loaders
 from ccpwaterfall.cli.main import COMMAND_MODULES, create_app, run_cli
+from ccpwaterfall.io import load_case
 
 NASDAQ = EXAMPLES / "nasdaq-2018" / "case.toml"
 KRX = EXAMPLES / "krx-2013" / "case.toml"
@@ -155,6 +156,40 @@ def test_run_json_is_exactly_the_expected_result(runner: CliRunner) -> None:
     assert err == ""
     assert out == (EXAMPLES / "nasdaq-2018" / "expected.json").read_text(encoding="utf-8")
     assert json.loads(out)["format"] == "ccp-result/1"
+
+
+def test_run_json_with_the_journal_adds_every_entry_as_explain_gives_it(
+    runner: CliRunner,
+) -> None:
+    eurex = EXAMPLES / "eurex-style" / "case.toml"  # three events
+    code, out, err = _invoke(runner, "run", eurex, "--json", "--journal")
+    assert code == 0, err
+    data = json.loads(out)
+    journal = data.pop("journal")
+    # The rest is the ccp-result/1 document unchanged.
+    assert data == json.loads((eurex.parent / "expected.json").read_text(encoding="utf-8"))
+    _, explained, _ = _invoke(runner, "explain", eurex, "--json")
+    explain = json.loads(explained)
+    grouped = [(None, e) for e in explain["opening"]] + [
+        (event["index"], e) for event in explain["events"] for e in event["entries"]
+    ]
+    assert journal == [{"seq": e["seq"], "event": index, **e} for index, e in grouped]
+    assert {entry["event"] for entry in journal} == {None, 0, 1, 2}
+
+
+def test_the_journal_is_added_to_the_json_only(runner: CliRunner) -> None:
+    code, out, err = _invoke(runner, "run", NASDAQ, "--journal")
+    assert code == 2
+    assert out == ""
+    assert "--json" in err
+
+
+def test_commands_read_through_the_loaders_the_app_is_given(runner: CliRunner) -> None:
+    nasdaq = load_case(NASDAQ)
+    app = create_app(Loaders(case=lambda _path: nasdaq))
+    result = runner.invoke(app, ["run", "no-such-case.toml", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (EXAMPLES / "nasdaq-2018" / "expected.json").read_text(encoding="utf-8")
 
 
 def test_run_shows_an_uncovered_loss(runner: CliRunner) -> None:

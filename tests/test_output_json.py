@@ -17,9 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from case_samples import EXAMPLES
-from ccpwaterfall.app import Loaders
+from ccpwaterfall.app import Loaders, done
+from ccpwaterfall.cli.context import value_of
 from ccpwaterfall.cli.main import create_app
+from ccpwaterfall.cli.output import print_json
 from ccpwaterfall.domain import currency
+from ccpwaterfall.io import Issue
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.lifecycle import EndOfDay, end_of_day, to_money
 
@@ -209,3 +212,28 @@ def test_explain_json_inputs_are_typed() -> None:
     assert capital["replenish_after"] == "2018-09-13"
     assert tranches["defaulter_margin"]["inputs"]["defaulters"] == ["AAS"]
     assert isinstance(tranches["member_default_fund"]["inputs"]["survivors"], int)
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def test_warnings_come_last_in_json_and_only_when_there_are_some(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    print_json({"format": "ccp-result/1"})
+    assert json.loads(capsys.readouterr().out) == {"format": "ccp-result/1"}
+    warning = Issue("case.toml", "members[2].name", "repeats the name of members[0]")
+    print_json({"format": "ccp-result/1"}, [warning])
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == ["format", "warnings"]
+    assert data["warnings"] == [
+        {"file": "case.toml", "field": "members[2].name", "message": warning.message}
+    ]
+
+
+def test_warnings_go_to_stderr_and_keep_the_value(capsys: pytest.CaptureFixture[str]) -> None:
+    warning = Issue("case.toml", "members[2].name", "repeats the name of members[0]")
+    assert value_of(done(7, [warning])) == 7
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"warning: {warning}\n"

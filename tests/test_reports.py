@@ -1,16 +1,21 @@
-"""Reports: amounts, bars and the run, explain, liability and compare views."""
+"""Reports: amounts, bars, and the views of runs, journals, liabilities, comparisons and risk."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from rich.console import Console, RenderableType
 
+from case_samples import EXAMPLES
 from ccpwaterfall.domain import Case, CoolingOff, Money, currency
+from ccpwaterfall.io.risk_case import load_risk_case
+from ccpwaterfall.lifecycle import EndOfDay, end_of_day
 from ccpwaterfall.reports import (
     compact_amount,
     compare_to_json,
@@ -19,13 +24,18 @@ from ccpwaterfall.reports import (
     explain_view,
     format_money,
     format_share,
+    fund_to_json,
+    fund_view,
     liability_to_json,
     liability_view,
+    margin_view,
     render_compare,
     render_explain,
+    render_fund,
     render_liability,
     render_run,
     run_view,
+    stress_view,
     usage_bar,
 )
 from ccpwaterfall.waterfall import CaseResult, run_case
@@ -285,3 +295,51 @@ def test_compare_json_has_one_entry_per_case() -> None:
     assert euro["ccp_capital_used"] == "10.00"
     assert won["member_fund_used"] == "57000000000"
     assert won["member_fund_share_used"] == "0.285000"
+
+
+# --------------------------------------------------------------------------- risk views
+
+
+@pytest.fixture(scope="module")
+def demo_eod() -> EndOfDay:
+    return end_of_day(load_risk_case(EXAMPLES / "demo-ccp" / "case.toml").inputs)
+
+
+def test_the_stress_run_records_each_scenarios_ranking_of_groups(demo_eod: EndOfDay) -> None:
+    stress = demo_eod.stress
+    ranking = stress.ranking
+    assert ranking.shape == stress.exposures.shape
+    # Each column orders every group once, by descending exposure.
+    assert (np.sort(ranking, axis=0) == np.arange(ranking.shape[0])[:, None]).all()
+    ranked = np.take_along_axis(stress.exposures, ranking, axis=0)
+    assert (np.diff(ranked, axis=0) <= 0).all()
+    # Cover-2's groups are the first two of its scenario.
+    cover2 = stress.cover2
+    assert tuple(int(g) for g in ranking[:2, cover2.scenario]) == cover2.groups
+
+
+def test_the_stress_view_reads_the_recorded_ranking(demo_eod: EndOfDay) -> None:
+    stress = demo_eod.stress
+    # A ranking that swaps the two largest groups of every scenario: the view follows it.
+    swapped = stress.ranking[[1, 0, *range(2, stress.ranking.shape[0])]]
+    view = stress_view(demo_eod.inputs, replace(stress, ranking=swapped), demo_eod.fund, None)
+    group_ids = demo_eod.inputs.portfolio.group_ids
+    for s, scenario in enumerate(view.scenarios):
+        assert [g.group for g in scenario.largest] == [
+            group_ids[int(swapped[0, s])],
+            group_ids[int(swapped[1, s])],
+        ]
+
+
+def test_text_and_json_read_one_view(demo_eod: EndOfDay) -> None:
+    inputs = demo_eod.inputs
+    view = fund_view(inputs, demo_eod.stress, demo_eod.fund, demo_eod.drills)
+    # A figure changed in the view alone reaches both outputs.
+    marked = replace(view, fund=Money(Decimal("123456789.01"), inputs.currency))
+    assert fund_to_json(marked)["fund"] == "123456789.01"
+    assert "USD 123,456,789.01" in _text(render_fund(marked), width=200)
+    margin = margin_view(inputs, demo_eod.margin, top=3)
+    assert len(margin.members) == inputs.portfolio.n_members
+    assert margin.shown == 3
+    assert margin.more is not None
+    assert margin.more.count == inputs.portfolio.n_members - 3

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from ccpwaterfall.io import Issue
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)  # a frozen outcome of a subtype is one of its base
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class Problems:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
+class Outcome(Generic[T_co]):
     """A use case's ``value``, or the ``problems`` that stopped it: exactly one of the two.
 
     ``warnings`` are problems that did not stop it (empty unless a loader reports
@@ -40,7 +41,7 @@ class Outcome(Generic[T]):
     stay exactly as specified.
     """
 
-    value: T | None = None
+    value: T_co | None = None
     problems: tuple[Problems, ...] = ()
     warnings: tuple[Issue, ...] = ()
 
