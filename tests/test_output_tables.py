@@ -6,7 +6,7 @@ Each table-producing command runs at 60, 80 and 200 columns, as when piped
 whole: not cut by an ellipsis, not split across lines, not the tail of a
 longer number. No line may be wider than the width.
 
-The risk commands share one end of day of the demo CCP, computed once.
+The risk commands read the demo CCP from its files once, then each runs in full.
 """
 
 from __future__ import annotations

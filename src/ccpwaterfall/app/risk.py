@@ -130,9 +130,9 @@ def size_fund(
     again when written. ``scenario`` without ``write_case_to``, or naming no
     stress scenario of the case, is a problem with that option.
     """
-    inputs_files = _input_files(path, loaders)
+    case_files = _input_files(path, loaders)
     if write_case_to is not None:
-        refusal = check_target(write_case_to, force=force, inputs=inputs_files)
+        refusal = check_target(write_case_to, force=force, inputs=case_files)
         if refusal is not None:
             return refused(problems_in(write_case_to, (refusal,)))
     option_issues = []
@@ -163,7 +163,7 @@ def size_fund(
     if write_case_to is not None:
         wanted = fund.sizing.cover.scenario if scenario is None else names.index(scenario)
         drill = next(d for d in drills if d.scenario == wanted)
-        issue = write_case(write_case_to, drill.case, force=force, inputs=inputs_files)
+        issue = write_case(write_case_to, drill.case, force=force, inputs=case_files)
         if issue is not None:
             return refused(problems_in(write_case_to, (issue,)))
         written = WrittenDrill(write_case_to, drill)
