@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import jsonschema
 import pytest
@@ -14,8 +15,9 @@ from typer.testing import CliRunner
 
 from case_samples import EXAMPLES, ROOT, write_case
 from ccpwaterfall import __version__
-from ccpwaterfall.cli import case_commands
+from ccpwaterfall.app import Loaders
 from ccpwaterfall.cli.main import COMMAND_MODULES, create_app, run_cli
+from ccpwaterfall.io import load_case
 
 NASDAQ = EXAMPLES / "nasdaq-2018" / "case.toml"
 KRX = EXAMPLES / "krx-2013" / "case.toml"
@@ -156,6 +158,40 @@ def test_run_json_is_exactly_the_expected_result(runner: CliRunner) -> None:
     assert json.loads(out)["format"] == "ccp-result/1"
 
 
+def test_run_json_with_the_journal_adds_every_entry_as_explain_gives_it(
+    runner: CliRunner,
+) -> None:
+    eurex = EXAMPLES / "eurex-style" / "case.toml"  # three events
+    code, out, err = _invoke(runner, "run", eurex, "--json", "--journal")
+    assert code == 0, err
+    data = json.loads(out)
+    journal = data.pop("journal")
+    # The rest is the ccp-result/1 document unchanged.
+    assert data == json.loads((eurex.parent / "expected.json").read_text(encoding="utf-8"))
+    _, explained, _ = _invoke(runner, "explain", eurex, "--json")
+    explain = json.loads(explained)
+    grouped = [(None, e) for e in explain["opening"]] + [
+        (event["index"], e) for event in explain["events"] for e in event["entries"]
+    ]
+    assert journal == [{"seq": e["seq"], "event": index, **e} for index, e in grouped]
+    assert {entry["event"] for entry in journal} == {None, 0, 1, 2}
+
+
+def test_the_journal_is_added_to_the_json_only(runner: CliRunner) -> None:
+    code, out, err = _invoke(runner, "run", NASDAQ, "--journal")
+    assert code == 2
+    assert out == ""
+    assert "--json" in err
+
+
+def test_commands_read_through_the_loaders_the_app_is_given(runner: CliRunner) -> None:
+    nasdaq = load_case(NASDAQ)
+    app = create_app(Loaders(case=lambda _path: nasdaq))
+    result = runner.invoke(app, ["run", "no-such-case.toml", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (EXAMPLES / "nasdaq-2018" / "expected.json").read_text(encoding="utf-8")
+
+
 def test_run_shows_an_uncovered_loss(runner: CliRunner) -> None:
     code, out, _ = _invoke(runner, "run", EXAMPLES / "beyond-the-waterfall" / "case.toml")
     assert code == 0
@@ -190,8 +226,10 @@ def test_an_unknown_member_exits_2_naming_the_option_and_the_members(runner: Cli
     code, out, err = _invoke(runner, "liability", NASDAQ, "--member", "NOPE")
     assert code == 2
     assert out == ""
-    assert "--member 'NOPE'" in err
-    assert "AAS, CM01, CM02" in err
+    (problem, count) = err.splitlines()
+    assert problem.startswith(f"{NASDAQ}: --member: 'NOPE' is not a member of this case")
+    assert "AAS, CM01, CM02" in problem
+    assert count == f"1 problem in {NASDAQ}"
 
 
 def test_liability_needs_the_member_option(runner: CliRunner) -> None:
@@ -237,25 +275,24 @@ def test_a_bad_option_is_a_usage_error(runner: CliRunner) -> None:
     assert code == 2
 
 
-def _boom(*_args: object) -> None:
+def _boom(*_args: object) -> NoReturn:
     raise RuntimeError("boom")
 
 
-def test_an_internal_error_is_one_line_and_exit_1(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(case_commands, "run_case", _boom)
-    assert run_cli(["run", str(NASDAQ)]) == 1
+BOOM = Loaders(case=_boom)
+
+
+def test_an_internal_error_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["run", str(NASDAQ)], loaders=BOOM) == 1
     captured = capsys.readouterr()
     assert captured.err == "ccp: internal error: boom\n"
     assert captured.out == ""
 
 
 def test_an_internal_error_shows_the_traceback_when_debugging(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(case_commands, "run_case", _boom)
-    assert run_cli(["run", str(NASDAQ)], debug=True) == 1
+    assert run_cli(["run", str(NASDAQ)], debug=True, loaders=BOOM) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err
     assert err.endswith("ccp: internal error: boom\n")
@@ -298,11 +335,11 @@ def test_process_bad_input_exits_2(bad_case: Path) -> None:
 
 def test_process_internal_error_exits_1_without_a_traceback() -> None:
     script = (
-        "from ccpwaterfall.cli import case_commands\n"
+        "import sys\n"
+        "from ccpwaterfall.app import Loaders\n"
+        "from ccpwaterfall.cli.main import run_cli\n"
         "def boom(*args): raise RuntimeError('boom')\n"
-        "case_commands.run_case = boom\n"
-        "from ccpwaterfall.cli.main import main\n"
-        "main()\n"
+        "sys.exit(run_cli(sys.argv[1:], loaders=Loaders(case=boom)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, "run", "examples/nasdaq-2018/case.toml"],

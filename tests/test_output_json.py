@@ -6,9 +6,9 @@ here one by one; any other number in the risk documents is a defect.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from case_samples import EXAMPLES
-from ccpwaterfall.cli import risk_commands
+from ccpwaterfall.app import Loaders, done
+from ccpwaterfall.cli.context import value_of
 from ccpwaterfall.cli.main import create_app
+from ccpwaterfall.cli.output import print_json
 from ccpwaterfall.domain import currency
+from ccpwaterfall.io import Issue
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.lifecycle import EndOfDay, end_of_day, to_money
 
@@ -47,20 +50,17 @@ def demo_eod() -> EndOfDay:
     return end_of_day(load_risk_case(DEMO).inputs)
 
 
-@pytest.fixture(scope="module")
-def demo(demo_eod: EndOfDay) -> Iterator[Path]:
-    """The demo risk case, its end of day computed once for the module."""
-    loaded = load_risk_case(DEMO)
-    eod = demo_eod
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(risk_commands, "load_risk_case", lambda _path: loaded)
-        patch.setattr(risk_commands, "end_of_day", lambda _inputs, _report=None: eod)
-        patch.setattr(risk_commands, "compute_margin", lambda _inputs, _report=None: eod.margin)
-        yield DEMO
+# The demo case is read from its files once; every command runs on it in full.
+DEMO_LOADERS = Loaders(risk_case=functools.cache(load_risk_case))
+
+
+@pytest.fixture
+def demo() -> Path:
+    return DEMO
 
 
 def _json(*args: str | Path) -> Any:
-    result = CliRunner().invoke(create_app(), [*(str(a) for a in args), "--json"])
+    result = CliRunner().invoke(create_app(DEMO_LOADERS), [*(str(a) for a in args), "--json"])
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -128,7 +128,7 @@ loss = "5m"
 
 
 def _run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(create_app(), [str(a) for a in args])
+    result = CliRunner().invoke(create_app(DEMO_LOADERS), [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -212,3 +212,28 @@ def test_explain_json_inputs_are_typed() -> None:
     assert capital["replenish_after"] == "2018-09-13"
     assert tranches["defaulter_margin"]["inputs"]["defaulters"] == ["AAS"]
     assert isinstance(tranches["member_default_fund"]["inputs"]["survivors"], int)
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def test_warnings_come_last_in_json_and_only_when_there_are_some(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    print_json({"format": "ccp-result/1"})
+    assert json.loads(capsys.readouterr().out) == {"format": "ccp-result/1"}
+    warning = Issue("case.toml", "members[2].name", "repeats the name of members[0]")
+    print_json({"format": "ccp-result/1"}, [warning])
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == ["format", "warnings"]
+    assert data["warnings"] == [
+        {"file": "case.toml", "field": "members[2].name", "message": warning.message}
+    ]
+
+
+def test_warnings_go_to_stderr_and_keep_the_value(capsys: pytest.CaptureFixture[str]) -> None:
+    warning = Issue("case.toml", "members[2].name", "repeats the name of members[0]")
+    assert value_of(done(7, [warning])) == 7
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"warning: {warning}\n"

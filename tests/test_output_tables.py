@@ -6,15 +6,16 @@ Each table-producing command runs at 60, 80 and 200 columns, as when piped
 whole: not cut by an ellipsis, not split across lines, not the tail of a
 longer number. No line may be wider than the width.
 
-The risk commands share one end of day of the demo CCP, computed once.
+The risk commands read the demo CCP from its files once, then each runs in full.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,18 +25,19 @@ from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
 from case_samples import EXAMPLES
-from ccpwaterfall.cli import risk_commands
+from ccpwaterfall.app import Loaders
 from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.domain import Money, currency
 from ccpwaterfall.io import load_case
 from ccpwaterfall.io.risk_case import load_risk_case
-from ccpwaterfall.lifecycle import end_of_day
 from ccpwaterfall.reports import (
     compact_amount,
+    compare_view,
     format_amount,
     format_money,
     render_compare,
     render_run,
+    run_view,
 )
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.summary import summarise
@@ -48,20 +50,19 @@ CME = EXAMPLES / "cme-base-style" / "case.toml"
 MAJOR = EXAMPLES / "major-ccp" / "case.toml"
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[Path]:
-    """The demo risk case; its end of day is computed once for the whole module."""
-    loaded = load_risk_case(DEMO)
-    eod = end_of_day(loaded.inputs)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(risk_commands, "load_risk_case", lambda _path: loaded)
-        patch.setattr(risk_commands, "end_of_day", lambda _inputs, _report=None: eod)
-        patch.setattr(risk_commands, "compute_margin", lambda _inputs, _report=None: eod.margin)
-        yield DEMO
+# The demo case is read from its files once; every command runs on it in full.
+DEMO_LOADERS = Loaders(risk_case=functools.cache(load_risk_case))
+
+
+@pytest.fixture
+def demo() -> Path:
+    return DEMO
 
 
 def _invoke(*args: str | Path, width: int = 80) -> str:
-    result = CliRunner().invoke(create_app(), [str(a) for a in args], env={"COLUMNS": str(width)})
+    result = CliRunner().invoke(
+        create_app(DEMO_LOADERS), [str(a) for a in args], env={"COLUMNS": str(width)}
+    )
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -290,8 +291,8 @@ def test_no_width_cuts_a_figure_of_the_run_or_compare_views() -> None:
     }
     compared = {f"{s.currency.code} {compact_amount(s.loss)}" for s in summaries}
     for width in range(40, 161, 3):
-        text = "\n".join(_rendered(render_run(r, None), width) for r in results)
+        text = "\n".join(_rendered(render_run(run_view(r, None)), width) for r in results)
         assert [f for f in sorted(figures) if not _whole(f, text)] == [], width
-        text = _rendered(render_compare(summaries * 3), width)
+        text = _rendered(render_compare(compare_view(summaries * 3)), width)
         assert [f for f in sorted(compared) if not _whole(f, text)] == [], width
         assert "…" not in text

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +14,20 @@ from rich.console import Console, RenderableType
 from typer.testing import CliRunner
 
 from case_samples import EXAMPLES
-from ccpwaterfall.cli import risk_commands
+from ccpwaterfall.app import Loaders
 from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.cli.output import print_json
 from ccpwaterfall.domain import Case, Member, Money
 from ccpwaterfall.io.risk_case import load_risk_case
-from ccpwaterfall.lifecycle import end_of_day
 from ccpwaterfall.reports import (
+    compare_view,
+    explain_view,
+    liability_view,
     render_compare,
     render_explain,
     render_liability,
     render_run,
+    run_view,
 )
 from ccpwaterfall.reports.layout import Printable, clean
 from ccpwaterfall.waterfall import run_case
@@ -48,20 +51,19 @@ ESC = "\x1b"
 
 
 def _invoke(*args: str | Path, width: int = 80) -> tuple[int, str, str]:
-    result = CliRunner().invoke(create_app(), [str(a) for a in args], env={"COLUMNS": str(width)})
+    result = CliRunner().invoke(
+        create_app(DEMO_LOADERS), [str(a) for a in args], env={"COLUMNS": str(width)}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[Path]:
-    """The demo risk case; its end of day is computed once for the whole module."""
-    loaded = load_risk_case(DEMO)
-    eod = end_of_day(loaded.inputs)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(risk_commands, "load_risk_case", lambda _path: loaded)
-        patch.setattr(risk_commands, "end_of_day", lambda _inputs, _report=None: eod)
-        patch.setattr(risk_commands, "compute_margin", lambda _inputs, _report=None: eod.margin)
-        yield DEMO
+# The demo case is read from its files once; every command runs on it in full.
+DEMO_LOADERS = Loaders(risk_case=functools.cache(load_risk_case))
+
+
+@pytest.fixture
+def demo() -> Path:
+    return DEMO
 
 
 # --------------------------------------------------------------------------- control characters
@@ -114,10 +116,10 @@ def test_no_input_text_reaches_the_terminal_raw(terminal: bool) -> None:
     result = run_case(case)
     liability = member_liability(case, case.members[1].id, result)
     for renderable in (
-        render_run(result),
-        render_explain(result),
-        render_liability(liability),
-        render_compare([summarise(result)]),
+        render_run(run_view(result)),
+        render_explain(explain_view(result)),
+        render_liability(liability_view(liability)),
+        render_compare(compare_view([summarise(result)])),
     ):
         text = _printed(renderable, terminal=terminal)
         # Styles are the views' own: every ESC left is the start of a colour code.
@@ -128,7 +130,7 @@ def test_no_input_text_reaches_the_terminal_raw(terminal: bool) -> None:
 
 def test_markup_in_a_member_name_prints_literally() -> None:
     case = _hostile_case()
-    text = _printed(render_run(run_case(case)), terminal=False)
+    text = _printed(render_run(run_view(run_case(case))), terminal=False)
     assert text.count("[bold]x[/bold]") >= 3  # case name, defaulter, capital tranche
 
 

@@ -1,27 +1,41 @@
-"""Reports: amounts, bars and the run, explain, liability and compare views."""
+"""Reports: amounts, bars, and the views of runs, journals, liabilities, comparisons and risk."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from rich.console import Console, RenderableType
 
+from case_samples import EXAMPLES
 from ccpwaterfall.domain import Case, CoolingOff, Money, currency
+from ccpwaterfall.io.risk_case import load_risk_case
+from ccpwaterfall.lifecycle import EndOfDay, end_of_day
 from ccpwaterfall.reports import (
     compact_amount,
     compare_to_json,
+    compare_view,
     describe_cooling_off,
+    explain_view,
     format_money,
     format_share,
+    fund_to_json,
+    fund_view,
     liability_to_json,
+    liability_view,
+    margin_view,
     render_compare,
     render_explain,
+    render_fund,
     render_liability,
     render_run,
+    run_view,
+    stress_view,
     usage_bar,
 )
 from ccpwaterfall.waterfall import CaseResult, run_case
@@ -136,7 +150,7 @@ def test_usage_bar_shows_how_much_of_a_tranche_is_consumed(
 
 def test_run_view_shows_each_tranche_with_its_use() -> None:
     # Loss 40: margin 20, contribution 5, capital 10, fund 5 of 61.
-    text = _text(render_run(run_case(_case(40))))
+    text = _text(render_run(run_view(run_case(_case(40)))))
     assert "Test case" in text
     assert "2024-05-06" in text
     assert "EUR 40.00" in text
@@ -150,14 +164,14 @@ def test_run_view_shows_each_tranche_with_its_use() -> None:
 
 def test_run_view_shows_an_uncovered_loss_in_plain_sight() -> None:
     # Capacity 20 + 5 + 10 + 61 + 61 = 157; a loss of 200 leaves 43.
-    text = _text(render_run(run_case(_case(200))))
+    text = _text(render_run(run_view(run_case(_case(200)))))
     assert "UNCOVERED LOSS: EUR 43.00 beyond the waterfall: recovery or resolution" in text
 
 
 def test_long_member_lists_show_the_largest_20_and_the_rest_in_one_line() -> None:
     # 25 survivors contribute 30..54; the fund covers a loss of 21 pro rata.
     result = run_case(_case(56, survivors=25))
-    text = _text(render_run(result))
+    text = _text(render_run(run_view(result)))
     charges = sorted(result.events[0].members, key=lambda c: (-c.total.minor_units, c.member))
     assert len(charges) == 25
     rest = sum(c.total.minor_units for c in charges[20:])
@@ -178,15 +192,17 @@ def test_views_print_names_and_ids_literally() -> None:
     result = run_case(case)
     liability = member_liability(case, f"{prefix}00", result)
     for renderable in (
-        render_run(result),
-        render_explain(result),
-        render_liability(liability),
-        render_compare([summarise(result)]),
+        render_run(run_view(result)),
+        render_explain(explain_view(result)),
+        render_liability(liability_view(liability)),
+        render_compare(compare_view([summarise(result)])),
     ):
         text = _text(renderable, width=200)
         assert name in text
-    assert f"{prefix}00" in _text(render_run(result))
-    assert f"member:{prefix}00:default_fund" in _text(render_explain(result), width=200)
+    assert f"{prefix}00" in _text(render_run(run_view(result)))
+    assert f"member:{prefix}00:default_fund" in _text(
+        render_explain(explain_view(result)), width=200
+    )
 
 
 # --- explain view ---------------------------------------------------------------------
@@ -194,7 +210,7 @@ def test_views_print_names_and_ids_literally() -> None:
 
 def test_explain_view_lists_every_entry_and_posting_by_event() -> None:
     result = run_case(_case(40))
-    text = _text(render_explain(result))
+    text = _text(render_explain(explain_view(result)))
     for entry in result.journal:
         assert f"#{entry.seq} " in text
         for posting in entry.postings:
@@ -211,12 +227,12 @@ def test_explain_view_lists_every_entry_and_posting_by_event() -> None:
 def test_liability_view_states_the_maximum_and_the_period() -> None:
     case = _case(40, cooling_off=CoolingOff(20, 20, 63))
     result = run_case(case)
-    text = _text(render_liability(member_liability(case, "S01", result)))
+    text = _text(render_liability(liability_view(member_liability(case, "S01", result))))
     assert "Liability of S01" in text
     assert "Maximum loss per cooling-off period" in text
     assert "62.00" in text  # contribution 31 + assessment cap 31
     assert describe_cooling_off(CoolingOff(20, 20, 63)) in _flat(text)
-    defaulter = _text(render_liability(member_liability(case, "D", result)))
+    defaulter = _text(render_liability(liability_view(member_liability(case, "D", result))))
     assert "D defaults in this case" in defaulter
 
 
@@ -231,7 +247,7 @@ def test_cooling_off_in_words() -> None:
 def test_liability_json_has_exact_amounts() -> None:
     case = _case(40)
     result = run_case(case)
-    data = liability_to_json(member_liability(case, "S00", result))
+    data = liability_to_json(liability_view(member_liability(case, "S00", result)))
     assert data["format"] == "ccp-liability/1"
     assert data["member"] == "S00"
     assert data["default_fund_at_risk"] == "30.00"
@@ -259,7 +275,7 @@ def _krw_case() -> CaseResult:
 
 def test_compare_view_sets_cases_side_by_side_each_in_its_currency() -> None:
     summaries = [summarise(run_case(_case(40))), summarise(_krw_case())]
-    text = _text(render_compare(summaries), width=140)
+    text = _text(render_compare(compare_view(summaries)), width=140)
     assert "Test case" in text
     assert "Won case" in text
     assert "KRW 57.00bn" in text
@@ -270,7 +286,7 @@ def test_compare_view_sets_cases_side_by_side_each_in_its_currency() -> None:
 
 
 def test_compare_json_has_one_entry_per_case() -> None:
-    data = compare_to_json([summarise(run_case(_case(40))), summarise(_krw_case())])
+    data = compare_to_json(compare_view([summarise(run_case(_case(40))), summarise(_krw_case())]))
     assert data["format"] == "ccp-compare/1"
     cases = data["cases"]
     assert isinstance(cases, list)
@@ -279,3 +295,51 @@ def test_compare_json_has_one_entry_per_case() -> None:
     assert euro["ccp_capital_used"] == "10.00"
     assert won["member_fund_used"] == "57000000000"
     assert won["member_fund_share_used"] == "0.285000"
+
+
+# --------------------------------------------------------------------------- risk views
+
+
+@pytest.fixture(scope="module")
+def demo_eod() -> EndOfDay:
+    return end_of_day(load_risk_case(EXAMPLES / "demo-ccp" / "case.toml").inputs)
+
+
+def test_the_stress_run_records_each_scenarios_ranking_of_groups(demo_eod: EndOfDay) -> None:
+    stress = demo_eod.stress
+    ranking = stress.ranking
+    assert ranking.shape == stress.exposures.shape
+    # Each column orders every group once, by descending exposure.
+    assert (np.sort(ranking, axis=0) == np.arange(ranking.shape[0])[:, None]).all()
+    ranked = np.take_along_axis(stress.exposures, ranking, axis=0)
+    assert (np.diff(ranked, axis=0) <= 0).all()
+    # Cover-2's groups are the first two of its scenario.
+    cover2 = stress.cover2
+    assert tuple(int(g) for g in ranking[:2, cover2.scenario]) == cover2.groups
+
+
+def test_the_stress_view_reads_the_recorded_ranking(demo_eod: EndOfDay) -> None:
+    stress = demo_eod.stress
+    # A ranking that swaps the two largest groups of every scenario: the view follows it.
+    swapped = stress.ranking[[1, 0, *range(2, stress.ranking.shape[0])]]
+    view = stress_view(demo_eod.inputs, replace(stress, ranking=swapped), demo_eod.fund, None)
+    group_ids = demo_eod.inputs.portfolio.group_ids
+    for s, scenario in enumerate(view.scenarios):
+        assert [g.group for g in scenario.largest] == [
+            group_ids[int(swapped[0, s])],
+            group_ids[int(swapped[1, s])],
+        ]
+
+
+def test_text_and_json_read_one_view(demo_eod: EndOfDay) -> None:
+    inputs = demo_eod.inputs
+    view = fund_view(inputs, demo_eod.stress, demo_eod.fund, demo_eod.drills)
+    # A figure changed in the view alone reaches both outputs.
+    marked = replace(view, fund=Money(Decimal("123456789.01"), inputs.currency))
+    assert fund_to_json(marked)["fund"] == "123456789.01"
+    assert "USD 123,456,789.01" in _text(render_fund(marked), width=200)
+    margin = margin_view(inputs, demo_eod.margin, top=3)
+    assert len(margin.members) == inputs.portfolio.n_members
+    assert margin.shown == 3
+    assert margin.more is not None
+    assert margin.more.count == inputs.portfolio.n_members - 3

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from ccpwaterfall.cli import risk_commands
+from ccpwaterfall.app import Loaders
 from ccpwaterfall.cli.main import COMMAND_MODULES, create_app
 from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
 
@@ -37,32 +37,29 @@ def _demo_text() -> str:
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[Path]:
-    """The demo case, read from its files once for the whole module."""
-    path = DEMO
-    loaded = load_risk_case(path)
+def ccp() -> typer.Typer:
+    """The ``ccp`` application, reading the demo case from its files once for the module."""
+    loaded = load_risk_case(DEMO)
 
     def load(source: Path) -> RiskCase:
-        return loaded if source == path else load_risk_case(source)
+        return loaded if source == DEMO else load_risk_case(source)
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(risk_commands, "load_risk_case", load)
-        yield path
+    return create_app(Loaders(risk_case=load))
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+def demo() -> Path:
+    return DEMO
 
 
-def _invoke(runner: CliRunner, *args: str | Path, width: int = 80) -> tuple[int, str, str]:
-    result = runner.invoke(create_app(), [str(a) for a in args], env={"COLUMNS": str(width)})
+def _invoke(ccp: typer.Typer, *args: str | Path, width: int = 80) -> tuple[int, str, str]:
+    result = CliRunner().invoke(ccp, [str(a) for a in args], env={"COLUMNS": str(width)})
     return result.exit_code, result.stdout, result.stderr
 
 
-def _json(runner: CliRunner, *args: str | Path) -> Any:
+def _json(ccp: typer.Typer, *args: str | Path) -> Any:
     """The command's JSON: exit 0, stdout is one JSON document and nothing else."""
-    code, out, err = _invoke(runner, *args, "--json")
+    code, out, err = _invoke(ccp, *args, "--json")
     assert code == 0, err
     assert err == ""
     data = json.loads(out)
@@ -82,16 +79,16 @@ def _cents(count: int) -> Decimal:
     return Decimal("0.005") * count + Decimal("0.005")
 
 
-def test_risk_commands_are_registered(runner: CliRunner) -> None:
+def test_risk_commands_are_registered(ccp: typer.Typer) -> None:
     assert "ccpwaterfall.cli.risk_commands" in COMMAND_MODULES
-    code, out, _ = _invoke(runner, "--help")
+    code, out, _ = _invoke(ccp, "--help")
     assert code == 0
     for command in ("margin", "stress", "size-fund", "capital", "eod"):
         assert f" {command} " in out
 
 
-def test_margin_json_members_and_accounts_add_up(runner: CliRunner, demo: Path) -> None:
-    data = _json(runner, "margin", demo)
+def test_margin_json_members_and_accounts_add_up(ccp: typer.Typer, demo: Path) -> None:
+    data = _json(ccp, "margin", demo)
     assert data["format"] == "ccp-margin/1"
     assert data["currency"] == "USD"
     model = data["model"]
@@ -118,23 +115,21 @@ def test_margin_json_members_and_accounts_add_up(runner: CliRunner, demo: Path) 
         assert abs(sum(own) - _money(member["initial_margin"])) <= _cents(len(own))
 
 
-def test_margin_view_shows_top_rows_then_the_rest(runner: CliRunner, demo: Path) -> None:
-    code, out, err = _invoke(runner, "margin", demo, "--top", "5")
+def test_margin_view_shows_top_rows_then_the_rest(ccp: typer.Typer, demo: Path) -> None:
+    code, out, err = _invoke(ccp, "margin", demo, "--top", "5")
     assert code == 0
     assert err == ""
     assert "expected shortfall" in out
     assert "25% buffer" in out
     assert "... and 35 more members" in out
-    data = _json(runner, "margin", demo)
+    data = _json(ccp, "margin", demo)
     members = data["members"]
     shown = [m["id"] for m in members if re.search(rf"^{m['id']}\s", out, re.MULTILINE)]
     assert shown == [m["id"] for m in members[:5]]
 
 
-def test_stress_json_cover_measures_follow_from_the_scenarios(
-    runner: CliRunner, demo: Path
-) -> None:
-    data = _json(runner, "stress", demo)
+def test_stress_json_cover_measures_follow_from_the_scenarios(ccp: typer.Typer, demo: Path) -> None:
+    data = _json(ccp, "stress", demo)
     scenarios = data["scenarios"]
     assert len(scenarios) == SCENARIOS
     cover1, cover2, floor = data["cover1"], data["cover2"], data["art42_floor"]
@@ -163,11 +158,11 @@ def _scenario(scenarios: list[Any], cover: Any) -> Any:
     return found[0]
 
 
-def test_stress_view_reports_reverse_stress_per_scenario(runner: CliRunner, demo: Path) -> None:
-    data = _json(runner, "stress", demo)
+def test_stress_view_reports_reverse_stress_per_scenario(ccp: typer.Typer, demo: Path) -> None:
+    data = _json(ccp, "stress", demo)
     scenarios = data["scenarios"]
     # Wide enough that no table cell wraps.
-    code, out, _ = _invoke(runner, "stress", demo, width=200)
+    code, out, _ = _invoke(ccp, "stress", demo, width=200)
     assert code == 0
     for label in ("Cover-1", "Cover-2", "EMIR Art 42(3) floor", "Cover-2 beyond own fund"):
         assert label in out
@@ -188,8 +183,8 @@ def _line_of(text: str, start: str) -> str:
     return line
 
 
-def test_size_fund_json_contributions_sum_to_the_fund(runner: CliRunner, demo: Path) -> None:
-    data = _json(runner, "size-fund", demo)
+def test_size_fund_json_contributions_sum_to_the_fund(ccp: typer.Typer, demo: Path) -> None:
+    data = _json(ccp, "size-fund", demo)
     assert data["set_by"] == "cover"
     contributions = data["contributions"]
     assert len(contributions) == 40
@@ -209,9 +204,9 @@ def test_size_fund_json_contributions_sum_to_the_fund(runner: CliRunner, demo: P
             assert re.fullmatch(r"\d+\.\d\d", drill[key]), (key, drill[key])
 
 
-def test_size_fund_view_shows_the_exact_fund_as_the_total(runner: CliRunner, demo: Path) -> None:
-    data = _json(runner, "size-fund", demo)
-    code, out, _ = _invoke(runner, "size-fund", demo)
+def test_size_fund_view_shows_the_exact_fund_as_the_total(ccp: typer.Typer, demo: Path) -> None:
+    data = _json(ccp, "size-fund", demo)
+    code, out, _ = _invoke(ccp, "size-fund", demo)
     assert code == 0
     fund = f"{Decimal(str(data['fund'])):,}"
     assert f"USD {fund}" in out
@@ -220,16 +215,16 @@ def test_size_fund_view_shows_the_exact_fund_as_the_total(runner: CliRunner, dem
     assert "(sets the fund)" in out
 
 
-def test_write_case_then_run_it(runner: CliRunner, demo: Path, tmp_path: Path) -> None:
+def test_write_case_then_run_it(ccp: typer.Typer, demo: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "drill.toml"
-    code, out, err = _invoke(runner, "size-fund", demo, "--write-case", out_file)
+    code, out, err = _invoke(ccp, "size-fund", demo, "--write-case", out_file)
     assert code == 0, err
     assert f"to {out_file}" in out
-    data = _json(runner, "size-fund", demo)
+    data = _json(ccp, "size-fund", demo)
     cover = data["cover"]
-    code, _, err = _invoke(runner, "check", out_file)
+    code, _, err = _invoke(ccp, "check", out_file)
     assert code == 0, err
-    result = _json(runner, "run", out_file)
+    result = _json(ccp, "run", out_file)
     assert result["format"] == "ccp-result/1"
     drills = data["drills"]
     (sizing,) = [d for d in drills if d["scenario"] == cover["scenario"]]
@@ -240,11 +235,11 @@ def test_write_case_then_run_it(runner: CliRunner, demo: Path, tmp_path: Path) -
 
 
 def test_write_case_of_a_named_scenario_with_json(
-    runner: CliRunner, demo: Path, tmp_path: Path
+    ccp: typer.Typer, demo: Path, tmp_path: Path
 ) -> None:
     out_file = tmp_path / "oil.toml"
     code, out, err = _invoke(
-        runner,
+        ccp,
         "size-fund",
         demo,
         "--json",
@@ -256,16 +251,16 @@ def test_write_case_of_a_named_scenario_with_json(
     assert code == 0
     json.loads(out)  # only JSON on stdout; the note on the written file goes to stderr
     assert str(out_file) in err
-    result = _json(runner, "run", out_file)
+    result = _json(ccp, "run", out_file)
     assert "'Oil crash 2015'" in str(result["case"])
 
 
 def test_unknown_scenario_exits_2_listing_the_scenarios(
-    runner: CliRunner, demo: Path, tmp_path: Path
+    ccp: typer.Typer, demo: Path, tmp_path: Path
 ) -> None:
     out_file = tmp_path / "drill.toml"
     code, out, err = _invoke(
-        runner, "size-fund", demo, "--write-case", out_file, "--scenario", "Martian crash"
+        ccp, "size-fund", demo, "--write-case", out_file, "--scenario", "Martian crash"
     )
     assert code == 2
     assert out == ""
@@ -275,26 +270,26 @@ def test_unknown_scenario_exits_2_listing_the_scenarios(
     assert not out_file.exists()
 
 
-def test_scenario_without_write_case_exits_2(runner: CliRunner, demo: Path) -> None:
-    code, out, err = _invoke(runner, "size-fund", demo, "--scenario", "Flash rally")
+def test_scenario_without_write_case_exits_2(ccp: typer.Typer, demo: Path) -> None:
+    code, out, err = _invoke(ccp, "size-fund", demo, "--scenario", "Flash rally")
     assert code == 2
     assert out == ""
     assert "--write-case" in err
 
 
 def test_write_case_into_a_missing_folder_exits_2(
-    runner: CliRunner, demo: Path, tmp_path: Path
+    ccp: typer.Typer, demo: Path, tmp_path: Path
 ) -> None:
     out_file = tmp_path / "missing" / "drill.toml"
-    code, _, err = _invoke(runner, "size-fund", demo, "--write-case", out_file)
+    code, _, err = _invoke(ccp, "size-fund", demo, "--write-case", out_file)
     assert code == 2
     assert f"{out_file}: cannot be written" in err
     assert err.splitlines()[-1] == f"1 problem in {out_file}"
 
 
-def test_capital_json_floor_and_risk_weight(runner: CliRunner, demo: Path) -> None:
-    base = _json(runner, "capital", demo)
-    doubled = _json(runner, "capital", demo, "--risk-weight", "0.4")
+def test_capital_json_floor_and_risk_weight(ccp: typer.Typer, demo: Path) -> None:
+    base = _json(ccp, "capital", demo)
+    doubled = _json(ccp, "capital", demo, "--risk-weight", "0.4")
     assert base["risk_weight"] == 0.2
     assert base["capital_ratio"] == 0.08
     # K_CCP = sum max(EAD - IM - DF, 0) x RW x ratio (CRE54.29): linear in the risk weight.
@@ -307,16 +302,16 @@ def test_capital_json_floor_and_risk_weight(runner: CliRunner, demo: Path) -> No
         assert abs(_money(figures["rwa"]) - Decimal("12.5") * k_cm) <= Decimal("12.5") * _cents(1)
 
 
-def test_capital_help_documents_the_ead_stand_in(runner: CliRunner) -> None:
-    code, out, _ = _invoke(runner, "capital", "--help")
+def test_capital_help_documents_the_ead_stand_in(ccp: typer.Typer) -> None:
+    code, out, _ = _invoke(ccp, "capital", "--help")
     assert code == 0
     flat = " ".join(out.split())
     assert "EAD stand-in" in flat
     assert "worst stress loss" in flat
 
 
-def test_capital_view(runner: CliRunner, demo: Path) -> None:
-    code, out, _ = _invoke(runner, "capital", demo, "--capital-ratio", "0.1")
+def test_capital_view(ccp: typer.Typer, demo: Path) -> None:
+    code, out, _ = _invoke(ccp, "capital", demo, "--capital-ratio", "0.1")
     assert code == 0
     assert "K_CCP" in out
     assert "Capital ratio" in out
@@ -324,9 +319,9 @@ def test_capital_view(runner: CliRunner, demo: Path) -> None:
 
 
 def test_eod_json_holds_every_part_and_the_worst_drill_result(
-    runner: CliRunner, demo: Path, tmp_path: Path
+    ccp: typer.Typer, demo: Path, tmp_path: Path
 ) -> None:
-    data = _json(runner, "eod", demo)
+    data = _json(ccp, "eod", demo)
     assert data["format"] == "ccp-eod/1"
     assert {"margin", "stress", "fund", "worst_drill"} <= set(data)
     fund = data["fund"]
@@ -334,13 +329,13 @@ def test_eod_json_holds_every_part_and_the_worst_drill_result(
     assert worst["scenario"] == fund["cover"]["scenario"]
     # The worst drill's result is the ccp-result/1 of its written case, run on its own.
     out_file = tmp_path / "worst.toml"
-    code, _, err = _invoke(runner, "size-fund", demo, "--write-case", out_file)
+    code, _, err = _invoke(ccp, "size-fund", demo, "--write-case", out_file)
     assert code == 0, err
-    assert worst["result"] == _json(runner, "run", out_file)
+    assert worst["result"] == _json(ccp, "run", out_file)
 
 
-def test_eod_view_shows_each_section_and_the_worst_run(runner: CliRunner, demo: Path) -> None:
-    code, out, err = _invoke(runner, "eod", demo)
+def test_eod_view_shows_each_section_and_the_worst_run(ccp: typer.Typer, demo: Path) -> None:
+    code, out, err = _invoke(ccp, "eod", demo)
     assert code == 0
     assert err == ""
     for heading in (
@@ -355,15 +350,15 @@ def test_eod_view_shows_each_section_and_the_worst_run(runner: CliRunner, demo: 
         assert heading in out
 
 
-def test_a_missing_risk_case_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_missing_risk_case_exits_2(ccp: typer.Typer, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
-    code, out, err = _invoke(runner, "eod", missing)
+    code, out, err = _invoke(ccp, "eod", missing)
     assert code == 2
     assert out == ""
     assert err.splitlines() == [f"{missing}: file not found", f"1 problem in {missing}"]
 
 
-def test_a_bad_risk_case_lists_every_problem_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_bad_risk_case_lists_every_problem_and_exits_2(ccp: typer.Typer, tmp_path: Path) -> None:
     accounts = (DEMO_DIR / "accounts.csv").read_text(encoding="utf-8").splitlines()
     # Row 3 (line 4) gets an account kind that does not exist.
     accounts[3] = accounts[3].replace(",client", ",hose")
@@ -373,7 +368,7 @@ def test_a_bad_risk_case_lists_every_problem_and_exits_2(runner: CliRunner, tmp_
     case = tmp_path / "case.toml"
     case.write_text(text, encoding="utf-8")
     for command in ("margin", "eod"):
-        code, out, err = _invoke(runner, command, case, "--json")
+        code, out, err = _invoke(ccp, command, case, "--json")
         assert code == 2
         assert out == ""
         lines = err.splitlines()
@@ -382,23 +377,23 @@ def test_a_bad_risk_case_lists_every_problem_and_exits_2(runner: CliRunner, tmp_
         assert lines[-1] == f"{len(lines) - 1} problems in {case}"
 
 
-def test_a_plain_case_is_not_a_risk_case(runner: CliRunner) -> None:
+def test_a_plain_case_is_not_a_risk_case(ccp: typer.Typer) -> None:
     plain = DEMO_DIR.parent / "nasdaq-2018" / "case.toml"
-    code, _, err = _invoke(runner, "margin", plain)
+    code, _, err = _invoke(ccp, "margin", plain)
     assert code == 2
     assert "ccp run" in err
 
 
-def test_stress_commands_need_stress_scenarios(runner: CliRunner, tmp_path: Path) -> None:
+def test_stress_commands_need_stress_scenarios(ccp: typer.Typer, tmp_path: Path) -> None:
     text = _demo_text()
     # Keep [risk] and [fund], drop every [[risk.stress]] table.
     head, rest = text.split("[[risk.stress]]", 1)
     fund = rest[rest.index("[fund]") :]
     case = tmp_path / "case.toml"
     case.write_text(head.replace("stress_multipliers = [1, 2, 3, 5]", "") + fund, encoding="utf-8")
-    code, _, err = _invoke(runner, "margin", case)
+    code, _, err = _invoke(ccp, "margin", case)
     assert code == 0, err
-    code, out, err = _invoke(runner, "size-fund", case)
+    code, out, err = _invoke(ccp, "size-fund", case)
     assert code == 2
     assert out == ""
     assert f"{case}: risk.stress: ccp size-fund needs stress scenarios" in err

@@ -207,15 +207,15 @@ def test_span_refuses_anti_procyclicality_that_needs_historical_scenarios(
 
 
 def test_margin_terms_say_what_set_the_count_of_worst_scenarios() -> None:
-    from ccpwaterfall.reports.risk_views import margin_to_json
+    from ccpwaterfall.reports.margin_view import margin_to_json, margin_view
 
     inputs = load_risk_case(DEMO).inputs
     counted = replace(inputs, margin_params=replace(inputs.margin_params, es_worst=6))
-    model = margin_to_json(counted, compute_margin(counted))["model"]
+    model = margin_to_json(margin_view(counted, compute_margin(counted)))["model"]
     assert isinstance(model, dict)
     # es_worst sets the count: 6 of 2,500, not 99% (which would be 25); the
     # confidence is not what the margin was computed at.
     assert (model["es_worst"], model["confidence"]) == (6, None)
-    by_confidence = margin_to_json(inputs, compute_margin(inputs))["model"]
+    by_confidence = margin_to_json(margin_view(inputs, compute_margin(inputs)))["model"]
     assert isinstance(by_confidence, dict)
     assert (by_confidence["es_worst"], by_confidence["confidence"]) == (25, 0.99)

@@ -3,6 +3,9 @@
 Exit statuses: 0 success; 2 bad input (an invalid case file, an unknown
 member, a missing file, a bad option); 1 an internal error, reported in one
 line (with the traceback when ``CCP_DEBUG=1``).
+
+``create_app(loaders=...)`` builds the application over other loaders (tests
+pass stand-ins); every command passes them to its use case.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Annotated
 import typer
 
 from ccpwaterfall import __version__
+from ccpwaterfall.app import IO_LOADERS, Loaders
 
 # Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
 # Adding a command group is one line here.
@@ -28,8 +32,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 INTERNAL_ERROR = 1
 
 
-def create_app() -> typer.Typer:
-    """The ``ccp`` application with every command group registered."""
+def create_app(loaders: Loaders = IO_LOADERS) -> typer.Typer:
+    """The ``ccp`` application with every command group registered, reading with ``loaders``."""
     app = typer.Typer(
         name="ccp",
         help="Default waterfalls of central counterparties (CCPs): exact loss allocation.",
@@ -37,7 +41,23 @@ def create_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    app.callback()(_root)
+
+    def root(
+        ctx: typer.Context,
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                callback=_show_version,
+                is_eager=True,
+                help="Show the version and exit.",
+            ),
+        ] = False,
+    ) -> None:
+        """Default waterfalls of central counterparties (CCPs): exact loss allocation."""
+        ctx.obj = loaders
+
+    app.callback()(root)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
     return app
@@ -49,21 +69,11 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Default waterfalls of central counterparties (CCPs): exact loss allocation."""
-
-
-def run_cli(args: Sequence[str], *, debug: bool = False) -> int:
-    """Run ``ccp`` with ``args`` and return its exit status; never raises."""
+def run_cli(args: Sequence[str], *, debug: bool = False, loaders: Loaders = IO_LOADERS) -> int:
+    """Run ``ccp`` with ``args`` (reading with ``loaders``) and return its exit status; never
+    raises."""
     try:
-        command = typer.main.get_command(create_app())
+        command = typer.main.get_command(create_app(loaders))
         command.main(args=list(args), prog_name="ccp", standalone_mode=True)
     except SystemExit as done:
         return _status(done.code)

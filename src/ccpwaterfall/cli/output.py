@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import typer
 from rich.console import Console, RenderableType
 
+from ccpwaterfall.io import Issue
 from ccpwaterfall.reports.layout import Printable
 
 # Characters JSON may carry unescaped that a terminal could still act on: C1 controls
@@ -37,9 +39,19 @@ def print_view(renderable: RenderableType) -> None:
     sys.stdout.write("\n".join(line.rstrip() for line in lines))
 
 
-def print_json(data: object) -> None:
-    """Print ``data`` as indented JSON and nothing else; NaN and infinity are refused."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+def print_json(data: Mapping[str, object], warnings: Sequence[Issue] = ()) -> None:
+    """Print ``data`` as indented JSON and nothing else; NaN and infinity are refused.
+
+    Warnings, when there are any, come last under ``"warnings"`` (file, field,
+    message each); a document without warnings is exactly as its format specifies.
+    """
+    document = dict(data)
+    if warnings:
+        document["warnings"] = [
+            {"file": issue.file, "field": issue.field, "message": issue.message}
+            for issue in warnings
+        ]
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
 
 

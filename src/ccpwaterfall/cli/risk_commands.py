@@ -1,10 +1,10 @@
 """Commands on risk cases: margin, stress, size-fund, capital and the whole end of day.
 
-Each command reads a risk case (a CCP's rulebook, portfolios and risk model),
-calls the lifecycle and formats what it returns. A bad risk case exits with
-status 2 after listing every problem in it and its data files; ``--json``
-prints only JSON on standard output. Long work shows its progress on standard
-error when that is a terminal.
+Each command parses its arguments, calls one use case (``app.risk``), which
+computes only the steps of the end of day it shows, and formats what it returns.
+A bad risk case exits with status 2 after listing every problem in it and its
+data files; ``--json`` prints only JSON on standard output. Long work shows its
+progress on standard error when that is a terminal.
 """
 
 from __future__ import annotations
@@ -18,35 +18,32 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ccpwaterfall.cli.case_commands import exit_bad_input
+from ccpwaterfall.app import risk
+from ccpwaterfall.app.risk import WrittenDrill
+from ccpwaterfall.cli.context import loaders_of, value_of
 from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
-from ccpwaterfall.io import InputError, Issue, check_target, read_toml, write_case
-from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
-from ccpwaterfall.lifecycle import (
-    EndOfDay,
-    compute_capital,
-    compute_margin,
-    end_of_day,
-)
 from ccpwaterfall.lifecycle import Progress as StepReport
-from ccpwaterfall.reports.layout import clean
-from ccpwaterfall.reports.risk_views import (
-    CAPITAL_EAD_NOTE,
-    ROWS_SHOWN,
-    SUMMARY_ROWS,
+from ccpwaterfall.reports import (
     capital_to_json,
+    capital_view,
     end_of_day_to_json,
+    eod_view,
     fund_to_json,
+    fund_view,
     margin_to_json,
+    margin_view,
     render_capital,
     render_end_of_day,
     render_fund,
     render_margin,
     render_stress,
     stress_to_json,
+    stress_view,
 )
+from ccpwaterfall.reports.capital_view import CAPITAL_EAD_NOTE
+from ccpwaterfall.reports.layout import clean
+from ccpwaterfall.reports.risk_figures import ROWS_SHOWN, SUMMARY_ROWS
 
-BAD_INPUT = 2  # exit status for anything wrong with what the user gave
 # The capital command's help documents the EAD stand-in, shared with its view.
 _CAPITAL_HELP = (
     "Bank capital for exposures to the CCP: K_CCP, and each member's EAD, K_CM, RWA and the "
@@ -85,6 +82,7 @@ def register(app: typer.Typer) -> None:
 
 
 def margin(
+    ctx: typer.Context,
     case: RiskCaseFile,
     json_output: JsonOutput = False,
     top: TopRows = None,
@@ -92,28 +90,33 @@ def margin(
 ) -> None:
     """Initial margin: the model and its parameters, the total and each member's margin."""
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
-    inputs = _load(case).inputs
     with _progress() as report:
-        result = compute_margin(inputs, report)
+        outcome = risk.margin(case, loaders_of(ctx), report)
+    result = value_of(outcome)
+    view = margin_view(result.inputs, result.margin, shown)
     if json_output:
-        print_json(margin_to_json(inputs, result))
+        print_json(margin_to_json(view), outcome.warnings)
         return
-    print_view(render_margin(inputs, result, shown))
+    print_view(render_margin(view))
 
 
-def stress(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
+def stress(ctx: typer.Context, case: RiskCaseFile, json_output: JsonOutput = False) -> None:
     """Stress tests: largest group exposures, Cover-1/2, EMIR Art 42(3) floor, reverse stress.
 
     Exposures are stress losses over margin per member group (affiliates count as one).
     """
-    result = _end_of_day(case, "ccp stress")
+    with _progress() as report:
+        outcome = risk.stress(case, loaders_of(ctx), report)
+    result = value_of(outcome)
+    view = stress_view(result.inputs, result.stress, result.fund, result.reverse)
     if json_output:
-        print_json(stress_to_json(result))
+        print_json(stress_to_json(view), outcome.warnings)
         return
-    print_view(render_stress(result))
+    print_view(render_stress(view))
 
 
 def size_fund(
+    ctx: typer.Context,
     case: RiskCaseFile,
     json_output: JsonOutput = False,
     write_case_to: Annotated[
@@ -152,27 +155,27 @@ def size_fund(
     scenario's Cover-N default run through the waterfall.
     """
     shown = rows_shown(top, all_rows, None)
-    inputs = _input_files(case)
-    if write_case_to is not None:
-        # Refused before anything runs, and checked again when written.
-        refused = check_target(write_case_to, force=force, inputs=inputs)
-        if refused is not None:
-            exit_bad_input(write_case_to, (refused,))
-    loaded = _load(case)
-    if scenario is not None:
-        _check_scenario(case, loaded, scenario, write_case_to)
-    result = _end_of_day(case, "ccp size-fund", loaded)
-    if write_case_to is not None:
-        _write_drill(
-            result, write_case_to, scenario, force=force, inputs=inputs, to_stderr=json_output
+    with _progress() as report:
+        outcome = risk.size_fund(
+            case,
+            write_case_to=write_case_to,
+            scenario=scenario,
+            force=force,
+            loaders=loaders_of(ctx),
+            progress=report,
         )
+    result = value_of(outcome)
+    if result.written is not None:
+        _say_written(result.written, to_stderr=json_output)
+    view = fund_view(result.inputs, result.stress, result.fund, result.drills, shown)
     if json_output:
-        print_json(fund_to_json(result))
+        print_json(fund_to_json(view), outcome.warnings)
         return
-    print_view(render_fund(result, shown))
+    print_view(render_fund(view))
 
 
 def capital(
+    ctx: typer.Context,
     case: RiskCaseFile,
     json_output: JsonOutput = False,
     risk_weight: Annotated[
@@ -191,17 +194,18 @@ def capital(
     The help shown is ``_CAPITAL_HELP``, which documents the EAD stand-in.
     """
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
-    result = _end_of_day(case, "ccp capital")
-    run = compute_capital(
-        result.inputs, result.margin, result.stress, result.fund, risk_weight, capital_ratio
-    )
+    with _progress() as report:
+        outcome = risk.capital(case, risk_weight, capital_ratio, loaders_of(ctx), report)
+    result = value_of(outcome)
+    view = capital_view(result.inputs, result.margin, result.fund, result.capital, shown)
     if json_output:
-        print_json(capital_to_json(result, run))
+        print_json(capital_to_json(view), outcome.warnings)
         return
-    print_view(render_capital(result, run, shown))
+    print_view(render_capital(view))
 
 
 def eod(
+    ctx: typer.Context,
     case: RiskCaseFile,
     json_output: JsonOutput = False,
     top: SummaryTopRows = None,
@@ -214,83 +218,21 @@ def eod(
     """
     summary_rows = rows_shown(top, all_rows, SUMMARY_ROWS)
     run_rows = rows_shown(top, all_rows, ROWS_SHOWN)
-    result = _end_of_day(case, "ccp eod")
-    if json_output:
-        print_json(end_of_day_to_json(result))
-        return
-    print_view(render_end_of_day(result, summary_rows, run_rows))
-
-
-def _load(path: Path) -> RiskCase:
-    """The risk case, or every problem in it on stderr and exit status 2."""
-    try:
-        return load_risk_case(path)
-    except InputError as error:
-        exit_bad_input(path, error.issues)
-
-
-def _end_of_day(path: Path, command: str, loaded: RiskCase | None = None) -> EndOfDay:
-    case = loaded if loaded is not None else _load(path)
-    if not case.inputs.stress:
-        exit_bad_input(
-            path,
-            (
-                Issue(
-                    str(path),
-                    "risk.stress",
-                    f"{command} needs stress scenarios: add [[risk.stress]] tables "
-                    "(name, shocks and optional vol_shifts)",
-                ),
-            ),
-        )
     with _progress() as report:
-        return end_of_day(case.inputs, report)
+        outcome = risk.end_of_day(case, loaders_of(ctx), report)
+    view = eod_view(value_of(outcome), summary_rows, run_rows)
+    if json_output:
+        print_json(end_of_day_to_json(view), outcome.warnings)
+        return
+    print_view(render_end_of_day(view))
 
 
-def _check_scenario(path: Path, case: RiskCase, name: str, write_to: Path | None) -> None:
-    if write_to is None:
-        typer.echo("--scenario picks the drill that --write-case writes: give both", err=True)
-        raise typer.Exit(BAD_INPUT)
-    names = [s.name for s in case.inputs.stress]
-    if name not in names:
-        listed = ", ".join(repr(n) for n in names) or "none"
-        typer.echo(
-            f"{path}: --scenario {name!r} is not a stress scenario of this case; "
-            f"its scenarios are: {listed}",
-            err=True,
-        )
-        raise typer.Exit(BAD_INPUT)
-
-
-def _input_files(case: Path) -> tuple[Path, ...]:
-    """The risk case and every file its ``[portfolio]`` table names (relative to the case)."""
-    doc, _ = read_toml(case)
-    portfolio = doc.get("portfolio") if doc is not None else None
-    named = portfolio.values() if isinstance(portfolio, dict) else ()
-    return (case, *(case.parent / name for name in named if isinstance(name, str)))
-
-
-def _write_drill(
-    result: EndOfDay,
-    path: Path,
-    scenario: str | None,
-    *,
-    force: bool,
-    inputs: tuple[Path, ...],
-    to_stderr: bool,
-) -> None:
-    drill = (
-        result.worst_drill
-        if scenario is None
-        else next(d for d in result.drills if d.scenario_name == scenario)
-    )
-    issue = write_case(path, drill.case, force=force, inputs=inputs)
-    if issue is not None:
-        exit_bad_input(path, (issue,))
-    n = len(drill.groups)
+def _say_written(written: WrittenDrill, *, to_stderr: bool) -> None:
+    drill = written.drill
+    path = written.path
     typer.echo(
-        f"Wrote the Cover-{n} default of {clean(' and '.join(drill.groups))} in "
-        f"'{clean(drill.scenario_name)}' to {path}; run it with: ccp run {path}",
+        f"Wrote the Cover-{len(drill.groups)} default of {clean(' and '.join(drill.groups))} "
+        f"in '{clean(drill.scenario_name)}' to {path}; run it with: ccp run {path}",
         err=to_stderr,
     )
 

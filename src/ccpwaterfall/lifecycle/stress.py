@@ -26,6 +26,7 @@ from ccpwaterfall.risk.stress import (
     cover,
     emir_art42_floor,
     group_exposures,
+    rank_groups,
 )
 
 
@@ -36,12 +37,16 @@ class StressRun:
     ``account_pnl``: shape (n_accounts, n_scenarios), gains positive.
     ``member_exposures``: shape (n_members, n_scenarios); ``exposures``:
     shape (n_groups, n_scenarios): stress loss over margin, >= 0.
+    ``ranking``: shape (n_groups, n_scenarios), intp: each scenario's groups by
+    descending exposure, ties to the lower group index (``rank_groups``, the
+    ranking behind Cover-N), recorded so reports read it instead of sorting again.
     """
 
     scenario_names: tuple[str, ...]
     account_pnl: NDArray[np.float64]
     member_exposures: NDArray[np.float64]
     exposures: NDArray[np.float64]
+    ranking: NDArray[np.intp]
     cover1: CoverResult
     cover2: CoverResult
     art42_floor: CoverResult
@@ -73,6 +78,7 @@ def compute_stress(
         account_pnl=read_only(pnl),
         member_exposures=read_only(np.asarray(members, dtype=np.float64)),
         exposures=read_only(np.asarray(groups, dtype=np.float64)),
+        ranking=read_only(rank_groups(groups, portfolio.n_groups)),
         cover1=cover(groups, 1),
         cover2=cover(groups, 2),
         art42_floor=emir_art42_floor(groups),

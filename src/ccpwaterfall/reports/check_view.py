@@ -1,8 +1,9 @@
-"""The verdict of ``ccp check`` as JSON-ready data (``ccp-check/1``)."""
+"""The verdict of ``ccp check``: as a line of text, and as JSON-ready data (``ccp-check/1``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ccpwaterfall.io import Issue
 
@@ -14,22 +15,60 @@ _COUNTS = {
 }
 
 
-def check_to_json(
-    file: str, kind: str, problems: Sequence[Issue], counts: Mapping[str, int] | None
-) -> dict[str, object]:
-    """Whether ``file`` is valid, every problem found (file, field path, message), and
-    what a valid file holds: counts of members, events... (``null`` when invalid).
+@dataclass(frozen=True, slots=True)
+class CheckView:
+    """Whether a file is valid: every problem found, and what a valid file holds.
 
-    ``kind`` is ``case`` or ``risk-case``.
+    ``kind`` is ``case`` or ``risk-case``; ``counts`` (members, events...) is
+    ``None`` when the file is invalid.
     """
+
+    file: str
+    kind: str
+    problems: tuple[Issue, ...]
+    counts: tuple[tuple[str, int], ...] | None
+
+
+def check_view(
+    file: str, kind: str, problems: Sequence[Issue], counts: Mapping[str, int] | None
+) -> CheckView:
+    return CheckView(
+        file=file,
+        kind=kind,
+        problems=tuple(problems),
+        counts=None if counts is None else tuple((key, counts[key]) for key in _COUNTS[kind]),
+    )
+
+
+def check_text(view: CheckView) -> str:
+    """The verdict on a valid file in one line: what it holds."""
+    counts = dict(view.counts or ())
+    if view.kind == "case":
+        members, events = counts["members"], counts["events"]
+        return f"{view.file}: valid ({members} member{_s(members)}, {events} event{_s(events)})"
+    return (
+        f"{view.file}: valid risk case ({counts['members']} members, "
+        f"{counts['accounts']} accounts, {counts['instruments']} instruments, "
+        f"{counts['stress_scenarios']} stress scenarios)"
+    )
+
+
+def check_to_json(view: CheckView) -> dict[str, object]:
+    """Whether the file is valid, every problem found (file, field path, message), and
+    what a valid file holds: counts of members, events... (``null`` when invalid)."""
+    counts = None if view.counts is None else dict(view.counts)
     return {
         "format": CHECK_FORMAT,
-        "file": file,
-        "valid": not problems,
-        "kind": kind,
+        "file": view.file,
+        "valid": not view.problems,
+        "kind": view.kind,
         "problems": [
             {"file": issue.file, "field": issue.field, "message": issue.message}
-            for issue in problems
+            for issue in view.problems
         ],
-        **{key: None if counts is None else counts[key] for key in _COUNTS[kind]},
+        **{key: None if counts is None else counts[key] for key in _COUNTS[view.kind]},
     }
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"

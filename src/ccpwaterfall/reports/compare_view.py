@@ -2,12 +2,15 @@
 
 Laid out like the published comparisons of real defaults (Nasdaq Clearing
 2018 against the Korea Exchange 2013): one row per layer of the waterfall.
-Each case is shown in its own currency; nothing is converted.
+Each case is shown in its own currency; nothing is converted. ``compare_view``
+decides every cell once; ``render_compare`` and ``compare_to_json``
+(``ccp-compare/1``) both read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.text import Text
@@ -44,7 +47,42 @@ _ROWS: tuple[tuple[str, Callable[[CaseSummary], str]], ...] = (
 )
 
 
-def render_compare(summaries: Sequence[CaseSummary]) -> FitTable:
+@dataclass(frozen=True, slots=True)
+class CompareRow:
+    """One layer across the cases: its label, one cell per case, and which cells alarm."""
+
+    label: str
+    cells: tuple[str, ...]
+    alarms: tuple[bool, ...]  # an uncovered loss, shown in bold red
+
+
+@dataclass(frozen=True, slots=True)
+class CompareView:
+    """Cases side by side: one column per case, one row per layer; ``cases`` the exact
+    figures behind the cells."""
+
+    columns: tuple[str, ...]
+    rows: tuple[CompareRow, ...]
+    cases: tuple[CaseSummary, ...]
+
+
+def compare_view(summaries: Sequence[CaseSummary]) -> CompareView:
+    """The view of ``summaries`` side by side, in the order given."""
+    return CompareView(
+        columns=tuple(summary.case for summary in summaries),
+        rows=tuple(
+            CompareRow(
+                label,
+                tuple(cell(s) for s in summaries),
+                tuple(label == "Uncovered" and not s.uncovered.is_zero() for s in summaries),
+            )
+            for label, cell in _ROWS
+        ),
+        cases=tuple(summaries),
+    )
+
+
+def render_compare(view: CompareView) -> FitTable:
     """One column per case, one row per layer; an uncovered loss shows in bold red.
 
     "Members' fund" is the survivors' contributions before the first event,
@@ -54,25 +92,25 @@ def render_compare(summaries: Sequence[CaseSummary]) -> FitTable:
     table = FitTable(
         (
             Column("", style="dim"),
-            *(Column(clean(summary.case), numeric=True) for summary in summaries),
+            *(Column(clean(case), numeric=True) for case in view.columns),
         ),
         title="Cases compared",
         by_column=True,
     )
-    for label, cell in _ROWS:
-        cells: list[Text] = []
-        for summary in summaries:
-            style = "bold red" if label == "Uncovered" and not summary.uncovered.is_zero() else ""
-            cells.append(Text(cell(summary), style=style))
-        table.add_row(label, *cells, words=label == "CCP")
+    for row in view.rows:
+        cells = [
+            Text(cell, style="bold red" if alarm else "")
+            for cell, alarm in zip(row.cells, row.alarms, strict=True)
+        ]
+        table.add_row(row.label, *cells, words=row.label == "CCP")
     return table
 
 
-def compare_to_json(summaries: Sequence[CaseSummary]) -> dict[str, object]:
+def compare_to_json(view: CompareView) -> dict[str, object]:
     """The compared cases as JSON-ready data; amounts are exact decimal strings."""
     return {
         "format": "ccp-compare/1",
-        "cases": [_summary_to_json(s) for s in summaries],
+        "cases": [_summary_to_json(s) for s in view.cases],
     }
 
 

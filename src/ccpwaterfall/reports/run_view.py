@@ -1,14 +1,23 @@
-"""The run view: the waterfall of a case, event by event, as tables read at a glance."""
+"""The run view: the waterfall of a case, event by event, as tables read at a glance.
+
+``run_view`` decides what is shown once (each event's facts, tranches and the
+members that bore most, the totals) and holds the ``ccp-result/1`` document, with
+the journal when asked; ``render_run`` lays it out and ``run_to_json`` gives the
+document.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
 from ccpwaterfall.domain import Currency, Money
+from ccpwaterfall.io.result_json import result_to_json
+from ccpwaterfall.reports.explain_view import EntryView, entry_view, journal_entry_json
 from ccpwaterfall.reports.formatting import (
     compact_amount,
     format_date,
@@ -23,65 +32,137 @@ from ccpwaterfall.waterfall.summary import summarise
 MEMBERS_SHOWN = 20  # longer member lists show the largest and one line for the rest
 
 
-def render_run(result: CaseResult, top: int | None = MEMBERS_SHOWN) -> RenderableType:
-    """The whole case: a heading, each event's waterfall, then the totals.
+@dataclass(frozen=True, slots=True)
+class MoreMembers:
+    """The members a table leaves out: how many, and their total of the table's figure."""
 
-    Member tables show the ``top`` members that bore most (all with ``None``).
-    """
+    count: int
+    total: Money
+
+
+@dataclass(frozen=True, slots=True)
+class TrancheRow:
+    name: str
+    kind: str
+    available: Money
+    used: Money
+    remaining: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeTable:
+    """Members and what they bore, largest first: the rows shown, then the rest."""
+
+    title: str
+    currency: Currency
+    rows: tuple[MemberCharge, ...]
+    more: MoreMembers | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    title: str
+    facts: tuple[tuple[str, str], ...]  # defaulters, loss, replenished before ...
+    currency: Currency
+    tranches: tuple[TrancheRow, ...]
+    survivors: ChargeTable | None  # None: no survivor bears a loss
+    surplus: tuple[tuple[str, Money], ...]  # returned to each defaulter's estate
+    replenishment: str | None  # the call that restores the fund, in words
+    replenishes_nothing: bool
+    uncovered: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """A case run as shown; ``document`` is its ``ccp-result/1`` JSON, ``journal`` its
+    entries when asked for (``None``: not asked)."""
+
+    case: str
+    ccp: str
+    currency: Currency
+    events: tuple[EventView, ...]
+    totals_title: str
+    totals: tuple[tuple[str, Money], ...]
+    fund_share: str  # the share of the members' fund used, of what
+    members: ChargeTable | None  # over all events, when there are several
+    uncovered: Money | None
+    document: Mapping[str, object]
+    journal: tuple[EntryView, ...] | None = None
+
+
+def run_view(
+    result: CaseResult, top: int | None = MEMBERS_SHOWN, *, journal: bool = False
+) -> RunView:
+    """The view of ``result``: member tables show the ``top`` that bore most (all: None)."""
     case = result.case
-    parts: list[RenderableType] = [
-        Text.assemble(
-            (clean(case.name), "bold"), f"\n{clean(case.ccp_name)} · {case.currency.code}"
+    ccy = case.currency
+    summary = summarise(result)
+    totals = (
+        ("Loss", summary.loss),
+        ("Defaulter resources used", summary.defaulter_resources_used),
+        ("CCP capital used", summary.ccp_capital_used),
+        ("Members' default fund used", summary.member_fund_used),
+        ("Assessments", summary.assessments),
+        ("VM gains haircut", summary.vm_haircut),
+        ("Uncovered", summary.uncovered),
+    )
+    several = len(result.events) > 1 and bool(result.totals)
+    return RunView(
+        case=case.name,
+        ccp=case.ccp_name,
+        currency=ccy,
+        events=tuple(_event_view(result, event, top) for event in result.events),
+        totals_title=f"Totals over {summary.events} event{'s' if summary.events != 1 else ''}",
+        totals=totals,
+        fund_share=(
+            f"{format_share(summary.member_fund_share_used)} of "
+            f"{format_money(summary.member_fund_before)}"
         ),
-    ]
-    for event in result.events:
-        parts.extend(render_event(result, event, top))
-    parts.extend(_render_totals(result, top))
-    return Group(*parts)
+        members=charge_table(result.totals, ccy, "Members over all events", top)
+        if several
+        else None,
+        uncovered=None if summary.uncovered.is_zero() else summary.uncovered,
+        document=result_to_json(result),
+        journal=tuple(entry_view(e) for e in result.journal) if journal else None,
+    )
 
 
-def render_event(
-    result: CaseResult, event: EventResult, top: int | None = MEMBERS_SHOWN
-) -> list[RenderableType]:
-    """One event: header, tranche table, members bearing a loss, surplus, uncovered loss."""
+def _event_view(result: CaseResult, event: EventResult, top: int | None) -> EventView:
     ccy = result.case.currency
-    count = len(result.events)
-    defaulters = clean(", ".join(event.defaulters))
-    title = f"Event {event.index + 1} of {count} · {format_date(event.date)} · {defaulters}"
-    rows: list[tuple[str | Text, str | Text]] = [
-        ("Defaulters", defaulters),
-        ("Loss", format_money(event.loss)),
-    ]
+    defaulters = ", ".join(event.defaulters)
+    facts = [("Defaulters", defaulters), ("Loss", format_money(event.loss))]
     for member, loss in event.losses if len(event.losses) > 1 else ():
-        rows.append((f"  {clean(member)}", format_money(loss)))
-    rows.append(("Replenished before", "yes" if event.replenished_before else "no"))
+        facts.append((f"  {member}", format_money(loss)))
+    facts.append(("Replenished before", "yes" if event.replenished_before else "no"))
     if event.cooling_off_end is not None:
-        rows.append(("Cooling-off ends", event.cooling_off_end.isoformat()))
-    parts: list[RenderableType] = [
-        Text(""),
-        Heading(title),
-        pairs(rows),
-        Text(""),
-        _tranche_table(event, ccy),
-        Text(""),
-    ]
-    if event.members:
-        parts.append(members_table(event.members, ccy, "Survivors bearing a loss", top))
-    else:
-        parts.append(Text("No survivor bears a loss in this event.", style="green"))
-    parts.extend([Text(""), _surplus_line(event)])
-    if event.replenishment is not None:
-        parts.append(_replenishment_line(event.replenishment, ccy))
-    if not event.uncovered.is_zero():
-        parts.append(uncovered_panel(event.uncovered))
-    return parts
+        facts.append(("Cooling-off ends", event.cooling_off_end.isoformat()))
+    call = event.replenishment
+    return EventView(
+        title=(
+            f"Event {event.index + 1} of {len(result.events)} · "
+            f"{format_date(event.date)} · {defaulters}"
+        ),
+        facts=tuple(facts),
+        currency=ccy,
+        tranches=tuple(
+            TrancheRow(t.name, t.kind.value, t.available, t.used, t.remaining)
+            for t in event.tranches
+        ),
+        survivors=charge_table(event.members, ccy, "Survivors bearing a loss", top)
+        if event.members
+        else None,
+        surplus=event.defaulter_surplus,
+        replenishment=None if call is None else _replenishment_line(call, ccy),
+        replenishes_nothing=call is not None and not call.members and not call.ccp_capital,
+        uncovered=None if event.uncovered.is_zero() else event.uncovered,
+    )
 
 
-def _replenishment_line(call: ReplenishmentCall, ccy: Currency) -> Text:
+def _replenishment_line(call: ReplenishmentCall, ccy: Currency) -> str:
     """The call that restores the fund and CCP capital, and its due date."""
     due = "when the rulebook replenishes" if call.due is None else f"by {call.due.isoformat()}"
     if not call.members and not call.ccp_capital:
-        return Text("Replenishment: nothing to restore.", style="dim")
+        return "Replenishment: nothing to restore."
     pieces = []
     if call.members:
         count = len(call.members)
@@ -89,11 +170,74 @@ def _replenishment_line(call: ReplenishmentCall, ccy: Currency) -> Text:
             f"members {format_money(call.members_total(ccy))} "
             f"({count} member{'' if count == 1 else 's'})"
         )
-    pieces.extend(f"{clean(name)} {format_money(amount)}" for name, amount in call.ccp_capital)
-    return Text(f"Replenishment due {due}: " + "; ".join(pieces))
+    pieces.extend(f"{name} {format_money(amount)}" for name, amount in call.ccp_capital)
+    return f"Replenishment due {due}: " + "; ".join(pieces)
 
 
-def _tranche_table(event: EventResult, ccy: Currency) -> FitTable:
+def charge_table(
+    charges: Sequence[MemberCharge], ccy: Currency, title: str, top: int | None = MEMBERS_SHOWN
+) -> ChargeTable:
+    """Members and what they bore, largest first; beyond the largest ``top``, their total."""
+    ordered = sorted(charges, key=lambda c: (-c.total.minor_units, c.member))
+    shown, rest = (ordered, []) if top is None else (ordered[:top], ordered[top:])
+    more = None
+    if rest:
+        rest_total = Money.zero(ccy)
+        for charge in rest:
+            rest_total += charge.total
+        more = MoreMembers(len(rest), rest_total)
+    return ChargeTable(f"{title} ({ccy.code})", ccy, tuple(shown), more)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def run_to_json(view: RunView) -> dict[str, object]:
+    """The ``ccp-result/1`` document; with the journal, its entries under ``journal``."""
+    data = dict(view.document)
+    if view.journal is not None:
+        data["journal"] = [journal_entry_json(entry) for entry in view.journal]
+    return data
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_run(view: RunView) -> RenderableType:
+    """The whole case: a heading, each event's waterfall, then the totals."""
+    parts: list[RenderableType] = [
+        Text.assemble((clean(view.case), "bold"), f"\n{clean(view.ccp)} · {view.currency.code}"),
+    ]
+    for event in view.events:
+        parts.extend(render_event(event))
+    parts.extend(_render_totals(view))
+    return Group(*parts)
+
+
+def render_event(event: EventView) -> list[RenderableType]:
+    """One event: header, tranche table, members bearing a loss, surplus, uncovered loss."""
+    parts: list[RenderableType] = [
+        Text(""),
+        Heading(clean(event.title)),
+        pairs((clean(label), clean(value)) for label, value in event.facts),
+        Text(""),
+        _tranche_table(event),
+        Text(""),
+    ]
+    if event.survivors is not None:
+        parts.append(members_table(event.survivors))
+    else:
+        parts.append(Text("No survivor bears a loss in this event.", style="green"))
+    parts.extend([Text(""), _surplus_line(event)])
+    if event.replenishment is not None:
+        style = "dim" if event.replenishes_nothing else ""
+        parts.append(Text(clean(event.replenishment), style=style))
+    if event.uncovered is not None:
+        parts.append(uncovered_panel(event.uncovered))
+    return parts
+
+
+def _tranche_table(event: EventView) -> FitTable:
     table = FitTable(
         (
             Column("Tranche"),
@@ -102,11 +246,11 @@ def _tranche_table(event: EventResult, ccy: Currency) -> FitTable:
             Column("Remaining", numeric=True),
             Column("Consumed", numeric=True, justify="left"),
         ),
-        title=f"Waterfall ({ccy.code})",
+        title=f"Waterfall ({event.currency.code})",
     )
     for tranche in event.tranches:
         name = Text(clean(tranche.name))
-        name.append(f"\n{tranche.kind.value}", style="dim")
+        name.append(f"\n{tranche.kind}", style="dim")
         table.add_row(
             name,
             compact_amount(tranche.available),
@@ -117,12 +261,8 @@ def _tranche_table(event: EventResult, ccy: Currency) -> FitTable:
     return table
 
 
-def members_table(
-    charges: Sequence[MemberCharge], ccy: Currency, title: str, top: int | None = MEMBERS_SHOWN
-) -> RenderableType:
-    """Members and what they bore, largest first; beyond the largest ``top``, one summary line."""
-    ordered = sorted(charges, key=lambda c: (-c.total.minor_units, c.member))
-    shown, rest = (ordered, []) if top is None else (ordered[:top], ordered[top:])
+def members_table(charges: ChargeTable) -> RenderableType:
+    """Members and what they bore, largest first, then one line for the rest."""
     table = FitTable(
         (
             Column("Member"),
@@ -131,9 +271,9 @@ def members_table(
                 for heading in ("Default fund", "Assessment", "VM haircut", "Total")
             ),
         ),
-        title=f"{title} ({ccy.code})",
+        title=charges.title,
     )
-    for charge in shown:
+    for charge in charges.rows:
         table.add_row(
             Text(clean(charge.member)),
             compact_amount(charge.default_fund),
@@ -141,12 +281,9 @@ def members_table(
             compact_amount(charge.vm_haircut),
             compact_amount(charge.total),
         )
-    if not rest:
+    if charges.more is None:
         return table
-    rest_total = Money.zero(ccy)
-    for charge in rest:
-        rest_total += charge.total
-    return Group(table, more_members_line(len(rest), format_money(rest_total)))
+    return Group(table, more_members_line(charges.more.count, format_money(charges.more.total)))
 
 
 def more_members_line(count: int, total: str) -> Text:
@@ -170,41 +307,23 @@ def uncovered_panel(uncovered: Money) -> Panel:
     )
 
 
-def _surplus_line(event: EventResult) -> Text:
-    parts = [
-        f"{clean(member)} {format_money(amount)}" for member, amount in event.defaulter_surplus
-    ]
+def _surplus_line(event: EventView) -> Text:
+    parts = [f"{clean(member)} {format_money(amount)}" for member, amount in event.surplus]
     line = Text("Defaulter surplus returned to the estate: ", style="dim")
     line.append(", ".join(parts) if parts else "none")
     return line
 
 
-def _render_totals(result: CaseResult, top: int | None) -> list[RenderableType]:
-    summary = summarise(result)
-    title = f"Totals over {summary.events} event{'s' if summary.events != 1 else ''}"
+def _render_totals(view: RunView) -> list[RenderableType]:
     table = FitTable((Column(style="dim"), Column(numeric=True)), boxed=False)
-    rows = (
-        ("Loss", summary.loss),
-        ("Defaulter resources used", summary.defaulter_resources_used),
-        ("CCP capital used", summary.ccp_capital_used),
-        ("Members' default fund used", summary.member_fund_used),
-        ("Assessments", summary.assessments),
-        ("VM gains haircut", summary.vm_haircut),
-        ("Uncovered", summary.uncovered),
-    )
-    for label, amount in rows:
+    for label, amount in view.totals:
         style = "bold red" if label == "Uncovered" and not amount.is_zero() else ""
         table.add_row(label, Text(format_money(amount), style=style))
-    share = format_share(summary.member_fund_share_used)
-    table.add_row(
-        "Share of members' fund used", f"{share} of {format_money(summary.member_fund_before)}"
-    )
-    parts: list[RenderableType] = [Text(""), Heading(title), table]
-    if len(result.events) > 1 and result.totals:
+    table.add_row("Share of members' fund used", view.fund_share)
+    parts: list[RenderableType] = [Text(""), Heading(view.totals_title), table]
+    if view.members is not None:
         parts.append(Text(""))
-        parts.append(
-            members_table(result.totals, result.case.currency, "Members over all events", top)
-        )
-    if not summary.uncovered.is_zero():
-        parts.append(uncovered_panel(summary.uncovered))
+        parts.append(members_table(view.members))
+    if view.uncovered is not None:
+        parts.append(uncovered_panel(view.uncovered))
     return parts

@@ -1,0 +1,132 @@
+"""Use cases on case files: check, run, explain, a member's liability, compare, the schema.
+
+Each takes paths and options as plain values and a ``Loaders``, and returns an
+``Outcome``: the result, or every problem in every file given (and in the
+options that refer to them, such as an unknown ``--member``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ccpwaterfall.app.loaders import IO_LOADERS, Loaders
+from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
+from ccpwaterfall.domain import Case
+from ccpwaterfall.io import InputError, Issue, case_schema
+from ccpwaterfall.waterfall import CaseResult
+from ccpwaterfall.waterfall import run_case as run_waterfall
+from ccpwaterfall.waterfall.liability import Liability
+from ccpwaterfall.waterfall.liability import member_liability as liability_of
+from ccpwaterfall.waterfall.summary import CaseSummary, summarise
+
+T = TypeVar("T")
+
+IDS_LISTED = 30  # an unknown member's issue lists at most this many known ids
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The verdict on a file: its kind (``case`` or ``risk-case``), every problem found,
+    and what a valid file holds (``counts`` None when it is invalid)."""
+
+    file: str
+    kind: str
+    problems: tuple[Issue, ...]
+    counts: Mapping[str, int] | None
+
+
+def check(path: Path, loaders: Loaders = IO_LOADERS) -> CheckResult:
+    """Validate a case file, or a risk case with its data files.
+
+    The verdict is the answer, so problems are part of it, never a refusal.
+    """
+    doc, _ = loaders.document(path)
+    if doc is not None and "portfolio" in doc:
+        risk_case = load(path, loaders.risk_case)
+        if isinstance(risk_case, Problems):
+            return CheckResult(str(path), "risk-case", risk_case.issues, None)
+        inputs = risk_case.inputs
+        portfolio = inputs.portfolio
+        counts = {
+            "members": portfolio.n_members,
+            "accounts": portfolio.n_accounts,
+            "instruments": portfolio.n_instruments,
+            "stress_scenarios": len(inputs.stress),
+        }
+        return CheckResult(str(path), "risk-case", (), counts)
+    case = load(path, loaders.case)
+    if isinstance(case, Problems):
+        return CheckResult(str(path), "case", case.issues, None)
+    counts = {"members": len(case.members), "events": len(case.events)}
+    return CheckResult(str(path), "case", (), counts)
+
+
+def run_case(path: Path, loaders: Loaders = IO_LOADERS) -> Outcome[CaseResult]:
+    """Run a case through its waterfall, event by event."""
+    case = load(path, loaders.case)
+    if isinstance(case, Problems):
+        return refused(case)
+    return done(run_waterfall(case))
+
+
+def explain(path: Path, loaders: Loaders = IO_LOADERS) -> Outcome[CaseResult]:
+    """The run of a case, for its journal: who paid what, under which rule."""
+    return run_case(path, loaders)
+
+
+def member_liability(path: Path, member: str, loaders: Loaders = IO_LOADERS) -> Outcome[Liability]:
+    """A member's maximum loss under the rulebook and what it bears in the case's events.
+
+    A member the case does not list is a problem with the ``--member`` option,
+    listing the case's members.
+    """
+    case = load(path, loaders.case)
+    if isinstance(case, Problems):
+        return refused(case)
+    ids = [m.id for m in case.members]
+    if member not in ids:
+        listed = ", ".join(ids[:IDS_LISTED])
+        more = f" and {len(ids) - IDS_LISTED} more" if len(ids) > IDS_LISTED else ""
+        issue = Issue(
+            str(path),
+            "--member",
+            f"{member!r} is not a member of this case; its members are: {listed}{more}",
+        )
+        return refused(problems_in(path, (issue,)))
+    return done(liability_of(case, member, run_waterfall(case)))
+
+
+def compare(
+    paths: Sequence[Path], loaders: Loaders = IO_LOADERS
+) -> Outcome[tuple[CaseSummary, ...]]:
+    """Cases side by side: the summary of each run, in the order given.
+
+    Every problem of every file is reported, not only the first bad file's.
+    """
+    cases: list[Case] = []
+    problems: list[Problems] = []
+    for path in paths:
+        loaded = load(path, loaders.case)
+        if isinstance(loaded, Problems):
+            problems.append(loaded)
+        else:
+            cases.append(loaded)
+    if problems:
+        return refused(*problems)
+    return done(tuple(summarise(run_waterfall(case)) for case in cases))
+
+
+def schema() -> dict[str, object]:
+    """The JSON Schema of the case file format."""
+    return case_schema()
+
+
+def load(path: Path, loader: Callable[[Path], T]) -> T | Problems:
+    """What ``loader`` reads from ``path``, or every problem in it."""
+    try:
+        return loader(path)
+    except InputError as error:
+        return problems_in(path, error.issues)
