@@ -27,6 +27,7 @@ from ccpwaterfall.domain import (
     Tranche,
     TrancheKind,
 )
+from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
 from ccpwaterfall.io.checker import (
     CASE_FORMAT,
     DocumentChecker,
@@ -67,6 +68,8 @@ _TRANCHE_KEYS = ("kind", "name", *_TRANCHE_PARAMETER.values())
 _RISK_CASE_TABLES = ("portfolio", "risk")
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Counts of business days are at most ten years, so the dates they move stay in the calendar.
+_TEN_YEARS = " business days (ten years)"
 
 
 def read_toml(path: Path) -> tuple[dict[str, object] | None, list[Issue]]:
@@ -173,7 +176,14 @@ class _CaseChecker(DocumentChecker):
             return None
         start = len(self.issues)
         self.keys(table, _RULEBOOK_KEYS, path)
-        replenish = self.integer(table, "business_days_to_replenish", path, 0)
+        replenish = self.integer(
+            table,
+            "business_days_to_replenish",
+            path,
+            0,
+            maximum=MAX_BUSINESS_DAYS,
+            why_maximum=_TEN_YEARS,
+        )
         cooling_off = (
             self.cooling_off(table["cooling_off"], field_path(path, "cooling_off"))
             if "cooling_off" in table
@@ -200,9 +210,21 @@ class _CaseChecker(DocumentChecker):
             return None
         start = len(self.issues)
         self.keys(table, _COOLING_OFF_KEYS, path)
-        days = self.integer(table, "business_days", path, 1, required=True)
-        extend = self.integer(table, "extend_per_default", path, 0)
-        longest = self.integer(table, "max_business_days", path, 1)
+        days = self.integer(
+            table,
+            "business_days",
+            path,
+            1,
+            required=True,
+            maximum=MAX_BUSINESS_DAYS,
+            why_maximum=_TEN_YEARS,
+        )
+        extend = self.integer(
+            table, "extend_per_default", path, 0, maximum=MAX_BUSINESS_DAYS, why_maximum=_TEN_YEARS
+        )
+        longest = self.integer(
+            table, "max_business_days", path, 1, maximum=MAX_BUSINESS_DAYS, why_maximum=_TEN_YEARS
+        )
         if days is not None and longest is not None and longest < days:
             self.add(
                 field_path(path, "max_business_days"),
@@ -252,6 +274,11 @@ class _CaseChecker(DocumentChecker):
                 self.add(
                     field_path(path, "cap_multiple"),
                     f"cap_multiple below zero ({cap_multiple}): it must be 0 or more",
+                )
+            elif cap_multiple is not None and cap_multiple > MAX_CAP_MULTIPLE:
+                self.add(
+                    field_path(path, "cap_multiple"),
+                    f"cap_multiple {cap_multiple} is too large: at most {MAX_CAP_MULTIPLE:,}",
                 )
         elif kind is TrancheKind.VM_GAINS_HAIRCUT:
             max_fraction = self.decimal(table, "max_fraction", path, required=False)
@@ -356,19 +383,29 @@ class _CaseChecker(DocumentChecker):
         if isinstance(value, dt.datetime):
             self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
             return None
+        date = None
         if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            date = value
+        elif isinstance(value, str):
             if not _DATE.fullmatch(value):
                 self.add(path, f"expected a date written YYYY-MM-DD, got {value!r}")
                 return None
             try:
-                return dt.date.fromisoformat(value)
+                date = dt.date.fromisoformat(value)
             except ValueError:
                 self.add(path, f"{value!r} is not a valid date")
                 return None
-        self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
-        return None
+        else:
+            self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
+            return None
+        if date > LAST_DATE:
+            self.add(
+                path,
+                f"{date.isoformat()} is too late: default dates go up to {LAST_DATE.isoformat()}, "
+                "so that replenishment and cooling-off ends stay inside the calendar",
+            )
+            return None
+        return date
 
     def mixed_dates(self, tables: list[tuple[str, Mapping[str, object]]]) -> None:
         """Dated and undated defaults cannot be mixed: flag the entries of the minority."""

@@ -314,10 +314,15 @@ class DocumentChecker:
         path: str,
         minimum: int,
         *,
+        maximum: int | None = None,
+        why_maximum: str = "",
         required: bool = False,
         digit_string: bool = False,
     ) -> int | None:
-        """A whole number of at least ``minimum``; with ``digit_string`` also ``"20"``."""
+        """A whole number from ``minimum`` to ``maximum``; with ``digit_string`` also ``"20"``.
+
+        ``why_maximum`` follows the maximum in the message (``" (ten years)"``).
+        """
         if not self.present(table, key, path, required=required):
             return None
         key_path = field_path(path, key)
@@ -333,6 +338,9 @@ class DocumentChecker:
             return None
         if value < minimum:
             self.add(key_path, f"must be {minimum} or more, got {value}")
+            return None
+        if maximum is not None and value > maximum:
+            self.add(key_path, f"must be at most {maximum:,}{why_maximum}, got {value:,}")
             return None
         return value
 
