@@ -16,7 +16,9 @@ import typer
 from rich.console import Console, RenderableType
 
 from ccpwaterfall.domain import Case
-from ccpwaterfall.io import InputError, Issue, case_schema, dumps_result, load_case, read_toml
+from ccpwaterfall.io import InputError, Issue, case_schema, read_toml, result_to_json
+from ccpwaterfall.io.case_file import load_case_with_warnings
+from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.reports import (
     compare_to_json,
@@ -55,7 +57,7 @@ def check(case: CaseFile) -> None:
     if doc is not None and "portfolio" in doc:
         _check_risk_case(case)
         return
-    loaded = _load(case)
+    loaded, _ = _load_warned(case)
     members = len(loaded.members)
     events = len(loaded.events)
     typer.echo(
@@ -65,9 +67,11 @@ def check(case: CaseFile) -> None:
 
 def _check_risk_case(path: Path) -> None:
     try:
-        inputs = load_risk_case(path).inputs
+        loaded = load_risk_case(path)
     except InputError as error:
         exit_bad_input(path, error.issues)
+    report_warnings(loaded.warnings)
+    inputs = loaded.inputs
     portfolio = inputs.portfolio
     typer.echo(
         f"{path}: valid risk case ({portfolio.n_members} members, "
@@ -78,9 +82,10 @@ def _check_risk_case(path: Path) -> None:
 
 def run(case: CaseFile, json_output: JsonOutput = False) -> None:
     """Run a case through its waterfall and show it event by event."""
-    result = run_case(_load(case))
+    loaded, warnings = _load_warned(case)
+    result = run_case(loaded)
     if json_output:
-        sys.stdout.write(dumps_result(result))
+        _print_json(with_warnings(result_to_json(result), warnings))
         return
     _print(render_run(result))
 
@@ -96,7 +101,7 @@ def liability(
     json_output: JsonOutput = False,
 ) -> None:
     """Show a member's maximum loss under the rulebook and what it pays in the case."""
-    loaded = _load(case)
+    loaded, warnings = _load_warned(case)
     ids = [m.id for m in loaded.members]
     if member not in ids:
         listed = ", ".join(ids[:_IDS_LISTED])
@@ -109,7 +114,7 @@ def liability(
         raise typer.Exit(BAD_INPUT)
     result = member_liability(loaded, member, run_case(loaded))
     if json_output:
-        _print_json(liability_to_json(result))
+        _print_json(with_warnings(liability_to_json(result), warnings))
         return
     _print(render_liability(result))
 
@@ -122,9 +127,10 @@ def compare(
 ) -> None:
     """Set cases side by side: loss and the use of each layer of the waterfall."""
     loaded = _load_all(cases)
-    summaries = [summarise(run_case(c)) for c in loaded]
+    summaries = [summarise(run_case(c)) for c, _ in loaded]
     if json_output:
-        _print_json(compare_to_json(summaries))
+        warnings = [w for _, found in loaded for w in found]
+        _print_json(with_warnings(compare_to_json(summaries), warnings))
         return
     _print(render_compare(summaries))
 
@@ -135,23 +141,41 @@ def schema() -> None:
 
 
 def _load(path: Path) -> Case:
+    return _load_warned(path)[0]
+
+
+def _load_warned(path: Path) -> tuple[Case, tuple[InputWarning, ...]]:
     return _load_all([path])[0]
 
 
-def _load_all(paths: Sequence[Path]) -> list[Case]:
-    """Every case, or every problem of every file on stderr and exit status 2."""
-    cases: list[Case] = []
+def _load_all(paths: Sequence[Path]) -> list[tuple[Case, tuple[InputWarning, ...]]]:
+    """Every case with its warnings (shown on stderr), or every problem and exit status 2."""
+    cases: list[tuple[Case, tuple[InputWarning, ...]]] = []
     failed: list[tuple[Path, tuple[Issue, ...]]] = []
     for path in paths:
         try:
-            cases.append(load_case(path))
+            cases.append(load_case_with_warnings(path))
         except InputError as error:
             failed.append((path, error.issues))
     if failed:
         for path, issues in failed:
             _report(path, issues)
         raise typer.Exit(BAD_INPUT)
+    report_warnings([w for _, found in cases for w in found])
     return cases
+
+
+def report_warnings(warnings: Sequence[InputWarning]) -> None:
+    """Each warning on stderr, ``FILE: FIELD: message (warning)``; the status is unchanged."""
+    for warning in warnings:
+        typer.echo(str(warning), err=True)
+
+
+def with_warnings(data: object, warnings: Sequence[InputWarning]) -> object:
+    """JSON output with ``"warnings"`` added at its end when there are any."""
+    if warnings and isinstance(data, dict):
+        return {**data, "warnings": [w.to_json() for w in warnings]}
+    return data
 
 
 def _report(path: Path, issues: Sequence[Issue]) -> None:

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console, RenderableType
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ccpwaterfall.cli.case_commands import exit_bad_input
+from ccpwaterfall.cli.case_commands import exit_bad_input, report_warnings, with_warnings
 from ccpwaterfall.io import InputError, Issue, write_case
 from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
 from ccpwaterfall.lifecycle import (
@@ -78,11 +78,12 @@ def register(app: typer.Typer) -> None:
 
 def margin(case: RiskCaseFile, json_output: JsonOutput = False, top: TopRows = ROWS_SHOWN) -> None:
     """Initial margin: the model and its parameters, the total and each member's margin."""
-    inputs = _load(case).inputs
+    loaded = _load(case)
+    inputs = loaded.inputs
     with _progress() as report:
         result = compute_margin(inputs, report)
     if json_output:
-        _print_json(margin_to_json(inputs, result))
+        _print_json(with_warnings(margin_to_json(inputs, result), loaded.warnings))
         return
     _print(render_margin(inputs, result, top))
 
@@ -92,9 +93,10 @@ def stress(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
 
     Exposures are stress losses over margin per member group (affiliates count as one).
     """
-    result = _end_of_day(case, "ccp stress")
+    loaded = _load(case)
+    result = _end_of_day(case, "ccp stress", loaded)
     if json_output:
-        _print_json(stress_to_json(result))
+        _print_json(with_warnings(stress_to_json(result), loaded.warnings))
         return
     _print(render_stress(result))
 
@@ -137,7 +139,7 @@ def size_fund(
     if write_case_to is not None:
         _write_drill(result, write_case_to, scenario, to_stderr=json_output)
     if json_output:
-        _print_json(fund_to_json(result))
+        _print_json(with_warnings(fund_to_json(result), loaded.warnings))
         return
     _print(render_fund(result, top))
 
@@ -147,7 +149,12 @@ def capital(
     json_output: JsonOutput = False,
     risk_weight: Annotated[
         float,
-        typer.Option("--risk-weight", min=0.0, help="Risk weight of the hypothetical capital."),
+        typer.Option(
+            "--risk-weight",
+            min=0.0,
+            max=12.5,
+            help="Risk weight of the hypothetical capital, from 0 to 12.5 (1,250%).",
+        ),
     ] = 0.2,
     capital_ratio: Annotated[
         float,
@@ -159,12 +166,13 @@ def capital(
 
     The help shown is ``_CAPITAL_HELP``, which documents the EAD stand-in.
     """
-    result = _end_of_day(case, "ccp capital")
+    loaded = _load(case)
+    result = _end_of_day(case, "ccp capital", loaded)
     run = compute_capital(
         result.inputs, result.margin, result.stress, result.fund, risk_weight, capital_ratio
     )
     if json_output:
-        _print_json(capital_to_json(result, run))
+        _print_json(with_warnings(capital_to_json(result, run), loaded.warnings))
         return
     _print(render_capital(result, run, top))
 
@@ -175,9 +183,10 @@ def eod(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
     The worst Cover-N default (the one that sets the fund) is shown through the
     waterfall in full, as ccp run shows a case.
     """
-    result = _end_of_day(case, "ccp eod")
+    loaded = _load(case)
+    result = _end_of_day(case, "ccp eod", loaded)
     if json_output:
-        _print_json(end_of_day_to_json(result))
+        _print_json(with_warnings(end_of_day_to_json(result), loaded.warnings))
         return
     _print(render_end_of_day(result))
 
@@ -185,9 +194,11 @@ def eod(case: RiskCaseFile, json_output: JsonOutput = False) -> None:
 def _load(path: Path) -> RiskCase:
     """The risk case, or every problem in it on stderr and exit status 2."""
     try:
-        return load_risk_case(path)
+        loaded = load_risk_case(path)
     except InputError as error:
         exit_bad_input(path, error.issues)
+    report_warnings(loaded.warnings)
+    return loaded
 
 
 def _end_of_day(path: Path, command: str, loaded: RiskCase | None = None) -> EndOfDay:

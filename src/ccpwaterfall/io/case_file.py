@@ -37,7 +37,13 @@ from ccpwaterfall.io.checker import (
     parse_decimal,
     shown,
 )
-from ccpwaterfall.io.issues import InputError, Issue, field_path
+from ccpwaterfall.io.issues import (
+    InputError,
+    InputWarning,
+    Issue,
+    field_path,
+    not_a_regular_file,
+)
 
 # The format and the rules for amounts are shared with risk cases (io.checker);
 # they are read through this module too.
@@ -80,12 +86,13 @@ def read_toml(path: Path) -> tuple[dict[str, object] | None, list[Issue]]:
     accepted.
     """
     file = str(path)
+    unreadable = not_a_regular_file(path, "a case file")
+    if unreadable is not None:
+        return None, [unreadable]
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None, [Issue(file, "", "file not found")]
-    except IsADirectoryError:
-        return None, [Issue(file, "", "is a directory, not a case file")]
     except OSError as error:
         return None, [Issue(file, "", f"cannot be read: {error.strerror or error}")]
     try:
@@ -157,13 +164,91 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
 
 def load_case(path: Path) -> Case:
     """The case in the ``ccp-case/1`` file at ``path``; InputError with every issue if bad."""
+    return load_case_with_warnings(path)[0]
+
+
+def load_case_with_warnings(path: Path) -> tuple[Case, tuple[InputWarning, ...]]:
+    """``load_case``, and the warnings about the case (``case_warnings``)."""
     doc, issues = read_toml(path)
     if doc is None:
         raise InputError(issues)
     case, issues = validate_case(doc, str(path))
     if case is None:
         raise InputError(issues)
-    return case
+    return case, case_warnings(case, str(path))
+
+
+def case_warnings(case: Case, file: str) -> tuple[InputWarning, ...]:
+    """What is valid in a case but likely not what was meant; see ``rulebook_warnings``.
+
+    A member id with spaces around it is a different id from the one without.
+    """
+    found = list(rulebook_warnings(case.rulebook, file))
+    for index, member in enumerate(case.members):
+        if member.id != member.id.strip():
+            found.append(
+                InputWarning(
+                    file,
+                    f"members[{index}].id",
+                    f"id {member.id!r} has spaces around it: it is a different member from "
+                    f"{member.id.strip()!r}, and defaults must name it with the spaces",
+                )
+            )
+    return tuple(found)
+
+
+# Kinds that give everything they hold the first time: listed again, they give nothing.
+_ONCE_KINDS = (
+    TrancheKind.DEFAULTER_MARGIN,
+    TrancheKind.DEFAULTER_DEFAULT_FUND,
+    TrancheKind.MEMBER_DEFAULT_FUND,
+)
+_DEFAULTER_KINDS = (TrancheKind.DEFAULTER_MARGIN, TrancheKind.DEFAULTER_DEFAULT_FUND)
+
+
+def rulebook_warnings(
+    rulebook: Rulebook, file: str, path: str = "rulebook"
+) -> tuple[InputWarning, ...]:
+    """A tranche that can give nothing, survivors' money before the defaulter's, unused keys."""
+    found: list[InputWarning] = []
+    first: dict[TrancheKind, int] = {}
+    waterfall = field_path(path, "waterfall")
+    for index, tranche in enumerate(rulebook.waterfall):
+        at = field_path(field_path(waterfall, index), "kind")
+        kind = tranche.kind
+        if kind in _ONCE_KINDS and kind in first:
+            found.append(
+                InputWarning(
+                    file,
+                    at,
+                    f"{kind.value} is already at {waterfall}[{first[kind]}], which uses all of "
+                    "it: listed again it gives nothing",
+                )
+            )
+        first.setdefault(kind, index)
+    fund = first.get(TrancheKind.MEMBER_DEFAULT_FUND)
+    own = [first[k] for k in _DEFAULTER_KINDS if k in first]
+    if fund is not None and own and fund < max(own):
+        later = next(k for k in _DEFAULTER_KINDS if first.get(k, -1) > fund)
+        found.append(
+            InputWarning(
+                file,
+                field_path(field_path(waterfall, fund), "kind"),
+                f"the members' default fund comes before the defaulter's own resources "
+                f"({later.value} at {waterfall}[{first[later]}]): survivors pay for a loss the "
+                "defaulter's own margin and contribution could cover",
+            )
+        )
+    if rulebook.cooling_off is not None and rulebook.business_days_to_replenish is not None:
+        found.append(
+            InputWarning(
+                file,
+                field_path(path, "business_days_to_replenish"),
+                "not used: with cooling_off the fund is replenished when the cooling-off "
+                "period ends",
+            )
+        )
+    return tuple(found)
 
 
 @dataclass(slots=True)

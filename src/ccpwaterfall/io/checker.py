@@ -119,6 +119,9 @@ def _exact_amount(value: object) -> Decimal | str:
         if not value.strip():
             return f"empty amount; {_AMOUNT_HINT}"
         if _NEGATIVE_AMOUNT.fullmatch(value.strip()):
+            if not any(c in "123456789" for c in value):
+                # "-0" is zero, not negative: only its sign is wrong.
+                return f'{value!r} has a minus sign: amounts are written without one; write "0"'
             return f"negative amount {value!r}: amounts are zero or more"
         if _NOT_FINITE.fullmatch(value.strip()):
             return f"{value!r} is not a number: amounts are finite decimal numbers"
