@@ -230,8 +230,15 @@ def validate_risk_case(
         description=header.description,
         discount_rate=discount_rate or 0.0,
     )
-    warnings = [*rulebook_warnings(rulebook, file), *_runnable(check, inputs)]
-    exposure = _exposure(check, inputs, str(base / str(files["positions"])))
+    moves = (
+        _historical_moves(check, inputs)
+        if history is not None
+        and scenario_pnl is None
+        and history.n_days > scenario_params.mpor_days
+        else None
+    )
+    warnings = [*rulebook_warnings(rulebook, file), *_runnable(check, inputs, moves)]
+    exposure = _exposure(check, inputs, moves, str(base / str(files["positions"])))
     if exposure is not None:
         warnings.append(exposure)
     if check.issues:
@@ -239,7 +246,9 @@ def validate_risk_case(
     return RiskCase(inputs, source=path, warnings=tuple(warnings)), []
 
 
-def _runnable(check: DocumentChecker, inputs: EndOfDayInputs) -> list[InputWarning]:
+def _runnable(
+    check: DocumentChecker, inputs: EndOfDayInputs, moves: NDArray[np.float64] | None
+) -> list[InputWarning]:
     """Issues for settings the data cannot run, warnings for those it runs but thinly.
 
     The scenarios must exist (a history longer than the MPOR, an ES of no more
@@ -317,7 +326,7 @@ def _runnable(check: DocumentChecker, inputs: EndOfDayInputs) -> list[InputWarni
                 f"shortfall is the mean of the es_worst worst, at most {fewest}",
             )
     if history is not None:
-        _finite_moves(check, inputs)
+        _finite_moves(check, inputs, moves)
     return warnings
 
 
@@ -332,7 +341,9 @@ def _measure(inputs: EndOfDayInputs, n: int) -> str:
     return ""
 
 
-def _finite_moves(check: DocumentChecker, inputs: EndOfDayInputs) -> None:
+def _finite_moves(
+    check: DocumentChecker, inputs: EndOfDayInputs, moves: NDArray[np.float64] | None
+) -> None:
     """Stress shocks and historical moves, scaled by the grid, must keep prices finite.
 
     A shock is a log return: a price moves by exp(shock x multiplier), which
@@ -365,19 +376,16 @@ def _finite_moves(check: DocumentChecker, inputs: EndOfDayInputs) -> None:
                     f"is {shift * grid:g}: a volatility shift times each multiplier is at most "
                     f"{MAX_VOL_SHIFT:g} (volatility {MAX_VOL_SHIFT + 1:g} times today's)",
                 )
-    if inputs.scenario_pnl is None:
-        moves = _historical_moves(check, inputs)
-        if moves is not None:
-            worst = np.abs(moves).max(axis=0)
-            for factor, size in zip(history.factor_ids, worst.tolist(), strict=True):
-                if size > MAX_LOG_MOVE:
-                    check.add(
-                        "portfolio.history",
-                        f"{factor} moves by a log return of {size:g} over "
-                        f"{inputs.scenario_params.mpor_days} days after the "
-                        f"{inputs.scenario_params.volatility_filter.value} volatility filter: "
-                        f"prices beyond ±{MAX_LOG_MOVE:g} cannot be revalued",
-                    )
+    worst = np.abs(moves).max(axis=0) if moves is not None else np.zeros(0)
+    for factor, size in zip(history.factor_ids, worst.tolist(), strict=False):
+        if size > MAX_LOG_MOVE:
+            check.add(
+                "portfolio.history",
+                f"{factor} moves by a log return of {size:g} over "
+                f"{inputs.scenario_params.mpor_days} days after the "
+                f"{inputs.scenario_params.volatility_filter.value} volatility filter: "
+                f"prices beyond ±{MAX_LOG_MOVE:g} cannot be revalued",
+            )
 
 
 def _historical_moves(check: DocumentChecker, inputs: EndOfDayInputs) -> NDArray[np.float64] | None:
@@ -401,7 +409,10 @@ def _historical_moves(check: DocumentChecker, inputs: EndOfDayInputs) -> NDArray
 
 
 def _exposure(
-    check: DocumentChecker, inputs: EndOfDayInputs, positions: str
+    check: DocumentChecker,
+    inputs: EndOfDayInputs,
+    moves: NDArray[np.float64] | None,
+    positions: str,
 ) -> InputWarning | None:
     """An issue if the positions could lose more than money figures may hold; a warning
     if their amounts are past float precision.
@@ -421,10 +432,7 @@ def _exposure(
     history = inputs.history
     if history is not None:
         up = np.zeros(len(history.factor_ids))
-        if inputs.scenario_pnl is None:
-            moves = _historical_moves(check, inputs)
-            if moves is None:
-                return None
+        if moves is not None:
             up = np.maximum(up, moves.max(axis=0))
         grid = max(inputs.stress_multipliers)
         for scenario in inputs.stress:
