@@ -25,6 +25,7 @@ from ccpwaterfall.domain import (
     TrancheKind,
     currency,
 )
+from ccpwaterfall.domain.case import LAST_DATE
 from ccpwaterfall.io import case_schema, case_to_toml, load_case
 from ccpwaterfall.io.case_writer import toml_string
 from waterfall_cases import EUR
@@ -175,7 +176,9 @@ def cases(draw: st.DrawFn) -> Case:
     defaulters = draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
     dated = draw(st.booleans())
     defaults = tuple(
-        Default(member_id, draw(amounts(ccy)), draw(st.dates()) if dated else None)
+        Default(
+            member_id, draw(amounts(ccy)), draw(st.dates(max_value=LAST_DATE)) if dated else None
+        )
         for member_id in defaulters
     )
     rulebook = Rulebook(

@@ -138,7 +138,10 @@ def test_a_history_file_needs_a_date_column_and_prices(tmp_path: Path) -> None:
     path.write_text("day,eq\n2020-01-02,3\n")
     _, issues = read_history(path)
     messages = [str(i) for i in issues]
-    assert f"{path}: columns: missing column 'date' (columns: date)" in messages
+    assert (
+        f"{path}: columns: missing column 'date': the file has the columns day, eq; "
+        "expected date and one column per risk factor" in messages
+    )
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     _, issues = read_history(empty)

@@ -191,3 +191,23 @@ def test_capped_split_adds_up_and_never_passes_a_cap(
     assert sum(parts.values()) == total
     assert all(0 <= parts[k] <= caps[k] for k in weights)
     assert all(parts[k] == 0 for k, w in weights.items() if w == 0)
+
+
+def test_times_floor_is_exact_with_28_significant_digits(eur: Currency) -> None:
+    # 28 digits of nines round to 1 in a 28-digit context: the cap must stay below 3.00.
+    factor = Decimal("0.9999999999999999999999999999")
+    assert Money.of("3.00", eur).times_floor(factor) == Money.of("2.99", eur)
+
+
+def test_times_floor_is_exact_far_past_28_digits(eur: Currency) -> None:
+    contribution = Money.of("99999999999999999999", eur)
+    cap = contribution.times_floor(Decimal(1_000_000_000))
+    assert cap.minor_units == 99999999999999999999 * 1_000_000_000 * 100
+    assert str(cap.amount) == "99999999999999999999000000000.00"
+
+
+def test_sums_of_large_amounts_are_exact(eur: Currency) -> None:
+    big = Money.of("99999999999999999999000000000.01", eur)
+    assert (big + Money.of("0.01", eur)).amount == Decimal("99999999999999999999000000000.02")
+    assert (big - big).is_zero()
+    assert (-big).minor_units == -big.minor_units

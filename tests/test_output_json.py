@@ -22,7 +22,7 @@ from ccpwaterfall.cli.context import value_of
 from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.cli.output import print_json
 from ccpwaterfall.domain import currency
-from ccpwaterfall.io import Issue
+from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.lifecycle import EndOfDay, end_of_day, to_money
 
@@ -222,7 +222,7 @@ def test_warnings_come_last_in_json_and_only_when_there_are_some(
 ) -> None:
     print_json({"format": "ccp-result/1"})
     assert json.loads(capsys.readouterr().out) == {"format": "ccp-result/1"}
-    warning = Issue("case.toml", "members[2].name", "repeats the name of members[0]")
+    warning = InputWarning("case.toml", "members[2].name", "repeats the name of members[0]")
     print_json({"format": "ccp-result/1"}, [warning])
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["format", "warnings"]
@@ -232,8 +232,9 @@ def test_warnings_come_last_in_json_and_only_when_there_are_some(
 
 
 def test_warnings_go_to_stderr_and_keep_the_value(capsys: pytest.CaptureFixture[str]) -> None:
-    warning = Issue("case.toml", "members[2].name", "repeats the name of members[0]")
+    warning = InputWarning("case.toml", "members[2].name", "repeats the name of members[0]")
     assert value_of(done(7, [warning])) == 7
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == f"warning: {warning}\n"
+    assert captured.err == f"{warning}\n"
+    assert captured.err.endswith("(warning)\n")

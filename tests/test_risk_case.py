@@ -117,7 +117,7 @@ def test_a_small_case_with_a_history_file(tmp_path: Path) -> None:
         tmp_path,
         PORTFOLIO
         + 'history = "prices.csv"\n'
-        + '[risk]\nmpor_days = "1"\nconfidence = "0.995"\nes_worst = 6\n'
+        + '[risk]\nmpor_days = "1"\nconfidence = "0.995"\nes_worst = 2\n'
         + '[[risk.stress]]\nname = "Down"\nshocks = { eq = "-0.1", oil = 0 }\n'
         + '[fund]\nfloor = "2.5m"\ncap = 10_000_000\nstatic_contribution = "100k"\n',
     )
@@ -126,7 +126,7 @@ def test_a_small_case_with_a_history_file(tmp_path: Path) -> None:
     np.testing.assert_array_equal(case.inputs.history.spot, [99.0, 51.0])
     assert case.inputs.scenario_params.mpor_days == 1
     assert case.inputs.scenario_params.volatility_filter is VolatilityFilter.NONE
-    assert case.inputs.margin_params.es_worst == 6
+    assert case.inputs.margin_params.es_worst == 2
     assert case.inputs.margin_params.confidence == 0.995
     assert case.inputs.stress[0].shocks == (("eq", -0.1), ("oil", 0.0))
     assert (case.inputs.fund_params.floor, case.inputs.fund_params.cap) == (2.5e6, 10e6)

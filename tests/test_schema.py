@@ -130,6 +130,15 @@ BROKEN = {
     "missing loss": drop("defaults", 0, "loss"),
     "date-time": put(dt.datetime(2018, 9, 11, 10), "defaults", 0, "date"),
     "impossible date": put("2018-02-30", "defaults", 0, "date"),
+    "date past the calendar's bound": put(dt.date(2201, 1, 1), "defaults", 0, "date"),
+    "replenish days past ten years": put(2601, "rulebook", "business_days_to_replenish"),
+    "cooling-off days past ten years": put(2601, "rulebook", "cooling_off", "business_days"),
+    "extension past ten years": put(2601, "rulebook", "cooling_off", "extend_per_default"),
+    "longest period past ten years": put(2601, "rulebook", "cooling_off", "max_business_days"),
+    "cap multiple past its bound": put(1_000_000_001, "rulebook", "waterfall", 4, "cap_multiple"),
+    "cap multiple string past its bound": put(
+        "10000000000", "rulebook", "waterfall", 4, "cap_multiple"
+    ),
 }
 
 

@@ -16,6 +16,8 @@ from ccpwaterfall.app.loaders import IO_LOADERS, Loaders
 from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
 from ccpwaterfall.domain import Case
 from ccpwaterfall.io import InputError, Issue, case_schema
+from ccpwaterfall.io.case_file import case_warnings
+from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.waterfall import CaseResult
 from ccpwaterfall.waterfall import run_case as run_waterfall
 from ccpwaterfall.waterfall.liability import Liability
@@ -36,6 +38,7 @@ class CheckResult:
     kind: str
     problems: tuple[Issue, ...]
     counts: Mapping[str, int] | None
+    warnings: tuple[InputWarning, ...] = ()
 
 
 def check(path: Path, loaders: Loaders = IO_LOADERS) -> CheckResult:
@@ -56,12 +59,12 @@ def check(path: Path, loaders: Loaders = IO_LOADERS) -> CheckResult:
             "instruments": portfolio.n_instruments,
             "stress_scenarios": len(inputs.stress),
         }
-        return CheckResult(str(path), "risk-case", (), counts)
+        return CheckResult(str(path), "risk-case", (), counts, risk_case.warnings)
     case = load(path, loaders.case)
     if isinstance(case, Problems):
         return CheckResult(str(path), "case", case.issues, None)
     counts = {"members": len(case.members), "events": len(case.events)}
-    return CheckResult(str(path), "case", (), counts)
+    return CheckResult(str(path), "case", (), counts, case_warnings(case, str(path)))
 
 
 def run_case(path: Path, loaders: Loaders = IO_LOADERS) -> Outcome[CaseResult]:
@@ -69,7 +72,7 @@ def run_case(path: Path, loaders: Loaders = IO_LOADERS) -> Outcome[CaseResult]:
     case = load(path, loaders.case)
     if isinstance(case, Problems):
         return refused(case)
-    return done(run_waterfall(case))
+    return done(run_waterfall(case), case_warnings(case, str(path)))
 
 
 def explain(path: Path, loaders: Loaders = IO_LOADERS) -> Outcome[CaseResult]:
@@ -96,7 +99,7 @@ def member_liability(path: Path, member: str, loaders: Loaders = IO_LOADERS) -> 
             f"{member!r} is not a member of this case; its members are: {listed}{more}",
         )
         return refused(problems_in(path, (issue,)))
-    return done(liability_of(case, member, run_waterfall(case)))
+    return done(liability_of(case, member, run_waterfall(case)), case_warnings(case, str(path)))
 
 
 def compare(
@@ -108,15 +111,17 @@ def compare(
     """
     cases: list[Case] = []
     problems: list[Problems] = []
+    warnings: list[InputWarning] = []
     for path in paths:
         loaded = load(path, loaders.case)
         if isinstance(loaded, Problems):
             problems.append(loaded)
         else:
             cases.append(loaded)
+            warnings += case_warnings(loaded, str(path))
     if problems:
         return refused(*problems)
-    return done(tuple(summarise(run_waterfall(case)) for case in cases))
+    return done(tuple(summarise(run_waterfall(case)) for case in cases), warnings)
 
 
 def schema() -> dict[str, object]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ccpwaterfall.io import Issue
+from ccpwaterfall.io.issues import InputWarning
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)  # a frozen outcome of a subtype is one of its base
@@ -43,14 +44,14 @@ class Outcome(Generic[T_co]):
 
     value: T_co | None = None
     problems: tuple[Problems, ...] = ()
-    warnings: tuple[Issue, ...] = ()
+    warnings: tuple[InputWarning, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.value is None) == (not self.problems):
             raise ValueError("an outcome holds either a value or problems, not both or neither")
 
 
-def done(value: T, warnings: Iterable[Issue] = ()) -> Outcome[T]:
+def done(value: T, warnings: Iterable[InputWarning] = ()) -> Outcome[T]:
     """A use case that ran: its value, and any warnings."""
     return Outcome(value=value, warnings=tuple(warnings))
 

@@ -17,6 +17,7 @@ from ccpwaterfall.app.cases import load
 from ccpwaterfall.app.loaders import IO_LOADERS, Loaders
 from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
 from ccpwaterfall.io import Issue, check_target, write_case
+from ccpwaterfall.io.risk_case import RiskCase
 from ccpwaterfall.lifecycle import (
     CapitalRun,
     Drill,
@@ -87,10 +88,11 @@ def margin(
     path: Path, loaders: Loaders = IO_LOADERS, progress: Progress = quiet
 ) -> Outcome[MarginResult]:
     """Initial margin of every account, member and group."""
-    inputs = _inputs(path, loaders)
-    if isinstance(inputs, Problems):
-        return refused(inputs)
-    return done(MarginResult(inputs, compute_margin(inputs, progress)))
+    loaded = _inputs(path, loaders)
+    if isinstance(loaded, Problems):
+        return refused(loaded)
+    inputs = loaded.inputs
+    return done(MarginResult(inputs, compute_margin(inputs, progress)), loaded.warnings)
 
 
 def stress(
@@ -98,9 +100,10 @@ def stress(
 ) -> Outcome[StressResult]:
     """Stress exposures, Cover-1/2, the Art 42(3) floor, Cover-N beyond own fund (which
     needs the fund) and reverse stress; no drills."""
-    inputs = _stress_inputs(path, loaders, "ccp stress")
-    if isinstance(inputs, Problems):
-        return refused(inputs)
+    loaded = _stress_inputs(path, loaders, "ccp stress")
+    if isinstance(loaded, Problems):
+        return refused(loaded)
+    inputs = loaded.inputs
     margin_run = compute_margin(inputs, progress)
     stress_run = compute_stress(inputs, margin_run, progress)
     fund = lifecycle.size_fund(inputs, margin_run, stress_run, progress)
@@ -109,7 +112,7 @@ def stress(
         if inputs.stress_multipliers
         else None
     )
-    return done(StressResult(inputs, margin_run, stress_run, fund, reverse))
+    return done(StressResult(inputs, margin_run, stress_run, fund, reverse), loaded.warnings)
 
 
 def size_fund(
@@ -140,9 +143,10 @@ def size_fund(
         option_issues.append(
             Issue(str(path), "--scenario", "picks the drill that --write-case writes: give both")
         )
-    inputs = _stress_inputs(path, loaders, "ccp size-fund")
-    if isinstance(inputs, Problems):
-        return refused(problems_in(path, (*option_issues, *inputs.issues)))
+    loaded = _stress_inputs(path, loaders, "ccp size-fund")
+    if isinstance(loaded, Problems):
+        return refused(problems_in(path, (*option_issues, *loaded.issues)))
+    inputs = loaded.inputs
     names = [s.name for s in inputs.stress]
     if scenario is not None and write_case_to is not None and scenario not in names:
         listed = ", ".join(repr(n) for n in names)
@@ -167,7 +171,7 @@ def size_fund(
         if issue is not None:
             return refused(problems_in(write_case_to, (issue,)))
         written = WrittenDrill(write_case_to, drill)
-    return done(FundResult(inputs, margin_run, stress_run, fund, drills, written))
+    return done(FundResult(inputs, margin_run, stress_run, fund, drills, written), loaded.warnings)
 
 
 def capital(
@@ -179,36 +183,37 @@ def capital(
 ) -> Outcome[CapitalResult]:
     """Bank capital for exposures to the CCP (Basel CRE54, CRR Art 310): margin, stress
     and the fund, without drills or reverse stress."""
-    inputs = _stress_inputs(path, loaders, "ccp capital")
-    if isinstance(inputs, Problems):
-        return refused(inputs)
+    loaded = _stress_inputs(path, loaders, "ccp capital")
+    if isinstance(loaded, Problems):
+        return refused(loaded)
+    inputs = loaded.inputs
     margin_run = compute_margin(inputs, progress)
     stress_run = compute_stress(inputs, margin_run, progress)
     fund = lifecycle.size_fund(inputs, margin_run, stress_run, progress)
     run = compute_capital(inputs, margin_run, stress_run, fund, risk_weight, capital_ratio)
-    return done(CapitalResult(inputs, margin_run, fund, run))
+    return done(CapitalResult(inputs, margin_run, fund, run), loaded.warnings)
 
 
 def end_of_day(
     path: Path, loaders: Loaders = IO_LOADERS, progress: Progress = quiet
 ) -> Outcome[EndOfDay]:
     """The whole end of day: margin, stress, fund sizing, every drill and reverse stress."""
-    inputs = _stress_inputs(path, loaders, "ccp eod")
-    if isinstance(inputs, Problems):
-        return refused(inputs)
-    return done(lifecycle.end_of_day(inputs, progress))
+    loaded = _stress_inputs(path, loaders, "ccp eod")
+    if isinstance(loaded, Problems):
+        return refused(loaded)
+    inputs = loaded.inputs
+    return done(lifecycle.end_of_day(inputs, progress), loaded.warnings)
 
 
-def _inputs(path: Path, loaders: Loaders) -> EndOfDayInputs | Problems:
-    loaded = load(path, loaders.risk_case)
-    return loaded if isinstance(loaded, Problems) else loaded.inputs
+def _inputs(path: Path, loaders: Loaders) -> RiskCase | Problems:
+    return load(path, loaders.risk_case)
 
 
-def _stress_inputs(path: Path, loaders: Loaders, command: str) -> EndOfDayInputs | Problems:
-    """The risk case's inputs, which must have stress scenarios for ``command``."""
-    inputs = _inputs(path, loaders)
-    if isinstance(inputs, Problems) or inputs.stress:
-        return inputs
+def _stress_inputs(path: Path, loaders: Loaders, command: str) -> RiskCase | Problems:
+    """The risk case, which must have stress scenarios for ``command``."""
+    loaded = _inputs(path, loaders)
+    if isinstance(loaded, Problems) or loaded.inputs.stress:
+        return loaded
     return problems_in(
         path,
         (

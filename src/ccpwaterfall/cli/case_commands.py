@@ -14,7 +14,13 @@ import typer
 
 from ccpwaterfall.app import cases
 from ccpwaterfall.app.outcome import problems_in
-from ccpwaterfall.cli.context import BAD_INPUT, exit_bad_input, loaders_of, value_of
+from ccpwaterfall.cli.context import (
+    BAD_INPUT,
+    exit_bad_input,
+    loaders_of,
+    report_warnings,
+    value_of,
+)
 from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
 from ccpwaterfall.reports import (
     check_text,
@@ -59,8 +65,9 @@ def check(ctx: typer.Context, case: CaseFile, json_output: JsonOutput = False) -
     """
     verdict = cases.check(case, loaders_of(ctx))
     view = check_view(verdict.file, verdict.kind, verdict.problems, verdict.counts)
+    report_warnings(verdict.warnings)
     if json_output:
-        print_json(check_to_json(view))
+        print_json(check_to_json(view), verdict.warnings)
         if verdict.problems:
             raise typer.Exit(BAD_INPUT)
         return

@@ -14,7 +14,7 @@ from typing import NoReturn, TypeVar
 import typer
 
 from ccpwaterfall.app import IO_LOADERS, Loaders, Outcome, Problems
-from ccpwaterfall.io import Issue
+from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.reports.layout import clean
 
 T = TypeVar("T")
@@ -46,7 +46,7 @@ def exit_bad_input(problems: Sequence[Problems]) -> NoReturn:
     raise typer.Exit(BAD_INPUT)
 
 
-def report_warnings(warnings: Sequence[Issue]) -> None:
-    """Each warning on stderr, marked as one; they never change the exit status."""
-    for issue in warnings:
-        typer.echo(clean(f"warning: {issue}"), err=True)
+def report_warnings(warnings: Sequence[InputWarning]) -> None:
+    """Each warning on stderr, ``FILE: FIELD: message (warning)``; never a change of status."""
+    for warning in warnings:
+        typer.echo(clean(str(warning)), err=True)

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console, RenderableType
 
-from ccpwaterfall.io import Issue
+from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.reports.layout import Printable
 
 # Characters JSON may carry unescaped that a terminal could still act on: C1 controls
@@ -39,7 +39,7 @@ def print_view(renderable: RenderableType) -> None:
     sys.stdout.write("\n".join(line.rstrip() for line in lines))
 
 
-def print_json(data: Mapping[str, object], warnings: Sequence[Issue] = ()) -> None:
+def print_json(data: Mapping[str, object], warnings: Sequence[InputWarning] = ()) -> None:
     """Print ``data`` as indented JSON and nothing else; NaN and infinity are refused.
 
     Warnings, when there are any, come last under ``"warnings"`` (file, field,
@@ -47,10 +47,7 @@ def print_json(data: Mapping[str, object], warnings: Sequence[Issue] = ()) -> No
     """
     document = dict(data)
     if warnings:
-        document["warnings"] = [
-            {"file": issue.file, "field": issue.field, "message": issue.message}
-            for issue in warnings
-        ]
+        document["warnings"] = [warning.to_json() for warning in warnings]
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
 

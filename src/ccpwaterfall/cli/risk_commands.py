@@ -180,7 +180,12 @@ def capital(
     json_output: JsonOutput = False,
     risk_weight: Annotated[
         float,
-        typer.Option("--risk-weight", min=0.0, help="Risk weight of the hypothetical capital."),
+        typer.Option(
+            "--risk-weight",
+            min=0.0,
+            max=12.5,
+            help="Risk weight of the hypothetical capital, from 0 to 12.5 (1,250%).",
+        ),
     ] = 0.2,
     capital_ratio: Annotated[
         float,

@@ -12,6 +12,15 @@ from enum import StrEnum
 
 from ccpwaterfall.domain.money import Currency, Money
 
+#: The latest default date a case file may give: replenishment and cooling-off
+#: ends (at most ``MAX_BUSINESS_DAYS`` later) then stay well inside the calendar.
+LAST_DATE = dt.date(2200, 12, 31)
+#: The longest count of business days a rulebook may give: ten years.
+MAX_BUSINESS_DAYS = 2600
+#: The largest assessment ``cap_multiple``: caps of the largest contributions stay
+#: within the amounts reports can show.
+MAX_CAP_MULTIPLE = Decimal(1_000_000_000)
+
 
 class TrancheKind(StrEnum):
     """The kinds of tranche a rulebook may list, by their name in case files."""
@@ -60,8 +69,8 @@ class Tranche:
         if (self.cap_multiple is not None) != wants_cap:
             need = "required" if wants_cap else "unused"
             raise ValueError(f"{self.kind}: cap_multiple is {need}")
-        if self.cap_multiple is not None and self.cap_multiple < 0:
-            raise ValueError("cap_multiple must be non-negative")
+        if self.cap_multiple is not None and not 0 <= self.cap_multiple <= MAX_CAP_MULTIPLE:
+            raise ValueError(f"cap_multiple must be from 0 to {MAX_CAP_MULTIPLE}")
         if self.max_fraction is not None:
             if self.kind is not TrancheKind.VM_GAINS_HAIRCUT:
                 raise ValueError(f"{self.kind}: max_fraction is unused")
@@ -93,8 +102,9 @@ class CoolingOff:
     max_business_days: int | None = None
 
     def __post_init__(self) -> None:
-        if self.business_days < 0 or self.extend_per_default < 0:
-            raise ValueError("cooling-off business days must be non-negative")
+        days = (self.business_days, self.extend_per_default, self.max_business_days or 0)
+        if not all(0 <= d <= MAX_BUSINESS_DAYS for d in days):
+            raise ValueError(f"cooling-off business days must be from 0 to {MAX_BUSINESS_DAYS}")
         if self.max_business_days is not None and self.max_business_days < self.business_days:
             raise ValueError("max_business_days must be at least business_days")
 
@@ -106,6 +116,11 @@ class Rulebook:
     waterfall: tuple[Tranche, ...]
     business_days_to_replenish: int | None = None
     cooling_off: CoolingOff | None = None
+
+    def __post_init__(self) -> None:
+        days = self.business_days_to_replenish
+        if days is not None and not 0 <= days <= MAX_BUSINESS_DAYS:
+            raise ValueError(f"business_days_to_replenish must be from 0 to {MAX_BUSINESS_DAYS}")
 
 
 @dataclass(frozen=True, slots=True)

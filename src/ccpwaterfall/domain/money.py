@@ -3,15 +3,17 @@
 The rounding rule of the whole project lives here. A pro rata split gives each
 party the floor of its exact share, then hands the remaining minor units one
 each to the largest fractional remainders, ties to the key that sorts first.
-The parts always add up exactly to the whole. Splits are computed in integer
-minor units, so no intermediate value is ever rounded.
+The parts always add up exactly to the whole. Sums, differences, splits and
+caps are computed in integer minor units, so no intermediate value is ever
+rounded, whatever the size of the amounts (``Decimal`` arithmetic would round
+to the 28 digits of its default context).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from functools import total_ordering
 
@@ -85,15 +87,12 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
             raise TypeError(f"Money needs a finite Decimal amount, got {self.amount!r}")
-        try:
-            quantised = self.amount.quantize(self.currency.quantum)
-        except InvalidOperation as error:
-            raise ValueError(f"amount {self.amount} is too large") from error
-        if quantised != self.amount:
+        units = _exact_units(self.amount, self.currency.minor_unit)
+        if units is None:
             raise ValueError(
                 f"{self.amount} has more decimals than the minor unit of {self.currency.code}"
             )
-        object.__setattr__(self, "amount", quantised)
+        object.__setattr__(self, "amount", _from_units(units, self.currency.minor_unit))
 
     @classmethod
     def of(cls, amount: Decimal | int | str, ccy: Currency) -> Money:
@@ -106,12 +105,14 @@ class Money:
 
     @classmethod
     def from_minor_units(cls, units: int, ccy: Currency) -> Money:
-        return cls(Decimal(units).scaleb(-ccy.minor_unit), ccy)
+        return cls(_from_units(units, ccy.minor_unit), ccy)
 
     @property
     def minor_units(self) -> int:
         """The amount as an integer count of minor units (cents for EUR)."""
-        return int(self.amount.scaleb(self.currency.minor_unit))
+        units = _exact_units(self.amount, self.currency.minor_unit)
+        assert units is not None  # the constructor checked it
+        return units
 
     def is_zero(self) -> bool:
         return self.amount == 0
@@ -122,14 +123,14 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money.from_minor_units(self.minor_units + other.minor_units, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money.from_minor_units(self.minor_units - other.minor_units, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money.from_minor_units(-self.minor_units, self.currency)
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)
@@ -142,12 +143,45 @@ class Money:
         return self if self >= other else other
 
     def times_floor(self, factor: Decimal) -> Money:
-        """This amount times ``factor``, rounded down to the minor unit (caps)."""
-        exact = self.amount * factor
-        return Money(exact.quantize(self.currency.quantum, rounding=ROUND_FLOOR), self.currency)
+        """This amount times ``factor``, rounded down to the minor unit (caps).
+
+        Exact at any size and any number of digits of ``factor``: the product is
+        a fraction of integers, floored once.
+        """
+        if not factor.is_finite():
+            raise ValueError(f"cannot multiply money by {factor}")
+        ratio = Fraction(factor)  # exact: a finite Decimal is a ratio of integers
+        units = self.minor_units * ratio.numerator // ratio.denominator
+        return Money.from_minor_units(units, self.currency)
 
     def __str__(self) -> str:
         return f"{self.currency.code} {self.amount:,}"
+
+
+def _exact_units(amount: Decimal, minor_unit: int) -> int | None:
+    """``amount`` as a whole number of minor units, or None if it has more decimals.
+
+    Read from the digits themselves: ``scaleb`` and ``quantize`` would round to
+    the context's precision.
+    """
+    sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # a finite Decimal
+    value = int("".join(map(str, digits)) or "0")
+    shift = exponent + minor_unit
+    scale: int = 10 ** abs(shift)
+    if shift >= 0:
+        value *= scale
+    else:
+        value, rest = divmod(value, scale)
+        if rest:
+            return None
+    return -value if sign else value
+
+
+def _from_units(units: int, minor_unit: int) -> Decimal:
+    """The Decimal of ``units`` minor units with the currency's exponent, built exactly."""
+    digits = tuple(int(d) for d in str(abs(units)))
+    return Decimal((1 if units < 0 else 0, digits, -minor_unit))
 
 
 def sum_money(amounts: Iterable[Money], ccy: Currency) -> Money:

@@ -28,6 +28,7 @@ from ccpwaterfall.domain import (
     Tranche,
     TrancheKind,
 )
+from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
 from ccpwaterfall.io.checker import (
     CASE_FORMAT,
     DocumentChecker,
@@ -37,7 +38,13 @@ from ccpwaterfall.io.checker import (
     parse_decimal,
     shown,
 )
-from ccpwaterfall.io.issues import InputError, Issue, field_path
+from ccpwaterfall.io.issues import (
+    InputError,
+    InputWarning,
+    Issue,
+    field_path,
+    not_a_regular_file,
+)
 
 # The format and the rules for amounts are shared with risk cases (io.checker);
 # they are read through this module too.
@@ -68,6 +75,8 @@ _TRANCHE_KEYS = ("kind", "name", *_TRANCHE_PARAMETER.values())
 _RISK_CASE_TABLES = ("portfolio", "risk")
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Counts of business days are at most ten years, so the dates they move stay in the calendar.
+_TEN_YEARS = " business days (ten years)"
 
 
 def read_toml(path: Path) -> tuple[dict[str, object] | None, list[Issue]]:
@@ -78,12 +87,13 @@ def read_toml(path: Path) -> tuple[dict[str, object] | None, list[Issue]]:
     accepted.
     """
     file = str(path)
+    unreadable = not_a_regular_file(path, "a case file")
+    if unreadable is not None:
+        return None, [unreadable]
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None, [Issue(file, "", "file not found")]
-    except IsADirectoryError:
-        return None, [Issue(file, "", "is a directory, not a case file")]
     except OSError as error:
         return None, [Issue(file, "", f"cannot be read: {error.strerror or error}")]
     try:
@@ -155,6 +165,13 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
 
 def load_case(path: str | PathLike[str]) -> Case:
     """The case in the ``ccp-case/1`` file at ``path``; InputError with every issue if bad."""
+    return load_case_with_warnings(path)[0]
+
+
+def load_case_with_warnings(
+    path: str | PathLike[str],
+) -> tuple[Case, tuple[InputWarning, ...]]:
+    """``load_case``, and the warnings about the case (``case_warnings``)."""
     path = Path(path)
     doc, issues = read_toml(path)
     if doc is None:
@@ -162,7 +179,80 @@ def load_case(path: str | PathLike[str]) -> Case:
     case, issues = validate_case(doc, str(path))
     if case is None:
         raise InputError(issues)
-    return case
+    return case, case_warnings(case, str(path))
+
+
+def case_warnings(case: Case, file: str) -> tuple[InputWarning, ...]:
+    """What is valid in a case but likely not what was meant; see ``rulebook_warnings``.
+
+    A member id with spaces around it is a different id from the one without.
+    """
+    found = list(rulebook_warnings(case.rulebook, file))
+    for index, member in enumerate(case.members):
+        if member.id != member.id.strip():
+            found.append(
+                InputWarning(
+                    file,
+                    f"members[{index}].id",
+                    f"id {member.id!r} has spaces around it: it is a different member from "
+                    f"{member.id.strip()!r}, and defaults must name it with the spaces",
+                )
+            )
+    return tuple(found)
+
+
+# Kinds that give everything they hold the first time: listed again, they give nothing.
+_ONCE_KINDS = (
+    TrancheKind.DEFAULTER_MARGIN,
+    TrancheKind.DEFAULTER_DEFAULT_FUND,
+    TrancheKind.MEMBER_DEFAULT_FUND,
+)
+_DEFAULTER_KINDS = (TrancheKind.DEFAULTER_MARGIN, TrancheKind.DEFAULTER_DEFAULT_FUND)
+
+
+def rulebook_warnings(
+    rulebook: Rulebook, file: str, path: str = "rulebook"
+) -> tuple[InputWarning, ...]:
+    """A tranche that can give nothing, survivors' money before the defaulter's, unused keys."""
+    found: list[InputWarning] = []
+    first: dict[TrancheKind, int] = {}
+    waterfall = field_path(path, "waterfall")
+    for index, tranche in enumerate(rulebook.waterfall):
+        at = field_path(field_path(waterfall, index), "kind")
+        kind = tranche.kind
+        if kind in _ONCE_KINDS and kind in first:
+            found.append(
+                InputWarning(
+                    file,
+                    at,
+                    f"{kind.value} is already at {waterfall}[{first[kind]}], which uses all of "
+                    "it: listed again it gives nothing",
+                )
+            )
+        first.setdefault(kind, index)
+    fund = first.get(TrancheKind.MEMBER_DEFAULT_FUND)
+    own = [first[k] for k in _DEFAULTER_KINDS if k in first]
+    if fund is not None and own and fund < max(own):
+        later = next(k for k in _DEFAULTER_KINDS if first.get(k, -1) > fund)
+        found.append(
+            InputWarning(
+                file,
+                field_path(field_path(waterfall, fund), "kind"),
+                f"the members' default fund comes before the defaulter's own resources "
+                f"({later.value} at {waterfall}[{first[later]}]): survivors pay for a loss the "
+                "defaulter's own margin and contribution could cover",
+            )
+        )
+    if rulebook.cooling_off is not None and rulebook.business_days_to_replenish is not None:
+        found.append(
+            InputWarning(
+                file,
+                field_path(path, "business_days_to_replenish"),
+                "not used: with cooling_off the fund is replenished when the cooling-off "
+                "period ends",
+            )
+        )
+    return tuple(found)
 
 
 @dataclass(slots=True)
@@ -175,7 +265,14 @@ class _CaseChecker(DocumentChecker):
             return None
         start = len(self.issues)
         self.keys(table, _RULEBOOK_KEYS, path)
-        replenish = self.integer(table, "business_days_to_replenish", path, 0)
+        replenish = self.integer(
+            table,
+            "business_days_to_replenish",
+            path,
+            0,
+            maximum=MAX_BUSINESS_DAYS,
+            why_maximum=_TEN_YEARS,
+        )
         cooling_off = (
             self.cooling_off(table["cooling_off"], field_path(path, "cooling_off"))
             if "cooling_off" in table
@@ -202,9 +299,21 @@ class _CaseChecker(DocumentChecker):
             return None
         start = len(self.issues)
         self.keys(table, _COOLING_OFF_KEYS, path)
-        days = self.integer(table, "business_days", path, 1, required=True)
-        extend = self.integer(table, "extend_per_default", path, 0)
-        longest = self.integer(table, "max_business_days", path, 1)
+        days = self.integer(
+            table,
+            "business_days",
+            path,
+            1,
+            required=True,
+            maximum=MAX_BUSINESS_DAYS,
+            why_maximum=_TEN_YEARS,
+        )
+        extend = self.integer(
+            table, "extend_per_default", path, 0, maximum=MAX_BUSINESS_DAYS, why_maximum=_TEN_YEARS
+        )
+        longest = self.integer(
+            table, "max_business_days", path, 1, maximum=MAX_BUSINESS_DAYS, why_maximum=_TEN_YEARS
+        )
         if days is not None and longest is not None and longest < days:
             self.add(
                 field_path(path, "max_business_days"),
@@ -254,6 +363,11 @@ class _CaseChecker(DocumentChecker):
                 self.add(
                     field_path(path, "cap_multiple"),
                     f"cap_multiple below zero ({cap_multiple}): it must be 0 or more",
+                )
+            elif cap_multiple is not None and cap_multiple > MAX_CAP_MULTIPLE:
+                self.add(
+                    field_path(path, "cap_multiple"),
+                    f"cap_multiple {cap_multiple} is too large: at most {MAX_CAP_MULTIPLE:,}",
                 )
         elif kind is TrancheKind.VM_GAINS_HAIRCUT:
             max_fraction = self.decimal(table, "max_fraction", path, required=False)
@@ -358,19 +472,29 @@ class _CaseChecker(DocumentChecker):
         if isinstance(value, dt.datetime):
             self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
             return None
+        date = None
         if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
+            date = value
+        elif isinstance(value, str):
             if not _DATE.fullmatch(value):
                 self.add(path, f"expected a date written YYYY-MM-DD, got {value!r}")
                 return None
             try:
-                return dt.date.fromisoformat(value)
+                date = dt.date.fromisoformat(value)
             except ValueError:
                 self.add(path, f"{value!r} is not a valid date")
                 return None
-        self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
-        return None
+        else:
+            self.add(path, f"expected a date such as 2018-09-11, got {kind_of(value)}")
+            return None
+        if date > LAST_DATE:
+            self.add(
+                path,
+                f"{date.isoformat()} is too late: default dates go up to {LAST_DATE.isoformat()}, "
+                "so that replenishment and cooling-off ends stay inside the calendar",
+            )
+            return None
+        return date
 
     def mixed_dates(self, tables: list[tuple[str, Mapping[str, object]]]) -> None:
         """Dated and undated defaults cannot be mixed: flag the entries of the minority."""

@@ -119,6 +119,9 @@ def _exact_amount(value: object) -> Decimal | str:
         if not value.strip():
             return f"empty amount; {_AMOUNT_HINT}"
         if _NEGATIVE_AMOUNT.fullmatch(value.strip()):
+            if not any(c in "123456789" for c in value):
+                # "-0" is zero, not negative: only its sign is wrong.
+                return f'{value!r} has a minus sign: amounts are written without one; write "0"'
             return f"negative amount {value!r}: amounts are zero or more"
         if _NOT_FINITE.fullmatch(value.strip()):
             return f"{value!r} is not a number: amounts are finite decimal numbers"
@@ -314,10 +317,15 @@ class DocumentChecker:
         path: str,
         minimum: int,
         *,
+        maximum: int | None = None,
+        why_maximum: str = "",
         required: bool = False,
         digit_string: bool = False,
     ) -> int | None:
-        """A whole number of at least ``minimum``; with ``digit_string`` also ``"20"``."""
+        """A whole number from ``minimum`` to ``maximum``; with ``digit_string`` also ``"20"``.
+
+        ``why_maximum`` follows the maximum in the message (``" (ten years)"``).
+        """
         if not self.present(table, key, path, required=required):
             return None
         key_path = field_path(path, key)
@@ -333,6 +341,9 @@ class DocumentChecker:
             return None
         if value < minimum:
             self.add(key_path, f"must be {minimum} or more, got {value}")
+            return None
+        if maximum is not None and value > maximum:
+            self.add(key_path, f"must be at most {maximum:,}{why_maximum}, got {value:,}")
             return None
         return value
 

@@ -6,8 +6,11 @@ all in one pass; ``InputError`` carries the whole list to the command line.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +54,55 @@ def field_path(parent: str, child: str | int) -> str:
     if isinstance(child, int):
         return f"{parent}[{child}]"
     return f"{parent}.{child}" if parent else child
+
+
+@dataclass(frozen=True, slots=True)
+class InputWarning:
+    """Input that is valid and runs, but whose numbers may not mean what was meant.
+
+    The same shape as ``Issue``; a warning never stops a command or changes its
+    exit status. Commands print each on standard error, marked ``(warning)``, and
+    list them under ``warnings`` in their JSON.
+    """
+
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message} (warning)"
+
+    def to_json(self) -> dict[str, str]:
+        """``{"file": ..., "field": ..., "message": ...}`` for the ``warnings`` of JSON output."""
+        return {"file": self.file, "field": self.field, "message": self.message}
+
+
+def not_a_regular_file(path: Path, what: str) -> Issue | None:
+    """The issue with ``path`` if it is not a regular file that can be read, else None.
+
+    Checked with ``os.stat`` before any open: opening a FIFO for reading would
+    block until something writes to it. ``what`` names the file expected ("a case
+    file").
+    """
+    file = str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return Issue(file, "", "file not found")
+    except OSError as error:
+        return Issue(file, "", f"cannot be read: {error.strerror or error}")
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return Issue(file, "", f"is a directory, not {what}")
+    kind = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    return Issue(file, "", f"is {kind}, not {what}: give a regular file")

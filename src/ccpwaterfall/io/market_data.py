@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ccpwaterfall.io.issues import InputError, Issue
-from ccpwaterfall.io.tables import MAX_LISTED_ROWS, read_table, row_field
+from ccpwaterfall.io.tables import MAX_LISTED_ROWS, Table, read_table, row_field
 from ccpwaterfall.risk.scenarios import PriceHistory
 
 #: Datasets of the ``arch`` package by factor id: (module, price column).
@@ -77,6 +77,7 @@ def read_history(path: Path) -> tuple[PriceHistory | None, list[Issue]]:
     issues = table.issues
     if not factor_ids:
         issues.append(Issue(file, "columns", "no price columns: add one column per risk factor"))
+    _dates_from_timestamps(table)
     text = table.required_text("date", "date")
     dates = pd.to_datetime(pd.Series(text), format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy() & (text != ""))
@@ -119,6 +120,32 @@ def read_history(path: Path) -> tuple[PriceHistory | None, list[Issue]]:
         ),
         [],
     )
+
+
+def _dates_from_timestamps(table: Table) -> None:
+    """A Parquet ``date`` column of timestamps at midnight (pandas' way of storing dates)
+    read as dates; a time of day other than midnight is one issue for the column."""
+    raw = table.raw.get("date")
+    if raw is None or not np.issubdtype(raw.dtype, np.datetime64):
+        return
+    stamps = pd.DatetimeIndex(raw)
+    if stamps.tz is not None:
+        stamps = stamps.tz_localize(None)
+    missing = np.asarray(stamps.isna(), dtype=bool)
+    timed = np.flatnonzero(~missing & np.asarray(stamps != stamps.normalize(), dtype=bool))
+    if timed.size:
+        more = f", and {timed.size - 1} more rows" if timed.size > 1 else ""
+        table.issues.append(
+            Issue(
+                table.file,
+                "column date",
+                f"dates with a time of day ({stamps[timed[0]]} in row {timed[0] + 1}{more}): "
+                "a price history has one price a day; store dates, or timestamps at midnight",
+            )
+        )
+        table.broken = True
+        return
+    table.raw["date"] = np.asarray(stamps.strftime("%Y-%m-%d").fillna(""), dtype=object)
 
 
 def load_history_file(path: Path) -> PriceHistory:

@@ -39,6 +39,11 @@ from ccpwaterfall.risk.portfolio import Portfolio, PortfolioRows, build_portfoli
 from ccpwaterfall.risk.scenarios import ScenarioPnl
 
 ACCOUNT_KINDS = ("house", "client")
+# Bounds on single cells, so that prices and amounts computed from them stay finite.
+MAX_QUANTITY = 1e15
+MAX_MULTIPLIER = 1e9
+MAX_VOLATILITY = 10.0  # 1,000% a year
+MAX_EXPIRY_YEARS = 100.0
 _OPTION_TERMS = ("strike", "expiry_years", "volatility")
 _KINDS = tuple(k.value for k in InstrumentKind)
 
@@ -75,7 +80,9 @@ def read_portfolio(
     account_ids = account_table.required_text("id", "account id")
     account_table.unique_ids(account_ids, "id", "account id")
     account_members = account_table.required_text("member", "member")
-    account_table.known(account_members, "member", set(member_ids) - {""}, "member")
+    # Against a broken file every reference would be unknown: its own issue says enough.
+    if not member_table.broken:
+        account_table.known(account_members, "member", set(member_ids) - {""}, "member")
     kinds = account_table.required_text("kind", "account kind")
     account_table.known(
         kinds,
@@ -88,10 +95,15 @@ def read_portfolio(
     terms = _instrument_columns(instrument_table, factor_ids)
 
     position_accounts = position_table.required_text("account", "account")
-    position_table.known(position_accounts, "account", set(account_ids) - {""}, "account")
+    if not account_table.broken:
+        position_table.known(position_accounts, "account", set(account_ids) - {""}, "account")
     position_instruments = position_table.required_text("instrument", "instrument")
-    position_table.known(position_instruments, "instrument", set(terms.ids) - {""}, "instrument")
+    if not instrument_table.broken:
+        position_table.known(
+            position_instruments, "instrument", set(terms.ids) - {""}, "instrument"
+        )
     quantities = position_table.numbers("quantity", required=True)
+    _at_most(position_table, quantities, "quantity", MAX_QUANTITY, "units")
 
     issues = [
         *member_table.issues,
@@ -174,6 +186,7 @@ def _instrument_columns(table: Table, factor_ids: Sequence[str] | None) -> _Inst
         )
     multipliers = table.numbers("multiplier", required=True)
     table.add_rows(np.flatnonzero(multipliers <= 0), "multiplier", "multiplier must be positive")
+    _at_most(table, multipliers, "multiplier", MAX_MULTIPLIER, "currency units per point")
     option = np.isin(kinds, ("call", "put"))
     linear = np.isin(kinds, ("future", "forward"))
     terms = {}
@@ -192,6 +205,9 @@ def _instrument_columns(table: Table, factor_ids: Sequence[str] | None) -> _Inst
             column,
             f"{column} is for options only: leave it empty for a future or forward",
         )
+        bound = {"expiry_years": (MAX_EXPIRY_YEARS, "years"), "volatility": (MAX_VOLATILITY, "")}
+        if column in bound:
+            _at_most(table, np.where(option, values, np.nan), column, *bound[column])
         terms[column] = np.where(option, values, np.nan)
     return _InstrumentColumns(
         ids=ids,
@@ -201,6 +217,21 @@ def _instrument_columns(table: Table, factor_ids: Sequence[str] | None) -> _Inst
         strikes=terms["strike"],
         expiries=terms["expiry_years"],
         volatilities=terms["volatility"],
+    )
+
+
+def _at_most(
+    table: Table, values: NDArray[np.float64], column: str, bound: float, unit: str
+) -> None:
+    """An issue for each row whose value's magnitude exceeds ``bound`` (NaN rows pass)."""
+    rows = np.flatnonzero(np.abs(np.nan_to_num(values)) > bound)
+    shown = [f"{values[r]:g}" for r in rows[:MAX_LISTED_ROWS].tolist()]
+    limit = f"{bound:g}{' ' + unit if unit else ''}"
+    table.add_each(
+        rows,
+        column,
+        [f"{column} {v} is beyond the largest the risk engine takes, {limit}" for v in shown],
+        f"{column} beyond {limit}",
     )
 
 

@@ -28,19 +28,25 @@ once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ccpwaterfall.domain import Currency
-from ccpwaterfall.io.case_file import read_toml, validate_rulebook
+from ccpwaterfall.io.case_file import read_toml, rulebook_warnings, validate_rulebook
 from ccpwaterfall.io.checker import DocumentChecker, closest, kind_of, parse_decimal
-from ccpwaterfall.io.issues import InputError, Issue, field_path
+from ccpwaterfall.io.issues import InputError, InputWarning, Issue, field_path
 from ccpwaterfall.io.market_data import read_history_source
 from ccpwaterfall.io.portfolio import read_portfolio, read_scenario_pnl
 from ccpwaterfall.lifecycle import EndOfDayInputs
+from ccpwaterfall.lifecycle.margin import STRESSED_PERIOD_DAYS, TEN_YEARS_DAYS
+from ccpwaterfall.risk.margin import SPAN_SCENARIOS, k_for_confidence
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
     ContributionMethod,
@@ -51,7 +57,7 @@ from ccpwaterfall.risk.params import (
     ScenarioParams,
     VolatilityFilter,
 )
-from ccpwaterfall.risk.scenarios import StressDefinition
+from ccpwaterfall.risk.scenarios import StressDefinition, historical_scenarios
 
 _TOP_KEYS = (
     "ccp", "currency", "description", "format", "fund", "name", "portfolio", "risk", "rulebook",
@@ -71,6 +77,19 @@ _FUND_KEYS = (
     "minimum_contribution", "sitg_junior", "static_contribution",
 )  # fmt: skip
 _FUND_AMOUNTS = ("floor", "cap", "sitg_junior", "minimum_contribution", "static_contribution")
+# Bounds that keep every figure finite: buffers of at most 1,000%, a reverse-stress grid
+# up to 1,000 times a scenario, log-return moves of at most 20 (a factor of 485 million)
+# and implied volatility at most 101 times today's, once scaled by that grid.
+MAX_BUFFER = 10.0
+MAX_MULTIPLIER = 1000.0
+MAX_LOG_MOVE = 20.0
+MAX_VOL_SHIFT = 100.0
+# The largest loss the positions may reach, in the case currency: money figures made
+# from them (margins, contributions, a drill's losses) stay well inside the 20 digits
+# of a case amount.
+MAX_EXPOSURE = 1e18
+# Past 2**53 minor units a float no longer holds every minor unit.
+_FLOAT_EXACT = 2.0**53
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -83,6 +102,7 @@ class RiskCase:
 
     inputs: EndOfDayInputs
     source: Path
+    warnings: tuple[InputWarning, ...] = ()
 
 
 def load_risk_case(path: str | PathLike[str]) -> RiskCase:
@@ -123,7 +143,7 @@ def validate_risk_case(
     check.keys(risk, _RISK_KEYS, "risk")
     scenario_params = check.scenario_params(risk)
     margin_params = check.margin_params(risk)
-    discount_rate = check.number(risk, "discount_rate", "risk", low=None)
+    discount_rate = check.number(risk, "discount_rate", "risk", low=-1, high=1)
     multipliers = check.multipliers(risk)
     fund = check.table_at(doc, "fund", "", required=False) or {}
     check.keys(fund, _FUND_KEYS, "fund")
@@ -152,6 +172,17 @@ def validate_risk_case(
             f"{margin_params.anti_procyclicality.value} compares margin with other periods "
             "of the price history, which a supplied scenario_pnl does not have: use none "
             "or buffer",
+        )
+    if (
+        margin_params is not None
+        and margin_params.model is MarginModel.SPAN
+        and margin_params.anti_procyclicality in needs_history
+    ):
+        check.add(
+            "risk.anti_procyclicality",
+            f"{margin_params.anti_procyclicality.value} does not apply to SPAN margin: its risk "
+            "arrays are 16 fixed price and volatility moves, with no historical window to "
+            "stress-weight or floor; use none or buffer",
         )
     history = None
     if history_source is not None:
@@ -184,29 +215,265 @@ def validate_risk_case(
     assert margin_params is not None
     assert fund_params is not None
     assert multipliers is not None
-    return (
-        RiskCase(
-            EndOfDayInputs(
-                name=header.name,
-                currency=header.currency,
-                ccp_name=header.ccp_name,
-                rulebook=rulebook,
-                portfolio=loaded[0],
-                instruments=loaded[1],
-                history=history,
-                scenario_pnl=scenario_pnl,
-                scenario_params=scenario_params,
-                margin_params=margin_params,
-                fund_params=fund_params,
-                stress=stress,
-                stress_multipliers=multipliers,
-                description=header.description,
-                discount_rate=discount_rate or 0.0,
-            ),
-            source=path,
-        ),
-        [],
+    inputs = EndOfDayInputs(
+        name=header.name,
+        currency=header.currency,
+        ccp_name=header.ccp_name,
+        rulebook=rulebook,
+        portfolio=loaded[0],
+        instruments=loaded[1],
+        history=history,
+        scenario_pnl=scenario_pnl,
+        scenario_params=scenario_params,
+        margin_params=margin_params,
+        fund_params=fund_params,
+        stress=stress,
+        stress_multipliers=multipliers,
+        description=header.description,
+        discount_rate=discount_rate or 0.0,
     )
+    moves = (
+        _historical_moves(check, inputs)
+        if history is not None
+        and scenario_pnl is None
+        and history.n_days > scenario_params.mpor_days
+        else None
+    )
+    warnings = [*rulebook_warnings(rulebook, file), *_runnable(check, inputs, moves)]
+    exposure = _exposure(check, inputs, moves, str(base / str(files["positions"])))
+    if exposure is not None:
+        warnings.append(exposure)
+    if check.issues:
+        return None, check.issues
+    return RiskCase(inputs, source=path, warnings=tuple(warnings)), []
+
+
+def _runnable(
+    check: DocumentChecker, inputs: EndOfDayInputs, moves: NDArray[np.float64] | None
+) -> list[InputWarning]:
+    """Issues for settings the data cannot run, warnings for those it runs but thinly.
+
+    The scenarios must exist (a history longer than the MPOR, an ES of no more
+    scenarios than there are) and every price the scenarios move to must be finite.
+    """
+    warnings: list[InputWarning] = []
+    margin = inputs.margin_params
+    params = inputs.scenario_params
+    history = inputs.history
+    groups = inputs.portfolio.n_groups
+    if inputs.fund_params.cover > groups:
+        warnings.append(
+            InputWarning(
+                check.file,
+                "fund.cover",
+                f"cover {inputs.fund_params.cover} is more than the {groups} member groups: "
+                f"Cover-{inputs.fund_params.cover} is the default of every group",
+            )
+        )
+    counts: list[tuple[int, str]] = []
+    if inputs.scenario_pnl is not None:
+        supplied = len(inputs.scenario_pnl.scenario_names)
+        counts.append((supplied, "supplied scenarios"))
+        if margin.model is MarginModel.SPAN and supplied != SPAN_SCENARIOS:
+            check.add(
+                "portfolio.scenario_pnl",
+                f"SPAN margin needs the {SPAN_SCENARIOS} scenarios of a risk array; the file "
+                f"has {supplied}",
+            )
+    elif history is not None:
+        available = history.n_days - params.mpor_days
+        if available < 1:
+            check.add(
+                "risk.mpor_days",
+                f"the price history has {history.n_days} dates: {params.mpor_days}-day moves "
+                f"need at least {params.mpor_days + 1}",
+            )
+            return warnings
+        lookback = params.lookback_days
+        used = available if lookback is None else min(lookback, available)
+        counts.append((used, "historical scenarios"))
+        if lookback is not None and lookback > available:
+            warnings.append(
+                InputWarning(
+                    check.file,
+                    "risk.lookback_days",
+                    f"{lookback} is longer than the price history, which gives {available} "
+                    f"scenarios of {params.mpor_days} days: margin rests on those "
+                    f"{available}{_measure(inputs, available)}",
+                )
+            )
+        option = margin.anti_procyclicality
+        if option is AntiProcyclicality.STRESSED_WEIGHT:
+            counts.append(
+                (min(STRESSED_PERIOD_DAYS, available), "scenarios of the stressed period")
+            )
+        if option is AntiProcyclicality.TEN_YEAR_FLOOR:
+            counts.append((min(TEN_YEARS_DAYS, available), "scenarios of the ten-year floor"))
+            if available < TEN_YEARS_DAYS:
+                warnings.append(
+                    InputWarning(
+                        check.file,
+                        "risk.anti_procyclicality",
+                        f"ten_year_floor floors margin at that of a ten-year look-back "
+                        f"({TEN_YEARS_DAYS} scenarios), but the price history gives only "
+                        f"{available}: the floor is the margin of the whole history",
+                    )
+                )
+    if margin.model is MarginModel.ES and margin.es_worst is not None and counts:
+        fewest, what = min(counts)
+        if margin.es_worst > fewest:
+            check.add(
+                "risk.es_worst",
+                f"es_worst {margin.es_worst} is more than the {fewest} {what}: expected "
+                f"shortfall is the mean of the es_worst worst, at most {fewest}",
+            )
+    if history is not None:
+        _finite_moves(check, inputs, moves)
+    return warnings
+
+
+def _measure(inputs: EndOfDayInputs, n: int) -> str:
+    """How margin uses ``n`` scenarios, for messages: ``; ES of the 1 worst``."""
+    margin = inputs.margin_params
+    if margin.model is MarginModel.ES:
+        k = margin.es_worst or k_for_confidence(n, margin.confidence)
+        return f"; ES is the mean of the {min(k, n)} worst"
+    if margin.model is MarginModel.VAR:
+        return f"; VaR is the {k_for_confidence(n, margin.confidence)}th worst"
+    return ""
+
+
+def _finite_moves(
+    check: DocumentChecker, inputs: EndOfDayInputs, moves: NDArray[np.float64] | None
+) -> None:
+    """Stress shocks and historical moves, scaled by the grid, must keep prices finite.
+
+    A shock is a log return: a price moves by exp(shock x multiplier), which
+    overflows long before the shock looks absurd in a file.
+    """
+    history = inputs.history
+    assert history is not None
+    grid = max(inputs.stress_multipliers)
+    spot = history.levels[-1]
+    for index, scenario in enumerate(inputs.stress):
+        at = field_path(field_path("risk.stress", index), "shocks")
+        for factor, shock in scenario.shocks:
+            level = spot[history.factor_ids.index(factor)]
+            with np.errstate(over="ignore"):
+                moved = level * np.exp(abs(shock) * grid)
+            if abs(shock) * grid > MAX_LOG_MOVE or not np.isfinite(moved):
+                check.add(
+                    field_path(at, factor),
+                    f"shock {shock:g} times the largest stress multiplier ({grid:g}) moves "
+                    f"{factor} by a factor of exp({abs(shock) * grid:g}), which no price "
+                    f"can follow: a shock times each multiplier stays within "
+                    f"±{MAX_LOG_MOVE:g} (a factor of {math.exp(MAX_LOG_MOVE):.3g})",
+                )
+        shifts = field_path(field_path("risk.stress", index), "vol_shifts")
+        for factor, shift in scenario.vol_shifts:
+            if shift * grid > MAX_VOL_SHIFT:
+                check.add(
+                    field_path(shifts, factor),
+                    f"a shift of {shift:g} times the largest stress multiplier ({grid:g}) "
+                    f"is {shift * grid:g}: a volatility shift times each multiplier is at most "
+                    f"{MAX_VOL_SHIFT:g} (volatility {MAX_VOL_SHIFT + 1:g} times today's)",
+                )
+    worst = np.abs(moves).max(axis=0) if moves is not None else np.zeros(0)
+    for factor, size in zip(history.factor_ids, worst.tolist(), strict=False):
+        if size > MAX_LOG_MOVE:
+            check.add(
+                "portfolio.history",
+                f"{factor} moves by a log return of {size:g} over "
+                f"{inputs.scenario_params.mpor_days} days after the "
+                f"{inputs.scenario_params.volatility_filter.value} volatility filter: "
+                f"prices beyond ±{MAX_LOG_MOVE:g} cannot be revalued",
+            )
+
+
+def _historical_moves(check: DocumentChecker, inputs: EndOfDayInputs) -> NDArray[np.float64] | None:
+    """Every historical MPOR move margin may use, shape (n, n_factors), or None with an issue.
+
+    The whole history with the case's filter (the stressed period comes from it)
+    and, for the ten-year floor, without it.
+    """
+    history = inputs.history
+    assert history is not None
+    params = inputs.scenario_params
+    whole = ScenarioParams(params.mpor_days, None, params.volatility_filter, params.ewma_lambda)
+    try:
+        moves = [historical_scenarios(history, whole).factor_returns]
+    except ValueError as error:  # a GARCH fit that does not converge on this history
+        check.add("risk.volatility_filter", f"cannot filter this price history: {error}")
+        return None
+    if inputs.margin_params.anti_procyclicality is AntiProcyclicality.TEN_YEAR_FLOOR:
+        moves.append(historical_scenarios(history, ScenarioParams(params.mpor_days)).factor_returns)
+    return np.vstack(moves)
+
+
+def _exposure(
+    check: DocumentChecker,
+    inputs: EndOfDayInputs,
+    moves: NDArray[np.float64] | None,
+    positions: str,
+) -> InputWarning | None:
+    """An issue if the positions could lose more than money figures may hold; a warning
+    if their amounts are past float precision.
+
+    A generous bound of what an account can lose in any scenario: for each unit,
+    twice its multiplier times the larger of its strike and the highest price its
+    factor reaches (today's level moved by the largest up-move of the history or
+    of a scaled stress shock), or the largest supplied P&L; then the margin and
+    fund buffers on top.
+    """
+    if check.issues:
+        return None
+    instruments = inputs.instruments
+    per_unit = np.zeros(len(instruments.ids))
+    if inputs.scenario_pnl is not None:
+        per_unit = np.abs(inputs.scenario_pnl.pnl).max(axis=1)
+    history = inputs.history
+    if history is not None:
+        up = np.zeros(len(history.factor_ids))
+        if moves is not None:
+            up = np.maximum(up, moves.max(axis=0))
+        grid = max(inputs.stress_multipliers)
+        for scenario in inputs.stress:
+            for factor, shock in scenario.shocks:
+                k = history.factor_ids.index(factor)
+                up[k] = max(up[k], shock * grid)
+        highest = history.levels[-1] * np.exp(up)
+        by_factor = [history.factor_ids.index(f) for f in instruments.factor_ids]
+        price = highest[by_factor][instruments.underlying]
+        priced = 2.0 * instruments.multiplier * np.fmax(price, instruments.strike)
+        per_unit = np.maximum(per_unit, priced)
+    by_account = abs(inputs.portfolio.positions) @ per_unit
+    margin = inputs.margin_params
+    apc = margin.apc_buffer if margin.anti_procyclicality is AntiProcyclicality.BUFFER else 0.0
+    total = float(by_account.sum()) * (1.0 + apc) * (1.0 + inputs.fund_params.buffer)
+    code = inputs.currency.code
+    if not math.isfinite(total) or total > MAX_EXPOSURE:
+        largest = int(np.argmax(by_account))
+        check.issues.append(
+            Issue(
+                positions,
+                "",
+                f"the positions could lose up to about {total:.3g} {code} (account "
+                f"{inputs.portfolio.account_ids[largest]!r} alone {by_account[largest]:.3g}), "
+                f"beyond the {MAX_EXPOSURE:.0e} {code} that margin, fund and drill amounts may "
+                "reach: reduce the quantities",
+            )
+        )
+        return None
+    if total * 10.0**inputs.currency.minor_unit > _FLOAT_EXACT:
+        return InputWarning(
+            positions,
+            "",
+            f"amounts of up to about {total:.3g} {code} are past float precision (every minor "
+            f"unit is exact only below {_FLOAT_EXACT / 10.0**inputs.currency.minor_unit:.3g} "
+            f"{code}): margin, stress and fund figures are rounded binary numbers there, not "
+            "exact to the minor unit",
+        )
+    return None
 
 
 @dataclass(slots=True)
@@ -302,7 +569,7 @@ class _RiskChecker(DocumentChecker):
         confidence = self.number(risk, "confidence", "risk", low=0.5, high=1, high_open=True)
         es_worst = self.integer(risk, "es_worst", "risk", 1, digit_string=True)
         apc = self.choice(risk, "anti_procyclicality", "risk", AntiProcyclicality)
-        buffer = self.number(risk, "apc_buffer", "risk", low=0.25)
+        buffer = self.number(risk, "apc_buffer", "risk", low=0.25, high=MAX_BUFFER)
         weight = self.number(risk, "apc_stressed_weight", "risk", low=0.25, high=1)
         if len(self.issues) > start:
             return None
@@ -326,7 +593,8 @@ class _RiskChecker(DocumentChecker):
             return None
         start = len(self.issues)
         numbers = [
-            self.value(v, field_path(where, i), low=0, low_open=True) for i, v in enumerate(value)
+            self.value(v, field_path(where, i), low=0, low_open=True, high=MAX_MULTIPLIER)
+            for i, v in enumerate(value)
         ]
         if len(self.issues) > start:
             return None
@@ -341,7 +609,7 @@ class _RiskChecker(DocumentChecker):
         cover = self.integer(fund, "cover", "fund", 1, digit_string=True)
         basis = self.choice(fund, "basis", "fund", CoverBasis)
         method = self.choice(fund, "method", "fund", ContributionMethod)
-        buffer = self.number(fund, "buffer", "fund", low=0)
+        buffer = self.number(fund, "buffer", "fund", low=0, high=MAX_BUFFER)
         weight = self.number(fund, "margin_weight", "fund", low=0, high=1)
         amounts: dict[str, float] = {}
         for key in _FUND_AMOUNTS:

@@ -10,11 +10,17 @@ currency's minor unit) are in the descriptions; the loader checks them all.
 from __future__ import annotations
 
 from ccpwaterfall.domain import TrancheKind
+from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?([kKmM]|[bB][nN])?$"
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 FRACTION_PATTERN = r"^(0(\.[0-9]+)?|1(\.0+)?)$"
+# A cap multiple of at most ten digits before the point; the loader refuses above 1e9.
+CAP_MULTIPLE_PATTERN = r"^[0-9]{1,10}(\.[0-9]+)?$"
+# Years up to that of LAST_DATE (2200).
+DATE_PATTERN = r"^([01][0-9]{3}|2[01][0-9]{2}|2200)-"
+_DAYS_NOTE = f" At most {MAX_BUSINESS_DAYS} (ten years)."
 
 _TRANCHE_DESCRIPTIONS = {
     TrancheKind.DEFAULTER_MARGIN: (
@@ -129,9 +135,11 @@ def _rulebook_schema() -> dict[str, object]:
                 "description": (
                     "Without a cooling-off period, the fund is replenished this many business "
                     "days after the latest event; without this key it is never replenished."
+                    + _DAYS_NOTE
                 ),
                 "type": "integer",
                 "minimum": 0,
+                "maximum": MAX_BUSINESS_DAYS,
             },
             "cooling_off": {"$ref": "#/$defs/cooling_off"},
             "waterfall": {
@@ -154,25 +162,28 @@ def _cooling_off_schema() -> dict[str, object]:
         "type": "object",
         "properties": {
             "business_days": {
-                "description": "Length of the period from the event that starts it.",
+                "description": "Length of the period from the event that starts it." + _DAYS_NOTE,
                 "type": "integer",
                 "minimum": 1,
+                "maximum": MAX_BUSINESS_DAYS,
             },
             "extend_per_default": {
                 "description": (
                     "A default within the period moves its end to that default's date plus "
-                    "this many business days, if later (default 0)."
+                    "this many business days, if later (default 0)." + _DAYS_NOTE
                 ),
                 "type": "integer",
                 "minimum": 0,
+                "maximum": MAX_BUSINESS_DAYS,
             },
             "max_business_days": {
                 "description": (
                     "The period never ends later than this many business days after its start; "
-                    "at least business_days."
+                    "at least business_days." + _DAYS_NOTE
                 ),
                 "type": "integer",
                 "minimum": 1,
+                "maximum": MAX_BUSINESS_DAYS,
             },
         },
         "required": ["business_days"],
@@ -192,11 +203,12 @@ def _tranche_schema() -> dict[str, object]:
                 "cap_multiple": {
                     "description": (
                         "Each survivor owes at most this multiple of its contribution "
-                        '(a decimal number: a string such as "2" or an integer).'
+                        '(a decimal number: a string such as "2" or an integer), from 0 to '
+                        f"{MAX_CAP_MULTIPLE}."
                     ),
                     "anyOf": [
-                        {"type": "integer", "minimum": 0},
-                        {"type": "string", "pattern": DECIMAL_PATTERN},
+                        {"type": "integer", "minimum": 0, "maximum": int(MAX_CAP_MULTIPLE)},
+                        {"type": "string", "pattern": CAP_MULTIPLE_PATTERN},
                     ],
                 }
             },
@@ -292,10 +304,12 @@ def _default_schema() -> dict[str, object]:
             "date": {
                 "description": (
                     "Optional date of the default: a TOML date (2018-09-11) or the same as a "
-                    "string; one date, one simultaneous event."
+                    "string; one date, one simultaneous event. At most "
+                    f"{LAST_DATE.isoformat()}."
                 ),
                 "type": "string",
                 "format": "date",
+                "pattern": DATE_PATTERN,
             },
         },
         "required": ["member", "loss"],

@@ -10,6 +10,7 @@ more issue, so a broken column of a million rows stays readable.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from ccpwaterfall.io.issues import Issue
+from ccpwaterfall.io.issues import Issue, not_a_regular_file
 
 #: Rows listed one by one for each problem of a column; the rest are counted.
 MAX_LISTED_ROWS = 20
@@ -39,12 +40,16 @@ class Table:
     """The columns of one file, each of shape (n_rows,), and the issues found reading it.
 
     ``raw`` holds each column as read: strings for CSV, the stored type for Parquet.
+    ``broken``: the file has a fault of its own (unreadable, a missing or repeated
+    column); its rows are then not checked, since every row would repeat that fault,
+    and files that refer to its ids skip that check.
     """
 
     file: str
     n_rows: int
     raw: dict[str, NDArray[Any]]
     issues: list[Issue] = field(default_factory=list)
+    broken: bool = False
 
     def add_rows(self, rows: NDArray[np.intp], column: str, message: str) -> None:
         """An issue for each of ``rows`` (0-based, ascending), the same message for all."""
@@ -56,7 +61,10 @@ class Table:
         """Issues for ``rows`` with their own messages (the first ``MAX_LISTED_ROWS``).
 
         ``summary`` describes the problem for the count of rows beyond those listed.
+        Nothing is added to a ``broken`` table.
         """
+        if self.broken:
+            return
         listed = rows[:MAX_LISTED_ROWS].tolist()
         for row, message in zip(listed, messages, strict=False):
             self.issues.append(Issue(self.file, row_field(row, column), message))
@@ -200,17 +208,17 @@ def read_table(
     """
     file = str(path)
     suffix = path.suffix.lower()
-    empty = Table(file, 0, {})
+    empty = Table(file, 0, {}, broken=True)
+    # What the path is comes first: a directory named "hist.d" is not a file type.
+    unreadable = not_a_regular_file(path, f"a file of {what} (.csv or .parquet)")
+    if unreadable is not None and (suffix in TABLE_SUFFIXES or path.exists()):
+        empty.issues.append(unreadable)
+        return empty
     if suffix not in TABLE_SUFFIXES:
         empty.issues.append(
             Issue(
                 file, "", f"unsupported file type {path.suffix or '(none)'!r}: use .csv or .parquet"
             )
-        )
-        return empty
-    if not path.is_file():
-        empty.issues.append(
-            Issue(file, "", "file not found" if not path.exists() else "not a file")
         )
         return empty
     try:
@@ -225,27 +233,61 @@ def read_table(
         {name: frame.iloc[:, i].to_numpy() for i, name in enumerate(columns)},
     )
     expected = (*required, *optional)
-    for name in required:
-        if name not in columns:
-            table.issues.append(
-                Issue(file, "columns", f"missing column {name!r} (columns: {', '.join(expected)})")
-            )
-    seen: set[str] = set()
+    fault = _column_fault(columns, required, optional, any_other=any_other)
+    if fault is not None:
+        table.issues.append(Issue(file, "columns", fault))
+        table.broken = True
+        return table
     for name in columns:
-        if name in seen:
-            table.issues.append(Issue(file, f"column {name}", f"column {name!r} appears twice"))
-        elif name not in expected and not any_other:
+        if name not in expected and not any_other:
             table.issues.append(
                 Issue(
                     file,
                     f"column {name}",
-                    f"unknown column {name!r}; expected: {', '.join(expected)}",
+                    f"unknown column {name!r}; expected: {', '.join(expected)}"
+                    f"{_closest_column(name, expected)}",
                 )
             )
-        seen.add(name)
     if table.n_rows == 0:
         table.issues.append(Issue(file, "", f"no data rows: expected {what} below the header"))
     return table
+
+
+def _column_fault(
+    columns: Sequence[str], required: Sequence[str], optional: Sequence[str], *, any_other: bool
+) -> str | None:
+    """What is wrong with a header as a whole, in one message, or None.
+
+    A header read as one column holding a ``;`` or a tab is a file written with
+    another separator; otherwise a repeated column or missing required columns.
+    """
+    wanted = ", ".join(required) + (f" (and optionally {', '.join(optional)})" if optional else "")
+    if any_other:
+        wanted += " and one column per risk factor"
+    if len(columns) == 1 and (len(required) + len(optional) > 1 or any_other):
+        for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+            if separator in columns[0]:
+                return (
+                    f"the header {columns[0]!r} reads as one column: the file seems to separate "
+                    f"its columns with {name}; write it comma-separated, with the columns "
+                    f"{wanted}"
+                )
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        return f"column {repeated[0]!r} appears twice; the file's columns are: {', '.join(columns)}"
+    missing = [c for c in required if c not in columns]
+    if missing:
+        listed = ", ".join(repr(c) for c in missing)
+        return (
+            f"missing column{'s' if len(missing) > 1 else ''} {listed}: the file has the "
+            f"columns {', '.join(columns) or '(none)'}; expected {wanted}"
+        )
+    return None
+
+
+def _closest_column(name: str, expected: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(expected), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class _UnreadableError(Exception):
