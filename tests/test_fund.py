@@ -161,9 +161,15 @@ def test_minimums_above_the_size_raise_the_fund() -> None:
     assert result.sum() == 45.0
 
 
-def test_nothing_to_spread_by_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no member has a positive stress key"):
-        allocate_contributions(50.0, [1.0, 2.0], [0.0, 0.0], FundParams())
+def test_without_any_stress_key_the_fund_is_split_by_margin_then_equally() -> None:
+    # A fund floored at 50 where no member loses over margin: by margin 1:2, else equally.
+    by_margin = allocate_contributions(50.0, [1.0, 2.0], [0.0, 0.0], FundParams())
+    assert by_margin == pytest.approx([50 / 3, 100 / 3])
+    equal = allocate_contributions(50.0, [0.0, 0.0], [0.0, 0.0], FundParams())
+    assert equal.tolist() == [25.0, 25.0]
+
+
+def test_bad_sizes_and_keys_are_errors() -> None:
     with pytest.raises(ValueError, match="size must be finite"):
         allocate_contributions(-1.0, [1.0], [1.0], FundParams())
     with pytest.raises(ValueError, match="stress_by_member must be non-negative"):

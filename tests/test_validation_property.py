@@ -176,11 +176,6 @@ def test_every_risk_case_check_accepts_runs_every_command(
             assert status == 0, (command, err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fund sizing cannot split a fund floored above the minimum contributions "
-    "when no member has a positive key (risk.fund.allocate_contributions)",
-)
 def test_a_floored_fund_with_no_stress_loss_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

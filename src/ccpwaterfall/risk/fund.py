@@ -253,9 +253,10 @@ def allocate_contributions(
     Returns shape (n_members,), float64, summing to ``size`` to float rounding.
     When the minimums alone exceed ``size`` every member pays ``m`` and the
     total, ``n_members x m``, is more than ``size``: the fund rises to the
-    minimums, and the caller sees it in the sum. ValueError on a negative or
-    non-finite size, bad arrays, or a size above the minimums with no member
-    having a positive key (nothing to allocate the rest by).
+    minimums, and the caller sees it in the sum. When no member has a positive
+    key (a fund floored above a need of nothing) the rest is split by margin,
+    or equally when no member has margin either. ValueError on a negative or
+    non-finite size or bad arrays.
     """
     if not math.isfinite(size) or size < 0.0:
         raise ValueError(f"size must be finite and non-negative, got {size}")
@@ -267,10 +268,10 @@ def allocate_contributions(
     if size <= minimum * n_members:
         return np.full(n_members, minimum)
     if not key.any():
-        raise ValueError(
-            f"no member has a positive {params.method.value} key, so "
-            f"{size - minimum * n_members} beyond the minimums cannot be allocated"
-        )
+        # A fund floored above any need, with no member at risk: the margin key, and
+        # without margin either, equal shares, so the fund is still split in full.
+        margin = float_array("margin_by_member", margin_by_member, 1).astype(np.float64)
+        key = _shares(margin) if margin.any() else np.full(n_members, 1.0 / n_members)
     # Members by key, descending; at k = breakpoint[j] the first j + 1 are dynamic.
     descending = -np.sort(-key)
     positive = descending[descending > 0.0]
