@@ -31,10 +31,17 @@ kind = "ccp_capital"
 name = "Nasdaq junior capital"
 amount = "7m"
 [[rulebook.waterfall]]
+kind = "ccp_capital_pro_rata"
+name = "Second skin in the game, pro rata with the fund"
+amount = "2m"
+shared_with = "member_default_fund"
+[[rulebook.waterfall]]
 kind = "member_default_fund"
+allocation = "auction_tiers"
 [[rulebook.waterfall]]
 kind = "assessments"
 cap_multiple = "2"
+allocation = "pro_rata"
 [[rulebook.waterfall]]
 kind = "vm_gains_haircut"
 max_fraction = "1"
@@ -62,6 +69,10 @@ vm_gains = "2.5K"
 member = "AAS"
 loss = "165.2m"
 date = 2018-09-11
+
+[[auctions]]
+date = 2018-09-11
+tiers = [["B02"], ["B01"]]
 """
 
 # The smallest valid case: one member defaults, one tranche.

@@ -104,8 +104,8 @@ def test_unknown_top_level_key_lists_the_allowed_keys(tmp_path: Path) -> None:
         tmp_path,
         case_text(head=HEAD + "colour = 1\n"),
         "colour",
-        "unknown key 'colour'; expected one of: ccp, currency, defaults, description, format, "
-        "members, name, rulebook",
+        "unknown key 'colour'; expected one of: auctions, ccp, currency, defaults, description, "
+        "format, members, name, rulebook",
     )
 
 
@@ -292,14 +292,15 @@ def test_tranche_kind_is_required(tmp_path: Path) -> None:
     assert_issue(tmp_path, text, "rulebook.waterfall[1].kind", "missing required key")
 
 
-def test_unknown_tranche_kind_lists_the_six_kinds(tmp_path: Path) -> None:
+def test_unknown_tranche_kind_lists_every_kind(tmp_path: Path) -> None:
     text = case_text(rulebook=tranches('kind = "member_fund"'))
     assert_issue(
         tmp_path,
         text,
         "rulebook.waterfall[0].kind",
         "unknown tranche kind 'member_fund'; expected one of: defaulter_margin, "
-        "defaulter_default_fund, ccp_capital, member_default_fund, assessments, vm_gains_haircut",
+        "defaulter_default_fund, ccp_capital, ccp_capital_pro_rata, member_default_fund, "
+        "assessments, vm_gains_haircut",
         "did you mean 'member_default_fund'?",
     )
 

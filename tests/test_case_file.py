@@ -10,6 +10,7 @@ import pytest
 
 from case_samples import FULL_CASE, MINIMAL_CASE, write_case
 from ccpwaterfall.domain import (
+    Auction,
     CoolingOff,
     Currency,
     Money,
@@ -237,7 +238,13 @@ def test_load_case_reads_every_field_of_the_format_example(tmp_path: Path) -> No
                 name="Nasdaq junior capital",
                 amount=Money.of("7000000", EUR),
             ),
-            Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
+            Tranche(
+                TrancheKind.CCP_CAPITAL_PRO_RATA,
+                name="Second skin in the game, pro rata with the fund",
+                amount=Money.of("2000000", EUR),
+                shared_with="member_default_fund",
+            ),
+            Tranche(TrancheKind.MEMBER_DEFAULT_FUND, allocation="auction_tiers"),
             Tranche(TrancheKind.ASSESSMENTS, cap_multiple=Decimal(2)),
             Tranche(TrancheKind.VM_GAINS_HAIRCUT, max_fraction=Decimal(1)),
         ),
@@ -260,6 +267,7 @@ def test_load_case_reads_every_field_of_the_format_example(tmp_path: Path) -> No
     assert default.member == "AAS"
     assert default.loss == Money.of("165200000", EUR)
     assert default.date == dt.date(2018, 9, 11)
+    assert case.auctions == (Auction(dt.date(2018, 9, 11), (("B02",), ("B01",))),)
 
 
 def test_load_case_cooling_off_defaults_extend_to_zero(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from case_samples import EXAMPLES, FULL_CASE, write_case
 from ccpwaterfall.domain import (
+    ALLOCATIONS,
     Case,
     CoolingOff,
     Currency,
@@ -61,6 +62,7 @@ def test_amounts_are_quoted_exact_strings_and_dates_toml_dates(tmp_path: Path) -
 def test_written_cases_satisfy_the_schema(tmp_path: Path) -> None:
     doc = tomllib.loads(case_to_toml(load_case(write_case(tmp_path, FULL_CASE))))
     doc["defaults"][0]["date"] = doc["defaults"][0]["date"].isoformat()
+    doc["auctions"][0]["date"] = doc["auctions"][0]["date"].isoformat()
     validator = Draft202012Validator(
         case_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
@@ -137,18 +139,28 @@ def amounts(ccy: Currency) -> st.SearchStrategy[Money]:
 
 
 @st.composite
-def tranches(draw: st.DrawFn, ccy: Currency) -> Tranche:
+def tranches(draw: st.DrawFn, ccy: Currency) -> tuple[Tranche, ...]:
+    """One tranche of a random kind; CCP capital shared pro rata comes with its partner."""
     kind = draw(st.sampled_from(TrancheKind))
     name = draw(st.none() | TEXT)
-    if kind is TrancheKind.CCP_CAPITAL:
-        return Tranche(kind, name, amount=draw(amounts(ccy)))
-    if kind is TrancheKind.ASSESSMENTS:
+    allocation = draw(st.sampled_from(ALLOCATIONS))
+    if kind == TrancheKind.CCP_CAPITAL:
+        return (Tranche(kind, name, amount=draw(amounts(ccy))),)
+    if kind == TrancheKind.CCP_CAPITAL_PRO_RATA:
+        partner = Tranche(TrancheKind.MEMBER_DEFAULT_FUND, allocation=allocation)
+        return (
+            Tranche(kind, name, amount=draw(amounts(ccy)), shared_with=partner.kind),
+            partner,
+        )
+    if kind == TrancheKind.ASSESSMENTS:
         cap = draw(st.decimals(0, 100, places=4, allow_nan=False, allow_infinity=False))
-        return Tranche(kind, name, cap_multiple=cap)
-    if kind is TrancheKind.VM_GAINS_HAIRCUT:
+        return (Tranche(kind, name, cap_multiple=cap, allocation=allocation),)
+    if kind == TrancheKind.MEMBER_DEFAULT_FUND:
+        return (Tranche(kind, name, allocation=allocation),)
+    if kind == TrancheKind.VM_GAINS_HAIRCUT:
         fraction = st.decimals(0, 1, places=3, allow_nan=False, allow_infinity=False)
-        return Tranche(kind, name, max_fraction=draw(st.none() | fraction))
-    return Tranche(kind, name)
+        return (Tranche(kind, name, max_fraction=draw(st.none() | fraction)),)
+    return (Tranche(kind, name),)
 
 
 @st.composite
@@ -182,7 +194,7 @@ def cases(draw: st.DrawFn) -> Case:
         for member_id in defaulters
     )
     rulebook = Rulebook(
-        tuple(draw(st.lists(tranches(ccy), min_size=1, max_size=7))),
+        tuple(t for pair in draw(st.lists(tranches(ccy), min_size=1, max_size=7)) for t in pair),
         draw(st.none() | st.integers(0, 30)),
         draw(st.none() | cooling_offs()),
     )

@@ -49,7 +49,7 @@ def _run(name: str) -> CaseResult:
 
 
 def _tranche(event: EventResult, kind: TrancheKind, nth: int = 0) -> TrancheResult:
-    return [t for t in event.tranches if t.kind is kind][nth]
+    return [t for t in event.tranches if t.kind == kind][nth]
 
 
 def _m(amount: str, result: CaseResult) -> Money:
@@ -135,7 +135,7 @@ def test_nasdaq_2018_each_member_bears_107_166ths_of_its_contribution() -> None:
 def test_krx_2013_draws_57bn_on_the_fund_with_no_krx_capital_first() -> None:
     result = _run("krx-2013")
     (event,) = result.events
-    assert not [t for t in event.tranches if t.kind is TrancheKind.CCP_CAPITAL]
+    assert not [t for t in event.tranches if t.kind == TrancheKind.CCP_CAPITAL]
     assert summarise(result).ccp_capital_used.is_zero()
     assert event.loss == _m("58400000000", result)
     assert _tranche(event, TrancheKind.DEFAULTER_MARGIN).used == _m("1400000000", result)
@@ -149,7 +149,7 @@ def test_krx_2013_with_a_junior_tranche_draws_57bn_less_the_tranche() -> None:
     # [KRX-SETTLEMENT] order: with a junior SITG S before the fund, the draw is max(0, 57.0bn - S).
     result = _run("krx-2013-with-sitg")
     (event,) = result.events
-    (tranche,) = [t for t in result.case.rulebook.waterfall if t.kind is TrancheKind.CCP_CAPITAL]
+    (tranche,) = [t for t in result.case.rulebook.waterfall if t.kind == TrancheKind.CCP_CAPITAL]
     assert tranche.amount is not None
     junior = tranche.amount
     shortfall = _m("57000000000", result)

@@ -72,7 +72,7 @@ def demo() -> EndOfDay:
 def _margin_used(drill: Drill) -> Money:
     event = drill.result.events[0]
     return sum_money(
-        (t.used for t in event.tranches if t.kind is TrancheKind.DEFAULTER_MARGIN),
+        (t.used for t in event.tranches if t.kind == TrancheKind.DEFAULTER_MARGIN),
         drill.case.currency,
     )
 

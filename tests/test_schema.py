@@ -69,8 +69,8 @@ def test_valid_cases_validate(text: str) -> None:
 
 def test_a_case_with_every_tranche_kind_and_integer_parameters_validates() -> None:
     doc = full_doc()
-    doc["rulebook"]["waterfall"][4]["cap_multiple"] = 3
-    doc["rulebook"]["waterfall"][5]["max_fraction"] = "0.25"
+    doc["rulebook"]["waterfall"][5]["cap_multiple"] = 3
+    doc["rulebook"]["waterfall"][6]["max_fraction"] = "0.25"
     doc["rulebook"]["waterfall"].append({"kind": "ccp_capital", "amount": 5_000_000})
     assert validate_case(doc, "c.toml")[1] == []
     assert validator().is_valid(to_json(doc))
@@ -110,13 +110,18 @@ BROKEN = {
     "empty waterfall": put([], "rulebook", "waterfall"),
     "negative replenish days": put(-1, "rulebook", "business_days_to_replenish"),
     "zero cooling-off days": put(0, "rulebook", "cooling_off", "business_days"),
-    "unknown tranche kind": put("member_fund", "rulebook", "waterfall", 3, "kind"),
+    "unknown tranche kind": put("member_fund", "rulebook", "waterfall", 4, "kind"),
     "capital without amount": drop("rulebook", "waterfall", 2, "amount"),
-    "amount on member fund": put("7m", "rulebook", "waterfall", 3, "amount"),
-    "missing cap multiple": drop("rulebook", "waterfall", 4, "cap_multiple"),
-    "negative cap multiple": put("-1", "rulebook", "waterfall", 4, "cap_multiple"),
-    "float cap multiple": put(1.5, "rulebook", "waterfall", 4, "cap_multiple"),
-    "max fraction above one": put("1.5", "rulebook", "waterfall", 5, "max_fraction"),
+    "shared capital without partner": drop("rulebook", "waterfall", 3, "shared_with"),
+    "unknown allocation": put("by_bid", "rulebook", "waterfall", 4, "allocation"),
+    "allocation on capital": put("pro_rata", "rulebook", "waterfall", 2, "allocation"),
+    "auction without tiers": drop("auctions", 0, "tiers"),
+    "empty auction tier": put([[]], "auctions", 0, "tiers"),
+    "amount on member fund": put("7m", "rulebook", "waterfall", 4, "amount"),
+    "missing cap multiple": drop("rulebook", "waterfall", 5, "cap_multiple"),
+    "negative cap multiple": put("-1", "rulebook", "waterfall", 5, "cap_multiple"),
+    "float cap multiple": put(1.5, "rulebook", "waterfall", 5, "cap_multiple"),
+    "max fraction above one": put("1.5", "rulebook", "waterfall", 6, "max_fraction"),
     "empty members": put([], "members"),
     "unknown member key": put("1m", "members", 0, "defualt_fund"),
     "missing member id": drop("members", 1, "id"),
@@ -135,9 +140,9 @@ BROKEN = {
     "cooling-off days past ten years": put(2601, "rulebook", "cooling_off", "business_days"),
     "extension past ten years": put(2601, "rulebook", "cooling_off", "extend_per_default"),
     "longest period past ten years": put(2601, "rulebook", "cooling_off", "max_business_days"),
-    "cap multiple past its bound": put(1_000_000_001, "rulebook", "waterfall", 4, "cap_multiple"),
+    "cap multiple past its bound": put(1_000_000_001, "rulebook", "waterfall", 5, "cap_multiple"),
     "cap multiple string past its bound": put(
-        "10000000000", "rulebook", "waterfall", 4, "cap_multiple"
+        "10000000000", "rulebook", "waterfall", 5, "cap_multiple"
     ),
 }
 
@@ -173,12 +178,13 @@ def place_of_unknown_key(place: str) -> Callable[[Doc], None]:
         "cooling_off": ("rulebook", "cooling_off"),
         "member": ("members", 0),
         "default": ("defaults", 0),
+        "auction": ("auctions", 0),
         **{kind.value: ("rulebook", "waterfall", index) for index, kind in enumerate(TrancheKind)},
     }
     return put(1, *paths[place], "zzz_unknown")
 
 
-PLACES = ["case", "ccp", "rulebook", "cooling_off", "member", "default"] + [
+PLACES = ["case", "ccp", "rulebook", "cooling_off", "member", "default", "auction"] + [
     kind.value for kind in TrancheKind
 ]
 

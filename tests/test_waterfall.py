@@ -13,7 +13,6 @@ from ccpwaterfall.domain import (
     CoolingOff,
     Currency,
     Money,
-    Tranche,
     TrancheKind,
     add_business_days,
     currency,
@@ -21,12 +20,13 @@ from ccpwaterfall.domain import (
 from ccpwaterfall.domain.money import sum_money
 from ccpwaterfall.ledger import InvariantError, Posting, balances
 from ccpwaterfall.waterfall import (
-    RULES,
+    TRANCHE_KINDS,
     CaseResult,
     EventContext,
+    ResolvedTranche,
     TrancheOutcome,
+    TrancheRule,
     WaterfallState,
-    engine,
     resolve_case,
     run_case,
     run_waterfall,
@@ -724,7 +724,7 @@ def test_journal_entries_balance_and_are_numbered() -> None:
         "close_out",
         "replenishment",
         "surplus_return",
-        *(kind.value for kind in TrancheKind),
+        *(str(tranche.kind) for tranche in result.case.rulebook.waterfall),
     }
 
 
@@ -752,7 +752,7 @@ def test_journal_rebuilds_member_charges_and_tranche_use() -> None:
             )
             assert sum_money(covered, EUR) == result_tranche.used
             if entry is not None:
-                assert entry.rule == result_tranche.kind.value
+                assert entry.rule == result_tranche.kind
                 assert ("tranche", result_tranche.name) in entry.meta
 
 
@@ -814,7 +814,7 @@ def test_dated_and_undated_defaults_cannot_be_mixed() -> None:
 
 
 def overdrawing_rule(
-    state: WaterfallState, tranche_: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche_: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Takes 1 more than the first survivor has: a defect the engine must catch."""
     survivor = context.event.survivors[0]
@@ -826,14 +826,14 @@ def overdrawing_rule(
 
 
 def miscounting_rule(
-    state: WaterfallState, tranche_: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche_: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Reports a use its postings do not show."""
     return TrancheOutcome(money(5), money(5), (), "miscounts")
 
 
 def over_assessing_rule(
-    state: WaterfallState, tranche_: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche_: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Assesses the first survivor beyond any cap."""
     survivor = context.event.survivors[0]
@@ -853,13 +853,19 @@ def over_assessing_rule(
     ],
 )
 def test_the_engine_catches_a_rule_that_breaks_an_invariant(
-    monkeypatch: pytest.MonkeyPatch, rule: object, message: str
+    rule: TrancheRule, message: str
 ) -> None:
-    monkeypatch.setattr(engine, "RULES", {**RULES, TrancheKind.MEMBER_DEFAULT_FUND: rule})
+    spec = TRANCHE_KINDS[TrancheKind.MEMBER_DEFAULT_FUND]
+    kinds = {**TRANCHE_KINDS, spec.kind: replace(spec, rule=rule)}
     case = make_case([member("S", 10), member("D")], [default("D", 5)], [MEMBER_FUND])
     with pytest.raises(InvariantError, match=message):
-        run_case(case)
+        run_case(case, kinds)
 
 
-def test_every_tranche_kind_has_a_rule() -> None:
-    assert set(RULES) == set(TrancheKind)
+def test_every_built_in_tranche_kind_has_a_spec() -> None:
+    assert set(TRANCHE_KINDS) == set(TrancheKind)
+    for kind, spec in TRANCHE_KINDS.items():
+        assert spec.kind == kind
+        assert spec.title
+        assert spec.description
+        assert spec.roles

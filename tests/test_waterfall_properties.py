@@ -39,15 +39,24 @@ fractions = st.one_of(st.none(), st.sampled_from(["0", "0.333", "0.5", "1"]).map
 
 
 @st.composite
-def tranches(draw: st.DrawFn, ccy: Currency) -> Tranche:
+def tranches(draw: st.DrawFn, ccy: Currency) -> tuple[Tranche, ...]:
+    """One tranche of a random kind; CCP capital shared pro rata comes with its partner."""
     kind = draw(st.sampled_from(KINDS))
-    if kind is TrancheKind.CCP_CAPITAL:
-        return Tranche(kind, amount=Money.from_minor_units(draw(amounts), ccy))
-    if kind is TrancheKind.ASSESSMENTS:
-        return Tranche(kind, cap_multiple=draw(multiples))
-    if kind is TrancheKind.VM_GAINS_HAIRCUT:
-        return Tranche(kind, max_fraction=draw(fractions))
-    return Tranche(kind)
+    if kind == TrancheKind.CCP_CAPITAL:
+        return (Tranche(kind, amount=Money.from_minor_units(draw(amounts), ccy)),)
+    if kind == TrancheKind.CCP_CAPITAL_PRO_RATA:
+        partner = draw(st.sampled_from((TrancheKind.MEMBER_DEFAULT_FUND, TrancheKind.ASSESSMENTS)))
+        shared = Tranche(
+            kind, amount=Money.from_minor_units(draw(amounts), ccy), shared_with=partner
+        )
+        if partner == TrancheKind.ASSESSMENTS:
+            return (shared, Tranche(partner, cap_multiple=draw(multiples)))
+        return (shared, Tranche(partner))
+    if kind == TrancheKind.ASSESSMENTS:
+        return (Tranche(kind, cap_multiple=draw(multiples)),)
+    if kind == TrancheKind.VM_GAINS_HAIRCUT:
+        return (Tranche(kind, max_fraction=draw(fractions)),)
+    return (Tranche(kind),)
 
 
 @st.composite
@@ -83,7 +92,7 @@ def cases(draw: st.DrawFn, max_events: int = 3) -> Case:
         for d in defaulters  # every date may not be drawn: fewer events then
     )
     rulebook = Rulebook(
-        tuple(draw(st.lists(tranches(ccy), max_size=7))),
+        tuple(t for pair in draw(st.lists(tranches(ccy), max_size=7)) for t in pair),
         draw(st.one_of(st.none(), st.integers(min_value=0, max_value=5))),
         draw(st.one_of(st.none(), cooling_offs())),
     )
@@ -145,7 +154,7 @@ def test_a_larger_loss_never_uses_less_of_any_tranche(case: Case, data: st.DataO
     # would see each defaulter's share of the pooled cover, which rounding may
     # move by a minor unit between defaulters.
     waterfall = sorted(
-        case.rulebook.waterfall, key=lambda t: t.kind is not TrancheKind.DEFAULTER_MARGIN
+        case.rulebook.waterfall, key=lambda t: t.kind != TrancheKind.DEFAULTER_MARGIN
     )
     case = replace(case, rulebook=replace(case.rulebook, waterfall=tuple(waterfall)))
     index = data.draw(st.integers(min_value=0, max_value=len(case.defaults) - 1))
@@ -163,7 +172,7 @@ def test_a_larger_loss_never_uses_less_of_any_tranche(case: Case, data: st.DataO
 def test_the_members_fund_is_shared_within_one_unit_of_the_exact_share(case: Case) -> None:
     result = run_case(case)
     event = result.events[0]
-    funds = [t for t in event.tranches if t.kind is TrancheKind.MEMBER_DEFAULT_FUND]
+    funds = [t for t in event.tranches if t.kind == TrancheKind.MEMBER_DEFAULT_FUND]
     if not funds:
         return
     # In the first event no survivor has given anything yet, so no cap binds.
@@ -201,7 +210,7 @@ def test_caps_are_never_exceeded(case: Case) -> None:
     waterfall = case.rulebook.waterfall
     zero = Money.zero(case.currency)
     cap_multiples = [t.cap_multiple for t in waterfall if t.cap_multiple is not None]
-    fractions_ = [t.haircut_fraction for t in waterfall if t.kind is TrancheKind.VM_GAINS_HAIRCUT]
+    fractions_ = [t.haircut_fraction for t in waterfall if t.kind == TrancheKind.VM_GAINS_HAIRCUT]
     for m in case.members:
         assessment_cap = max((m.default_fund.times_floor(c) for c in cap_multiples), default=zero)
         haircut_cap = max((m.vm_gains.times_floor(f) for f in fractions_), default=zero)

@@ -102,7 +102,7 @@ def every_kind(
 
 def tranche(event: EventResult, kind: TrancheKind, occurrence: int = 0) -> TrancheResult:
     """The ``occurrence``-th tranche of ``kind`` in the event."""
-    return [t for t in event.tranches if t.kind is kind][occurrence]
+    return [t for t in event.tranches if t.kind == kind][occurrence]
 
 
 def charges(event: EventResult) -> dict[str, tuple[Money, Money, Money]]:

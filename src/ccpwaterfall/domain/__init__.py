@@ -13,6 +13,8 @@ Glossary (the only abbreviations used in names):
 
 from ccpwaterfall.domain.calendar import add_business_days, is_business_day
 from ccpwaterfall.domain.case import (
+    ALLOCATIONS,
+    Auction,
     Case,
     CoolingOff,
     Default,
@@ -21,6 +23,7 @@ from ccpwaterfall.domain.case import (
     Rulebook,
     Tranche,
     TrancheKind,
+    auction_problems,
     group_events,
 )
 from ccpwaterfall.domain.money import (
@@ -36,6 +39,8 @@ from ccpwaterfall.domain.money import (
 )
 
 __all__ = [
+    "ALLOCATIONS",
+    "Auction",
     "Case",
     "CoolingOff",
     "Currency",
@@ -51,6 +56,7 @@ __all__ = [
     "add_business_days",
     "allocate_pro_rata",
     "allocate_pro_rata_capped",
+    "auction_problems",
     "currency",
     "group_events",
     "is_business_day",

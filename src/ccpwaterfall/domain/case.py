@@ -28,6 +28,7 @@ class TrancheKind(StrEnum):
     DEFAULTER_MARGIN = "defaulter_margin"
     DEFAULTER_DEFAULT_FUND = "defaulter_default_fund"
     CCP_CAPITAL = "ccp_capital"
+    CCP_CAPITAL_PRO_RATA = "ccp_capital_pro_rata"
     MEMBER_DEFAULT_FUND = "member_default_fund"
     ASSESSMENTS = "assessments"
     VM_GAINS_HAIRCUT = "vm_gains_haircut"
@@ -37,50 +38,56 @@ class TrancheKind(StrEnum):
         return _TITLES[self]
 
 
-_TITLES = {
+_TITLES: dict[str, str] = {
     TrancheKind.DEFAULTER_MARGIN: "Defaulter initial margin",
     TrancheKind.DEFAULTER_DEFAULT_FUND: "Defaulter default fund",
     TrancheKind.CCP_CAPITAL: "CCP capital",
+    TrancheKind.CCP_CAPITAL_PRO_RATA: "CCP capital pro rata",
     TrancheKind.MEMBER_DEFAULT_FUND: "Members' default fund",
     TrancheKind.ASSESSMENTS: "Assessments",
     TrancheKind.VM_GAINS_HAIRCUT: "VM gains haircut",
 }
 
 
+#: How a survivors' tranche allocates: pro rata, or by auction tier where an event has one.
+ALLOCATIONS = ("pro_rata", "auction_tiers")
+
+
 @dataclass(frozen=True, slots=True)
 class Tranche:
-    """One layer of the waterfall.
+    """One layer of the waterfall: its kind, a display name and the kind's parameters.
 
-    ``amount`` belongs to ``ccp_capital`` only, ``cap_multiple`` to
-    ``assessments`` only, ``max_fraction`` to ``vm_gains_haircut`` only.
+    Which parameters a kind takes, and which it requires, is its spec's
+    (``waterfall.kinds``): ``amount`` for CCP capital, ``cap_multiple`` for
+    assessments, ``max_fraction`` for a VM gains haircut, ``allocation`` for
+    the survivors' fund and assessments, ``shared_with`` for capital drawn pro
+    rata with the next tranche. Here only the values themselves are checked.
     """
 
-    kind: TrancheKind
+    kind: str
     name: str | None = None
     amount: Money | None = None
     cap_multiple: Decimal | None = None
     max_fraction: Decimal | None = None
+    allocation: str = "pro_rata"
+    shared_with: str | None = None
 
     def __post_init__(self) -> None:
-        wants_amount = self.kind is TrancheKind.CCP_CAPITAL
-        if (self.amount is not None) != wants_amount:
-            raise ValueError(f"{self.kind}: amount is {'required' if wants_amount else 'unused'}")
-        wants_cap = self.kind is TrancheKind.ASSESSMENTS
-        if (self.cap_multiple is not None) != wants_cap:
-            need = "required" if wants_cap else "unused"
-            raise ValueError(f"{self.kind}: cap_multiple is {need}")
+        if self.amount is not None and self.amount.amount < 0:
+            raise ValueError(f"{self.kind}: amount must be non-negative")
         if self.cap_multiple is not None and not 0 <= self.cap_multiple <= MAX_CAP_MULTIPLE:
             raise ValueError(f"cap_multiple must be from 0 to {MAX_CAP_MULTIPLE}")
-        if self.max_fraction is not None:
-            if self.kind is not TrancheKind.VM_GAINS_HAIRCUT:
-                raise ValueError(f"{self.kind}: max_fraction is unused")
-            if not Decimal(0) <= self.max_fraction <= Decimal(1):
-                raise ValueError("max_fraction must be between 0 and 1")
+        if self.max_fraction is not None and not Decimal(0) <= self.max_fraction <= Decimal(1):
+            raise ValueError("max_fraction must be between 0 and 1")
+        if self.allocation not in ALLOCATIONS:
+            raise ValueError(f"allocation must be one of {', '.join(ALLOCATIONS)}")
 
     @property
     def label(self) -> str:
         """The display name: ``name`` if given, else the kind's title."""
-        return self.name or self.kind.display_name
+        if self.name:
+            return self.name
+        return _TITLES.get(self.kind, self.kind)
 
     @property
     def haircut_fraction(self) -> Decimal:
@@ -179,6 +186,26 @@ def group_events(defaults: tuple[Default, ...]) -> tuple[DefaultEvent, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Auction:
+    """The tiers a default auction left, most junior first, for the event of ``date``.
+
+    Tranches that allocate by auction tier draw on the first tier first;
+    survivors no tier names form one more tier after the named ones.
+    ``date`` is None for the one event of undated defaults.
+    """
+
+    date: dt.date | None
+    tiers: tuple[tuple[str, ...], ...]
+
+    def __post_init__(self) -> None:
+        named = [m for tier in self.tiers for m in tier]
+        if any(not tier for tier in self.tiers):
+            raise ValueError("an auction tier lists at least one member")
+        if len(set(named)) != len(named):
+            raise ValueError("a member appears in at most one auction tier")
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     """One CCP, its members, its rulebook and one or more default events."""
 
@@ -189,6 +216,7 @@ class Case:
     members: tuple[Member, ...]
     defaults: tuple[Default, ...]
     description: str | None = None
+    auctions: tuple[Auction, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [m.id for m in self.members]
@@ -201,6 +229,8 @@ class Case:
         defaulted = [d.member for d in self.defaults]
         if len(set(defaulted)) != len(defaulted):
             raise ValueError("a member defaults at most once")
+        for problem in auction_problems(self, self.auctions):
+            raise ValueError(problem)
 
     def member(self, member_id: str) -> Member:
         for m in self.members:
@@ -211,3 +241,42 @@ class Case:
     @property
     def events(self) -> tuple[DefaultEvent, ...]:
         return group_events(self.defaults)
+
+
+def auction_problems(case: Case, auctions: tuple[Auction, ...]) -> list[str]:
+    """What is wrong with ``auctions`` for ``case``, as sentences (empty when nothing is).
+
+    An auction belongs to the event of its date (the undated event when the
+    defaults have no date), at most one per event; its tiers name members of
+    the case that have not defaulted in that event or before it.
+    """
+    if not auctions:
+        return []
+    problems: list[str] = []
+    known = {m.id for m in case.members}
+    events = case.events
+    dated = any(event.date is not None for event in events)
+    seen: set[dt.date | None] = set()
+    for auction in auctions:
+        where = "the undated event" if auction.date is None else str(auction.date)
+        if auction.date in seen:
+            problems.append(f"a second auction for {where}: at most one per event")
+        seen.add(auction.date)
+        if (auction.date is None) == dated:
+            problems.append(
+                "an auction needs the date of its event"
+                if dated
+                else "the defaults have no date, so an auction has none"
+            )
+            continue
+        index = next((i for i, e in enumerate(events) if e.date == auction.date), None)
+        if index is None:
+            problems.append(f"no default on {where}: an auction belongs to an event")
+            continue
+        defaulted = {d for event in events[: index + 1] for d in event.defaulters}
+        for member in (m for tier in auction.tiers for m in tier):
+            if member not in known:
+                problems.append(f"auction tier names unknown member {member!r}")
+            elif member in defaulted:
+                problems.append(f"auction tier names {member!r}, a defaulter by {where}")
+    return problems

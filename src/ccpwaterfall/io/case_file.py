@@ -12,12 +12,14 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from ccpwaterfall.domain import (
+    Auction,
     Case,
     CoolingOff,
     Currency,
@@ -27,6 +29,7 @@ from ccpwaterfall.domain import (
     Rulebook,
     Tranche,
     TrancheKind,
+    auction_problems,
 )
 from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
 from ccpwaterfall.io.checker import (
@@ -45,6 +48,14 @@ from ccpwaterfall.io.issues import (
     field_path,
     not_a_regular_file,
 )
+from ccpwaterfall.waterfall.kinds import (
+    TRANCHE_KINDS,
+    Parameter,
+    ParameterType,
+    TrancheRegistry,
+    TrancheSpec,
+)
+from ccpwaterfall.waterfall.resolve import tranche_problems
 
 # The format and the rules for amounts are shared with risk cases (io.checker);
 # they are read through this module too.
@@ -59,18 +70,21 @@ __all__ = [
 ]
 
 # Keys allowed at each place of the document.
-_TOP_KEYS = ("ccp", "currency", "defaults", "description", "format", "members", "name", "rulebook")
+_TOP_KEYS = (
+    "auctions",
+    "ccp",
+    "currency",
+    "defaults",
+    "description",
+    "format",
+    "members",
+    "name",
+    "rulebook",
+)
 _RULEBOOK_KEYS = ("business_days_to_replenish", "cooling_off", "waterfall")
 _COOLING_OFF_KEYS = ("business_days", "extend_per_default", "max_business_days")
 _MEMBER_KEYS = ("default_fund", "group", "id", "initial_margin", "name", "vm_gains")
 _DEFAULT_KEYS = ("date", "loss", "member")
-# The parameter each tranche kind takes besides ``kind`` and ``name``.
-_TRANCHE_PARAMETER = {
-    TrancheKind.CCP_CAPITAL: "amount",
-    TrancheKind.ASSESSMENTS: "cap_multiple",
-    TrancheKind.VM_GAINS_HAIRCUT: "max_fraction",
-}
-_TRANCHE_KEYS = ("kind", "name", *_TRANCHE_PARAMETER.values())
 # Tables that make a document a risk case, read by another loader.
 _RISK_CASE_TABLES = ("portfolio", "risk")
 
@@ -144,6 +158,7 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
         rulebook = check.rulebook(doc["rulebook"], ccy, "rulebook")
     members = check.members(doc, ccy)
     defaults = check.defaults(doc, ccy, members)
+    auctions = check.auctions(doc, defaults)
     if check.issues:
         return None, check.issues
     # With no issue every part above was read; the checks only narrow the types.
@@ -151,6 +166,7 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
     assert rulebook is not None
     assert members is not None
     assert defaults is not None
+    assert auctions is not None
     case = Case(
         name=header.name,
         currency=header.currency,
@@ -160,7 +176,14 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
         defaults=tuple(d for d in defaults if d is not None),
         description=header.description,
     )
-    return case, []
+    for index, auction in enumerate(auctions):
+        for problem in auction_problems(case, (auction,)):
+            check.add(field_path("auctions", index), problem)
+    if len(auctions) != len({a.date for a in auctions}):
+        check.add("auctions", "at most one auction per event: two name the same date")
+    if check.issues:
+        return None, check.issues
+    return replace(case, auctions=auctions), []
 
 
 def load_case(path: str | PathLike[str]) -> Case:
@@ -215,7 +238,7 @@ def rulebook_warnings(
 ) -> tuple[InputWarning, ...]:
     """A tranche that can give nothing, survivors' money before the defaulter's, unused keys."""
     found: list[InputWarning] = []
-    first: dict[TrancheKind, int] = {}
+    first: dict[str, int] = {}
     waterfall = field_path(path, "waterfall")
     for index, tranche in enumerate(rulebook.waterfall):
         at = field_path(field_path(waterfall, index), "kind")
@@ -225,7 +248,7 @@ def rulebook_warnings(
                 InputWarning(
                     file,
                     at,
-                    f"{kind.value} is already at {waterfall}[{first[kind]}], which uses all of "
+                    f"{kind} is already at {waterfall}[{first[kind]}], which uses all of "
                     "it: listed again it gives nothing",
                 )
             )
@@ -239,7 +262,7 @@ def rulebook_warnings(
                 file,
                 field_path(field_path(waterfall, fund), "kind"),
                 f"the members' default fund comes before the defaulter's own resources "
-                f"({later.value} at {waterfall}[{first[later]}]): survivors pay for a loss the "
+                f"({later} at {waterfall}[{first[later]}]): survivors pay for a loss the "
                 "defaulter's own margin and contribution could cover",
             )
         )
@@ -257,7 +280,12 @@ def rulebook_warnings(
 
 @dataclass(slots=True)
 class _CaseChecker(DocumentChecker):
-    """The checks of the tables only case files have, and of the rulebook."""
+    """The checks of the tables only case files have, and of the rulebook.
+
+    ``kinds``: the tranche kinds a waterfall may list, each with its parameters.
+    """
+
+    kinds: TrancheRegistry = field(default_factory=lambda: TRANCHE_KINDS)
 
     def rulebook(self, value: object, ccy: Currency | None, path: str) -> Rulebook | None:
         table = self.table(value, path, "a table ([rulebook] with its waterfall)")
@@ -290,6 +318,9 @@ class _CaseChecker(DocumentChecker):
                     waterfall.append(tranche)
         # Without a currency no amount could be read: the issue is on the currency.
         if ccy is None or len(self.issues) > start:
+            return None
+        self.waterfall_rules(tuple(waterfall), waterfall_path)
+        if len(self.issues) > start:
             return None
         return Rulebook(tuple(waterfall), replenish, cooling_off)
 
@@ -326,9 +357,10 @@ class _CaseChecker(DocumentChecker):
     def tranche(
         self, table: Mapping[str, object], path: str, ccy: Currency | None
     ) -> Tranche | None:
+        """A tranche: its kind, and the parameters its kind's spec lists, each by its type."""
         start = len(self.issues)
-        kinds = [k.value for k in TrancheKind]
-        kind: TrancheKind | None = None
+        kinds = [str(kind) for kind in self.kinds]
+        spec: TrancheSpec | None = None
         kind_path = field_path(path, "kind")
         if "kind" not in table:
             self.add(kind_path, f"missing required key; one of: {', '.join(kinds)}")
@@ -340,45 +372,119 @@ class _CaseChecker(DocumentChecker):
                 f"unknown tranche kind {shown(value)}; expected one of: {', '.join(kinds)}{hint}",
             )
         else:
-            kind = TrancheKind(table["kind"])
-        if kind is None:
+            spec = self.kinds[table["kind"]]
+        homes: dict[str, str] = {}
+        for other in self.kinds.values():
+            for parameter in other.parameters:
+                homes.setdefault(parameter.name, other.kind)
+        if spec is None:
             # The kind is unknown: tell apart only keys of no kind at all, and
             # still check the form of any parameter given.
-            self.keys(table, _TRANCHE_KEYS, path)
+            self.keys(table, ("kind", "name", *homes), path)
             self.amount(table, "amount", path, ccy, required=False)
             for key in ("cap_multiple", "max_fraction"):
                 self.decimal(table, key, path, required=False)
-        else:
-            parameter = _TRANCHE_PARAMETER.get(kind)
-            allowed = ("kind", "name") if parameter is None else ("kind", "name", parameter)
-            elsewhere = {p: k.value for k, p in _TRANCHE_PARAMETER.items() if k is not kind}
-            self.keys(table, allowed, path, f" for kind {kind.value}", elsewhere)
-        name = self.string(table, "name", path)
-        amount = cap_multiple = max_fraction = None
-        if kind is TrancheKind.CCP_CAPITAL:
-            amount = self.amount(table, "amount", path, ccy)
-        elif kind is TrancheKind.ASSESSMENTS:
-            cap_multiple = self.decimal(table, "cap_multiple", path, required=True)
-            if cap_multiple is not None and cap_multiple < 0:
-                self.add(
-                    field_path(path, "cap_multiple"),
-                    f"cap_multiple below zero ({cap_multiple}): it must be 0 or more",
-                )
-            elif cap_multiple is not None and cap_multiple > MAX_CAP_MULTIPLE:
-                self.add(
-                    field_path(path, "cap_multiple"),
-                    f"cap_multiple {cap_multiple} is too large: at most {MAX_CAP_MULTIPLE:,}",
-                )
-        elif kind is TrancheKind.VM_GAINS_HAIRCUT:
-            max_fraction = self.decimal(table, "max_fraction", path, required=False)
-            if max_fraction is not None and not Decimal(0) <= max_fraction <= Decimal(1):
-                self.add(
-                    field_path(path, "max_fraction"),
-                    f"max_fraction must be between 0 and 1, got {max_fraction}",
-                )
-        if kind is None or ccy is None or len(self.issues) > start:
+            self.string(table, "name", path)
             return None
-        return Tranche(kind, name, amount, cap_multiple, max_fraction)
+        allowed = ("kind", "name", *(p.name for p in spec.parameters))
+        elsewhere = {name: home for name, home in homes.items() if name not in spec.fields}
+        self.keys(table, allowed, path, f" for kind {spec.kind}", elsewhere)
+        name = self.string(table, "name", path)
+        # Each value is of its parameter's type, which names a field of Tranche.
+        values: dict[str, Any] = {
+            p.name: value
+            for p in spec.parameters
+            if (value := self.parameter(table, p, path, ccy)) is not None
+        }
+        if ccy is None or len(self.issues) > start:
+            return None
+        return Tranche(spec.kind, name, **values)
+
+    def parameter(
+        self, table: Mapping[str, object], parameter: Parameter, path: str, ccy: Currency | None
+    ) -> object:
+        """One tranche parameter by its type, or None (absent, or with an issue)."""
+        key, required = parameter.name, parameter.required
+        at = field_path(path, key)
+        if parameter.type is ParameterType.AMOUNT:
+            return self.amount(table, key, path, ccy, required=required)
+        if parameter.type is ParameterType.CHOICE:
+            word = self.string(table, key, path, required=required)
+            if word is not None and word not in parameter.choices:
+                choices = ", ".join(parameter.choices)
+                self.add(at, f"{word!r} is not one of: {choices}{closest(word, parameter.choices)}")
+                return None
+            if word is None and parameter.default is not None:
+                return parameter.default
+            return word
+        number = self.decimal(table, key, path, required=required)
+        if number is None:
+            return None
+        if parameter.type is ParameterType.FRACTION and not Decimal(0) <= number <= Decimal(1):
+            self.add(at, f"{key} must be between 0 and 1, got {number}")
+        elif parameter.type is ParameterType.MULTIPLE and number < 0:
+            self.add(at, f"{key} below zero ({number}): it must be 0 or more")
+        elif parameter.type is ParameterType.MULTIPLE and number > MAX_CAP_MULTIPLE:
+            self.add(at, f"{key} {number} is too large: at most {MAX_CAP_MULTIPLE:,}")
+        return number
+
+    def waterfall_rules(self, waterfall: tuple[Tranche, ...], path: str) -> None:
+        """The kinds' own checks of each tranche in its waterfall (a partner that must follow)."""
+        for index in range(len(waterfall)):
+            for name, problem in tranche_problems(index, waterfall, self.kinds):
+                self.add(field_path(field_path(path, index), name or "kind"), problem)
+
+    def auctions(
+        self, doc: Mapping[str, object], defaults: list[Default | None] | None
+    ) -> tuple[Auction, ...] | None:
+        """The ``[[auctions]]`` tables: a date and tiers of member ids, most junior first."""
+        if "auctions" not in doc:
+            return ()
+        tables = self.tables(doc["auctions"], "auctions", "auction", "[[auctions]]")
+        if tables is None:
+            return None
+        found: list[Auction] = []
+        start = len(self.issues)
+        for path, table in tables:
+            self.keys(table, ("date", "tiers"), path)
+            day = (
+                self.default_date(table["date"], field_path(path, "date"))
+                if "date" in table
+                else None
+            )
+            tiers = self.tiers(table, path)
+            if tiers is not None:
+                found.append(Auction(day, tiers))
+        if len(self.issues) > start:
+            return None
+        return tuple(found)
+
+    def tiers(self, table: Mapping[str, object], path: str) -> tuple[tuple[str, ...], ...] | None:
+        at = field_path(path, "tiers")
+        if not self.present(table, "tiers", path, required=True):
+            return None
+        value = table["tiers"]
+        shape = 'an array of arrays of member ids, such as [["A"], ["B", "C"]]'
+        if not isinstance(value, list) or not all(isinstance(t, list) for t in value):
+            self.add(at, f"expected {shape}, got {kind_of(value)}")
+            return None
+        tiers: list[tuple[str, ...]] = []
+        seen: dict[str, str] = {}
+        start = len(self.issues)
+        for index, tier in enumerate(value):
+            tier_path = field_path(at, index)
+            if not tier:
+                self.add(tier_path, "an auction tier lists at least one member")
+            for position, member in enumerate(tier):
+                member_path = field_path(tier_path, position)
+                if not isinstance(member, str):
+                    self.add(member_path, f"expected a member id, got {kind_of(member)}")
+                elif member in seen:
+                    self.add(member_path, f"{member!r} is already in {seen[member]}")
+                else:
+                    seen[member] = tier_path
+            tiers.append(tuple(m for m in tier if isinstance(m, str)))
+        return tuple(tiers) if len(self.issues) == start else None
 
     def members(
         self, doc: Mapping[str, object], ccy: Currency | None

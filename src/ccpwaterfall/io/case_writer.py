@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-from ccpwaterfall.domain import Case, CoolingOff, Default, Member, Money, Tranche
+from ccpwaterfall.domain import Auction, Case, CoolingOff, Default, Member, Money, Tranche
 from ccpwaterfall.io.case_file import CASE_FORMAT
 from ccpwaterfall.io.files import write_text
 from ccpwaterfall.io.issues import Issue
@@ -55,6 +55,8 @@ def case_to_toml(case: Case) -> str:
         lines += ["", "[[members]]", *_member(member)]
     for default in case.defaults:
         lines += ["", "[[defaults]]", *_default(default)]
+    for auction in case.auctions:
+        lines += ["", "[[auctions]]", *_auction(auction)]
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +102,7 @@ def _cooling_off(cooling_off: CoolingOff) -> str:
 
 
 def _tranche(tranche: Tranche) -> list[str]:
-    lines = [f"kind = {toml_string(tranche.kind.value)}"]
+    lines = [f"kind = {toml_string(str(tranche.kind))}"]
     if tranche.name is not None:
         lines.append(f"name = {toml_string(tranche.name)}")
     if tranche.amount is not None:
@@ -109,7 +111,17 @@ def _tranche(tranche: Tranche) -> list[str]:
         lines.append(f"cap_multiple = {_decimal(tranche.cap_multiple)}")
     if tranche.max_fraction is not None:
         lines.append(f"max_fraction = {_decimal(tranche.max_fraction)}")
+    if tranche.allocation != "pro_rata":
+        lines.append(f"allocation = {toml_string(tranche.allocation)}")
+    if tranche.shared_with is not None:
+        lines.append(f"shared_with = {toml_string(tranche.shared_with)}")
     return lines
+
+
+def _auction(auction: Auction) -> list[str]:
+    lines = [] if auction.date is None else [f"date = {auction.date.isoformat()}"]
+    tiers = ", ".join("[" + ", ".join(map(toml_string, tier)) + "]" for tier in auction.tiers)
+    return [*lines, f"tiers = [{tiers}]"]
 
 
 def _member(member: Member) -> list[str]:

@@ -73,7 +73,7 @@ def _replenishment(call: ReplenishmentCall | None) -> dict[str, object] | None:
 
 def _tranche(tranche: TrancheResult) -> dict[str, object]:
     return {
-        "kind": tranche.kind.value,
+        "kind": tranche.kind,
         "name": tranche.name,
         "available": _amount(tranche.available),
         "used": _amount(tranche.used),

@@ -9,8 +9,8 @@ currency's minor unit) are in the descriptions; the loader checks them all.
 
 from __future__ import annotations
 
-from ccpwaterfall.domain import TrancheKind
 from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, Parameter, ParameterType, TrancheRegistry
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?([kKmM]|[bB][nN])?$"
@@ -22,35 +22,12 @@ CAP_MULTIPLE_PATTERN = r"^[0-9]{1,10}(\.[0-9]+)?$"
 DATE_PATTERN = r"^([01][0-9]{3}|2[01][0-9]{2}|2200)-"
 _DAYS_NOTE = f" At most {MAX_BUSINESS_DAYS} (ten years)."
 
-_TRANCHE_DESCRIPTIONS = {
-    TrancheKind.DEFAULTER_MARGIN: (
-        "The defaulter's own initial margin; it covers its own loss only, and what is "
-        "unused is returned to its estate."
-    ),
-    TrancheKind.DEFAULTER_DEFAULT_FUND: (
-        "The defaulters' own default fund contributions: each covers its own loss first, "
-        "then the other defaulters' in the same event."
-    ),
-    TrancheKind.CCP_CAPITAL: (
-        "The CCP's own capital (skin in the game), up to `amount`; may appear more than once "
-        "(junior, senior)."
-    ),
-    TrancheKind.MEMBER_DEFAULT_FUND: (
-        "The surviving members' default fund contributions, pro rata to contribution."
-    ),
-    TrancheKind.ASSESSMENTS: (
-        "Cash calls on survivors, pro rata to contribution, each capped at `cap_multiple` "
-        "times its contribution (over the cooling-off period where there is one)."
-    ),
-    TrancheKind.VM_GAINS_HAIRCUT: (
-        "Haircut of the variation margin gains owed to survivors, pro rata to their gains, "
-        "at most `max_fraction` of each."
-    ),
-}
 
+def case_schema(kinds: TrancheRegistry = TRANCHE_KINDS) -> dict[str, object]:
+    """The JSON Schema of a ``ccp-case/1`` document, as a new JSON-able dict.
 
-def case_schema() -> dict[str, object]:
-    """The JSON Schema of a ``ccp-case/1`` document, as a new JSON-able dict."""
+    Each tranche kind's keys come from its spec in ``kinds``.
+    """
     return {
         "$schema": SCHEMA_DIALECT,
         "title": "ccp-case/1",
@@ -100,6 +77,12 @@ def case_schema() -> dict[str, object]:
                 "minItems": 1,
                 "items": {"$ref": "#/$defs/default"},
             },
+            "auctions": {
+                "description": "Auction tiers per event ([[auctions]]), for juniorisation.",
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/auction"},
+            },
         },
         "required": ["format", "name", "currency", "ccp", "rulebook", "members", "defaults"],
         "additionalProperties": False,
@@ -119,9 +102,10 @@ def case_schema() -> dict[str, object]:
             },
             "rulebook": _rulebook_schema(),
             "cooling_off": _cooling_off_schema(),
-            "tranche": _tranche_schema(),
+            "tranche": _tranche_schema(kinds),
             "member": _member_schema(),
             "default": _default_schema(),
+            "auction": _auction_schema(),
         },
     }
 
@@ -191,61 +175,85 @@ def _cooling_off_schema() -> dict[str, object]:
     }
 
 
-def _tranche_schema() -> dict[str, object]:
-    name = {"description": "Optional display name.", "type": "string"}
-    parameters: dict[TrancheKind, tuple[dict[str, object], list[str]]] = {
-        TrancheKind.CCP_CAPITAL: (
-            {"amount": {"$ref": "#/$defs/amount", "description": "The capital in the tranche."}},
-            ["amount"],
+def _parameter_schema(parameter: Parameter) -> dict[str, object]:
+    """The schema of one tranche parameter, from its type in the kind's spec."""
+    text = parameter.description
+    if parameter.type is ParameterType.AMOUNT:
+        return {"$ref": "#/$defs/amount", "description": text}
+    if parameter.type is ParameterType.CHOICE:
+        return {"description": text, "enum": list(parameter.choices)}
+    if parameter.type is ParameterType.FRACTION:
+        return {
+            "description": f'{text} From 0 to 1: a string such as "0.5" or an integer.',
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 1},
+                {"type": "string", "pattern": FRACTION_PATTERN},
+            ],
+        }
+    return {
+        "description": (
+            f'{text} A decimal number (a string such as "2" or an integer), from 0 to '
+            f"{MAX_CAP_MULTIPLE}."
         ),
-        TrancheKind.ASSESSMENTS: (
-            {
-                "cap_multiple": {
-                    "description": (
-                        "Each survivor owes at most this multiple of its contribution "
-                        '(a decimal number: a string such as "2" or an integer), from 0 to '
-                        f"{MAX_CAP_MULTIPLE}."
-                    ),
-                    "anyOf": [
-                        {"type": "integer", "minimum": 0, "maximum": int(MAX_CAP_MULTIPLE)},
-                        {"type": "string", "pattern": CAP_MULTIPLE_PATTERN},
-                    ],
-                }
-            },
-            ["cap_multiple"],
-        ),
-        TrancheKind.VM_GAINS_HAIRCUT: (
-            {
-                "max_fraction": {
-                    "description": (
-                        "At most this fraction of each member's gains, from 0 to 1 "
-                        '(default 1; a string such as "0.5" or an integer).'
-                    ),
-                    "anyOf": [
-                        {"type": "integer", "minimum": 0, "maximum": 1},
-                        {"type": "string", "pattern": FRACTION_PATTERN},
-                    ],
-                }
-            },
-            [],
-        ),
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": int(MAX_CAP_MULTIPLE)},
+            {"type": "string", "pattern": CAP_MULTIPLE_PATTERN},
+        ],
     }
+
+
+def _tranche_schema(kinds: TrancheRegistry) -> dict[str, object]:
+    """One variant per tranche kind, with the parameters of its spec."""
+    name = {"description": "Optional display name.", "type": "string"}
     variants: list[dict[str, object]] = []
-    for kind in TrancheKind:
-        extra, required = parameters.get(kind, ({}, []))
+    for kind, spec in kinds.items():
+        parameters = {p.name: _parameter_schema(p) for p in spec.parameters}
         variants.append(
             {
-                "title": kind.value,
-                "description": _TRANCHE_DESCRIPTIONS[kind],
+                "title": kind,
+                "description": spec.description,
                 "type": "object",
-                "properties": {"kind": {"const": kind.value}, "name": name, **extra},
-                "required": ["kind", *required],
+                "properties": {"kind": {"const": kind}, "name": name, **parameters},
+                "required": ["kind", *(p.name for p in spec.parameters if p.required)],
                 "additionalProperties": False,
             }
         )
     return {
         "description": "One layer of the waterfall; its kind fixes its keys.",
         "oneOf": variants,
+    }
+
+
+def _auction_schema() -> dict[str, object]:
+    return {
+        "description": (
+            "The tiers a default auction left for one event, most junior first: tranches with "
+            'allocation = "auction_tiers" draw on the first tier first. Survivors no tier names '
+            "form one more tier after the named ones. At most one auction per event; no member "
+            "twice, none a defaulter of that event or of an earlier one."
+        ),
+        "type": "object",
+        "properties": {
+            "date": {
+                "description": (
+                    "The date of the event it belongs to; omitted when the defaults are undated."
+                ),
+                "type": "string",
+                "format": "date",
+                "pattern": DATE_PATTERN,
+            },
+            "tiers": {
+                "description": "Arrays of member ids, most junior first.",
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+        "required": ["tiers"],
+        "additionalProperties": False,
     }
 
 

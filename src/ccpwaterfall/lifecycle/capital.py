@@ -58,7 +58,7 @@ def compute_capital(
     np.add.at(member_loss, portfolio.account_member, loss)
     ead = member_loss.max(axis=1) if loss.shape[1] else np.zeros(portfolio.n_members)
     capital = k_ccp(ead, margin.member_margin, fund.contributions, risk_weight, capital_ratio)
-    df_ccp = junior_capital(inputs.rulebook)
+    df_ccp = junior_capital(inputs.rulebook, inputs.currency)
     member_capital = k_cm(capital, fund.contributions, df_ccp, capital_ratio=capital_ratio)
     return CapitalRun(
         risk_weight=risk_weight,

@@ -13,7 +13,6 @@ from ccpwaterfall.domain import (
     Currency,
     Money,
     Rulebook,
-    TrancheKind,
     split_pro_rata,
 )
 from ccpwaterfall.lifecycle.border import to_float, to_money
@@ -41,6 +40,7 @@ from ccpwaterfall.risk.stress import (
     beyond_own_fund,
     cover,
 )
+from ccpwaterfall.waterfall.kinds import junior_capital as waterfall_junior_capital
 
 # Basis-dependent sizing converges geometrically; this bounds the rounds.
 MAX_SIZING_ROUNDS = 100
@@ -73,15 +73,9 @@ class FundRun:
         return total
 
 
-def junior_capital(rulebook: Rulebook) -> float:
-    """CCP capital ahead of the members' fund in the waterfall (junior SITG)."""
-    total = 0.0
-    for tranche in rulebook.waterfall:
-        if tranche.kind is TrancheKind.MEMBER_DEFAULT_FUND:
-            break
-        if tranche.kind is TrancheKind.CCP_CAPITAL and tranche.amount is not None:
-            total += to_float(tranche.amount)
-    return total
+def junior_capital(rulebook: Rulebook, ccy: Currency) -> float:
+    """CCP capital ahead of the members' fund in the waterfall (junior SITG), as a float."""
+    return to_float(waterfall_junior_capital(rulebook.waterfall, ccy))
 
 
 def size_fund(
@@ -102,7 +96,7 @@ def size_fund(
     progress("fund sizing")
     params = inputs.fund_params
     if params.sitg_junior == 0.0:
-        params = _with_sitg(params, junior_capital(inputs.rulebook))
+        params = _with_sitg(params, junior_capital(inputs.rulebook, inputs.currency))
     portfolio = inputs.portfolio
     stress_key = stress.member_exposures.max(axis=1)
 

@@ -58,7 +58,7 @@ def reverse_stress_grid(
     )
     exposure_grid = np.transpose(cube, (2, 0, 1))
     # Summed as reverse_stress sums group_fund, so it never falls below that sum by an ulp.
-    prefunded = float(fund.group_fund.sum()) + junior_capital(inputs.rulebook)
+    prefunded = float(fund.group_fund.sum()) + junior_capital(inputs.rulebook, inputs.currency)
     return reverse_stress(
         exposure_grid,
         np.asarray(multipliers),

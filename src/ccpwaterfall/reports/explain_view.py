@@ -19,7 +19,7 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
-from ccpwaterfall.domain import Currency, Money, TrancheKind
+from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.ledger import Entry
 from ccpwaterfall.reports.formatting import (
     format_amount,
@@ -28,13 +28,13 @@ from ccpwaterfall.reports.formatting import (
     format_money,
 )
 from ccpwaterfall.reports.layout import Column, FitTable, Heading, clean
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS
 from ccpwaterfall.waterfall.result import CaseResult, InputValue, TrancheResult
 
 EXPLAIN_FORMAT = "ccp-explain/1"
 
 # Entry metadata already shown with the tranche's rule above the entries.
 _TRANCHE_META = frozenset({"tranche", "tranche_index"})
-_TRANCHE_RULES = frozenset(kind.value for kind in TrancheKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ def explain_view(result: CaseResult) -> ExplainView:
 def _tranche_rule(tranche: TrancheResult) -> TrancheRule:
     return TrancheRule(
         index=tranche.index,
-        kind=tranche.kind.value,
+        kind=tranche.kind,
         name=tranche.name,
         available=tranche.available,
         used=tranche.used,
@@ -127,7 +127,7 @@ def _tranche_rule(tranche: TrancheResult) -> TrancheRule:
 def entry_view(entry: Entry) -> EntryView:
     """One journal entry as shown, in the explain view and in ``ccp run --journal``."""
     meta = dict(entry.meta)
-    applies = entry.rule in _TRANCHE_RULES
+    applies = entry.rule in TRANCHE_KINDS
     tranche = int(meta["tranche_index"]) if applies and "tranche_index" in meta else None
     return EntryView(
         seq=entry.seq,

@@ -237,7 +237,7 @@ def drill_row(drill: Drill, sets_fund: bool) -> DrillRow:
     event = drill.result.events[0]
     margin_used = Money.zero(drill.case.currency)
     for tranche in event.tranches:
-        if tranche.kind is TrancheKind.DEFAULTER_MARGIN:
+        if tranche.kind == TrancheKind.DEFAULTER_MARGIN:
             margin_used += tranche.used
     return DrillRow(
         scenario=drill.scenario_name,

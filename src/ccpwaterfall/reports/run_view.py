@@ -145,8 +145,7 @@ def _event_view(result: CaseResult, event: EventResult, top: int | None) -> Even
         facts=tuple(facts),
         currency=ccy,
         tranches=tuple(
-            TrancheRow(t.name, t.kind.value, t.available, t.used, t.remaining)
-            for t in event.tranches
+            TrancheRow(t.name, t.kind, t.available, t.used, t.remaining) for t in event.tranches
         ),
         survivors=charge_table(event.members, ccy, "Survivors bearing a loss", top)
         if event.members

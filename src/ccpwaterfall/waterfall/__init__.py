@@ -2,12 +2,20 @@
 
 ``resolve_case`` looks every reference of a case up once; ``run_waterfall``
 computes the result and the journal from the resolved case; ``run_case`` does
-both. Each tranche kind has one rule function in ``RULES``.
+both. Each tranche kind is one spec in the registry ``TRANCHE_KINDS``.
 """
 
-from ccpwaterfall.waterfall.engine import run_case, run_waterfall
-from ccpwaterfall.waterfall.resolve import resolve_case
-from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
+from ccpwaterfall.waterfall.engine import closing_balances, run_case, run_waterfall
+from ccpwaterfall.waterfall.kinds import (
+    TRANCHE_KINDS,
+    Parameter,
+    ParameterType,
+    TrancheRegistry,
+    TrancheRole,
+    TrancheSpec,
+)
+from ccpwaterfall.waterfall.resolve import resolve_case, tranche_problems
+from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent, ResolvedTranche
 from ccpwaterfall.waterfall.result import (
     CaseResult,
     EventResult,
@@ -15,23 +23,30 @@ from ccpwaterfall.waterfall.result import (
     ReplenishmentCall,
     TrancheResult,
 )
-from ccpwaterfall.waterfall.rules import RULES
 from ccpwaterfall.waterfall.state import EventContext, TrancheOutcome, TrancheRule, WaterfallState
 
 __all__ = [
-    "RULES",
+    "TRANCHE_KINDS",
     "CaseResult",
     "EventContext",
     "EventResult",
     "MemberCharge",
+    "Parameter",
+    "ParameterType",
     "ReplenishmentCall",
     "ResolvedCase",
     "ResolvedEvent",
+    "ResolvedTranche",
     "TrancheOutcome",
+    "TrancheRegistry",
     "TrancheResult",
+    "TrancheRole",
     "TrancheRule",
+    "TrancheSpec",
     "WaterfallState",
+    "closing_balances",
     "resolve_case",
     "run_case",
     "run_waterfall",
+    "tranche_problems",
 ]

@@ -2,7 +2,7 @@
 
 Per event: replenish the fund if the schedule says so, post each defaulter's
 close-out loss, apply the tranches in rulebook order (each by the rule of its
-kind in ``RULES``, invariants re-checked after each), then return what is left
+kind's spec, invariants re-checked after each), then return what is left
 of the defaulters' initial margin to their estates. Every movement of money is
 a journal entry whose postings sum to zero; the results are read from the
 same postings.
@@ -10,12 +10,12 @@ same postings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ccpwaterfall.domain import Case, Money
 from ccpwaterfall.domain.money import sum_money
-from ccpwaterfall.ledger import Entry, Posting
+from ccpwaterfall.ledger import Entry, Posting, balances
 from ccpwaterfall.waterfall.accounts import (
     CLOSE_OUT,
     EXTERNAL_CCP,
@@ -24,8 +24,10 @@ from ccpwaterfall.waterfall.accounts import (
     external_member_account,
     loss_account,
     member_account,
+    parse_capital_account,
 )
 from ccpwaterfall.waterfall.invariants import check_accounts, check_conservation, check_outcome
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry
 from ccpwaterfall.waterfall.resolve import resolve_case
 from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
 from ccpwaterfall.waterfall.result import (
@@ -36,26 +38,53 @@ from ccpwaterfall.waterfall.result import (
     TrancheResult,
     input_text,
 )
-from ccpwaterfall.waterfall.rules import RULES
 from ccpwaterfall.waterfall.state import EventContext, WaterfallState
 
 
-def run_case(case: Case) -> CaseResult:
-    """Run ``case`` through its waterfall: ``run_waterfall(resolve_case(case))``."""
-    return run_waterfall(resolve_case(case))
+def run_case(
+    case: Case,
+    kinds: TrancheRegistry = TRANCHE_KINDS,
+    opening: Mapping[str, Money] | None = None,
+) -> CaseResult:
+    """Run ``case`` through its waterfall: ``run_waterfall(resolve_case(case), ...)``."""
+    return run_waterfall(resolve_case(case, kinds), kinds, opening)
 
 
-def run_waterfall(resolved: ResolvedCase) -> CaseResult:
+def run_waterfall(
+    resolved: ResolvedCase,
+    kinds: TrancheRegistry = TRANCHE_KINDS,
+    opening: Mapping[str, Money] | None = None,
+) -> CaseResult:
     """Every event of a resolved case through the waterfall, with the journal.
 
-    Pure: the result depends on ``resolved`` only. Raises ``InvariantError`` if
-    a rule breaks an accounting invariant (a defect, not a user error).
+    Each tranche is applied by the rule of its kind's spec in ``kinds``.
+    ``opening``: the balance of each resource account to start from (what
+    earlier events or a drill left, such as ``closing_balances`` of an earlier
+    result); by default the case's own amounts: every member's margin,
+    contribution and VM gains and every CCP capital tranche in full. Pure: the
+    result depends on the arguments only. Raises ``InvariantError`` if a rule
+    breaks an accounting invariant (a defect, not a user error), ValueError
+    when ``opening`` names an account that is not a resource of the case or
+    gives a negative balance.
     """
     run = _Run(resolved, WaterfallState.empty(resolved.currency), [])
-    opening = _opening_postings(resolved)
-    run.record(None, _opening_narration(resolved), opening, "opening", _capital_labels(resolved))
-    events = tuple(_run_event(run, event) for event in resolved.events)
+    postings = _opening_postings(resolved) if opening is None else _given_opening(resolved, opening)
+    run.record(None, _opening_narration(resolved), postings, "opening", _capital_labels(resolved))
+    events = tuple(_run_event(run, kinds, event) for event in resolved.events)
     return CaseResult(resolved.case, events, tuple(run.entries))
+
+
+def closing_balances(result: CaseResult) -> dict[str, Money]:
+    """What every resource account of the case holds after the result's last event.
+
+    Members' margin, contributions and VM gains and the CCP's capital: the
+    ``opening`` of a run that continues from here.
+    """
+    return {
+        account: amount
+        for account, amount in balances(result.journal).items()
+        if account.startswith(("member:", "ccp:capital:"))
+    }
 
 
 @dataclass(slots=True)
@@ -82,7 +111,7 @@ class _Run:
         check_accounts(self.resolved, self.state, (p.account for p in postings))
 
 
-def _run_event(run: _Run, event: ResolvedEvent) -> EventResult:
+def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> EventResult:
     resolved = run.resolved
     ccy = resolved.currency
     if event.replenished_before:
@@ -105,19 +134,20 @@ def _run_event(run: _Run, event: ResolvedEvent) -> EventResult:
     tranches: list[TrancheResult] = []
     charged: list[Posting] = []
     used_so_far = Money.zero(ccy)
-    for index, tranche in enumerate(resolved.case.rulebook.waterfall):
-        outcome = RULES[tranche.kind](run.state, tranche, index, context)
+    for tranche in resolved.tranches:
+        index = tranche.index
+        outcome = kinds[tranche.kind].rule(run.state, tranche, context)
         check_outcome(event, outcome)
         inputs = tuple((key, input_text(value)) for key, value in outcome.inputs)
         meta = (("tranche", tranche.label), ("tranche_index", str(index)), *inputs)
-        run.record(event.index, tranche.label, outcome.postings, tranche.kind.value, meta)
+        run.record(event.index, tranche.label, outcome.postings, str(tranche.kind), meta)
         charged.extend(outcome.postings)
         used_so_far += outcome.used
         check_conservation(event, run.state, used_so_far)
         tranches.append(
             TrancheResult(
                 index=index,
-                kind=tranche.kind,
+                kind=str(tranche.kind),
                 name=tranche.label,
                 available=outcome.available,
                 used=outcome.used,
@@ -173,9 +203,8 @@ def _replenishment_call(
             - state.balance(member_account(member_id, MemberPart.DEFAULT_FUND))
         ).is_zero()
     )
-    waterfall = rulebook.waterfall
     capital = tuple(
-        (waterfall[index].label, top_up)
+        (resolved.tranches[index].label, top_up)
         for index, amount in resolved.capital.items()
         if not (top_up := amount - state.balance(capital_account(index))).is_zero()
     )
@@ -235,8 +264,29 @@ def _opening_narration(resolved: ResolvedCase) -> str:
 
 
 def _capital_labels(resolved: ResolvedCase) -> tuple[tuple[str, str], ...]:
-    waterfall = resolved.case.rulebook.waterfall
-    return tuple((capital_account(i), waterfall[i].label) for i in resolved.capital)
+    return tuple((capital_account(i), resolved.tranches[i].label) for i in resolved.capital)
+
+
+def _given_opening(resolved: ResolvedCase, opening: Mapping[str, Money]) -> tuple[Posting, ...]:
+    """The given balances into the case's resource accounts, each from its outside account."""
+    by_owner: dict[str, list[tuple[str, Money]]] = {}
+    for account, amount in sorted(opening.items()):
+        if account in resolved.member_accounts:
+            member_id, part = resolved.member_accounts[account]
+            owner = external_member_account(member_id)
+            # What was assessed shows as a negative balance: it counts against the cap.
+            holding = part is not MemberPart.ASSESSMENT
+        elif (index := parse_capital_account(account)) is not None and index in resolved.capital:
+            owner, holding = EXTERNAL_CCP, True
+        else:
+            raise ValueError(f"opening balance for {account!r}: not a resource of the case")
+        if amount.currency != resolved.currency or (holding and amount.amount < 0):
+            raise ValueError(f"opening balance for {account!r}: {amount} is not a holding")
+        by_owner.setdefault(owner, []).append((account, amount))
+    postings: list[Posting] = []
+    for owner, amounts in by_owner.items():
+        postings += _from_outside(amounts, owner)
+    return tuple(postings)
 
 
 def _replenishment_postings(

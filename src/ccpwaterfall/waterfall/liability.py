@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from ccpwaterfall.domain import Case, CoolingOff, Currency, Default, Member, Money, TrancheKind
+from ccpwaterfall.domain import Case, CoolingOff, Currency, Default, Member, Money
 from ccpwaterfall.waterfall.accounts import MemberPart, member_account
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry, TrancheRole
+from ccpwaterfall.waterfall.resolve import resolve_case
 from ccpwaterfall.waterfall.result import CaseResult, MemberCharge
 
-# Journal rules whose entries draw on a defaulter's own resources.
-_OWN_RESOURCE_RULES = frozenset(
-    {TrancheKind.DEFAULTER_MARGIN.value, TrancheKind.DEFAULTER_DEFAULT_FUND.value}
-)
+_OWN_ROLES = frozenset({TrancheRole.DEFAULTER_MARGIN, TrancheRole.DEFAULTER_FUND})
 
 
 class MemberRole(StrEnum):
@@ -111,33 +110,40 @@ class Liability:
         return total
 
 
-def member_liability(case: Case, member_id: str, result: CaseResult) -> Liability:
+def member_liability(
+    case: Case, member_id: str, result: CaseResult, kinds: TrancheRegistry = TRANCHE_KINDS
+) -> Liability:
     """The liability of ``member_id`` under ``case``'s rulebook and in ``result``'s events.
 
-    Raises ValueError for a member the case does not list.
+    What the member can lose is read from the roles of the rulebook's tranche
+    kinds and from each tranche's resolved caps. Raises ValueError for a
+    member the case does not list.
     """
     member = next((m for m in case.members if m.id == member_id), None)
     if member is None:
         raise ValueError(f"unknown member {member_id!r}")
     ccy = case.currency
     zero = Money.zero(ccy)
-    kinds = {t.kind for t in case.rulebook.waterfall}
+    resolved = resolve_case(case, kinds)
+    roles = {role for t in resolved.tranches for role in kinds[t.kind].roles}
 
     caps = tuple(
-        AssessmentCap(t.label, t.cap_multiple, member.default_fund.times_floor(t.cap_multiple))
-        for t in case.rulebook.waterfall
-        if t.kind is TrancheKind.ASSESSMENTS and t.cap_multiple is not None
+        AssessmentCap(t.label, t.terms.cap_multiple, t.caps[member_id])
+        for t in resolved.tranches
+        if TrancheRole.ASSESSMENT in kinds[t.kind].roles
+        and t.caps is not None
+        and t.terms.cap_multiple is not None
     )
     vm_at_risk = zero
-    for tranche in case.rulebook.waterfall:
-        if tranche.kind is TrancheKind.VM_GAINS_HAIRCUT:
+    for tranche in resolved.tranches:
+        if TrancheRole.VM_HAIRCUT in kinds[tranche.kind].roles and tranche.caps is not None:
             # Several haircut tranches share one pool of gains: the largest fraction binds.
-            vm_at_risk = vm_at_risk.max(member.vm_gains.times_floor(tranche.haircut_fraction))
+            vm_at_risk = vm_at_risk.max(tranche.caps[member_id])
 
     own = zero
-    if TrancheKind.DEFAULTER_MARGIN in kinds:
+    if TrancheRole.DEFAULTER_MARGIN in roles:
         own += member.initial_margin
-    if TrancheKind.DEFAULTER_DEFAULT_FUND in kinds:
+    if TrancheRole.DEFAULTER_FUND in roles:
         own += member.default_fund
 
     default = next((d for d in case.defaults if d.member == member_id), None)
@@ -146,19 +152,24 @@ def member_liability(case: Case, member_id: str, result: CaseResult) -> Liabilit
         case=case.name,
         ccp=case.ccp_name,
         currency=ccy,
-        default_fund_at_risk=(
-            member.default_fund if TrancheKind.MEMBER_DEFAULT_FUND in kinds else zero
-        ),
+        default_fund_at_risk=(member.default_fund if TrancheRole.MEMBER_FUND in roles else zero),
         assessment_caps=caps,
         vm_gains_at_risk=vm_at_risk,
         cooling_off=case.rulebook.cooling_off,
         default=default,
         own_resources_at_risk=own,
-        events=_event_liabilities(member_id, result),
+        events=_event_liabilities(member_id, result, _own_rules(kinds)),
     )
 
 
-def _event_liabilities(member_id: str, result: CaseResult) -> tuple[EventLiability, ...]:
+def _own_rules(kinds: TrancheRegistry) -> frozenset[str]:
+    """Journal rules (tranche kinds) whose entries draw on a defaulter's own resources."""
+    return frozenset(k for k, spec in kinds.items() if _OWN_ROLES & set(spec.roles))
+
+
+def _event_liabilities(
+    member_id: str, result: CaseResult, own_rules: frozenset[str]
+) -> tuple[EventLiability, ...]:
     zero = Money.zero(result.case.currency)
     accounts = {
         member_account(member_id, MemberPart.INITIAL_MARGIN),
@@ -180,7 +191,7 @@ def _event_liabilities(member_id: str, result: CaseResult) -> tuple[EventLiabili
             # The journal is the record of what each resource gave (principle: every
             # number explains itself), including cover of a co-defaulter's loss.
             for entry in result.journal:
-                if entry.event == event.index and entry.rule in _OWN_RESOURCE_RULES:
+                if entry.event == event.index and entry.rule in own_rules:
                     for posting in entry.postings:
                         if posting.account in accounts and posting.amount.amount < 0:
                             own -= posting.amount

@@ -2,25 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import replace
 
-from ccpwaterfall.domain import Case, Money, TrancheKind
+from ccpwaterfall.domain import Case, Money, Tranche
 from ccpwaterfall.domain.money import sum_money
 from ccpwaterfall.waterfall.accounts import MemberPart, member_account
-from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
-from ccpwaterfall.waterfall.rules import RULES
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry, TrancheRole
+from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent, ResolvedTranche
 from ccpwaterfall.waterfall.schedule import schedule_events
 
 
-def resolve_case(case: Case) -> ResolvedCase:
+def tranche_problems(
+    index: int, waterfall: tuple[Tranche, ...], kinds: TrancheRegistry = TRANCHE_KINDS
+) -> list[tuple[str, str]]:
+    """What is wrong with ``waterfall[index]`` for its kind: (parameter or "", sentence) pairs.
+
+    A kind the registry does not know; a parameter the kind requires but the
+    tranche lacks, or one it does not take; the kind's own checks.
+    """
+    tranche = waterfall[index]
+    spec = kinds.get(tranche.kind)
+    if spec is None:
+        return [("kind", f"unknown tranche kind {tranche.kind!r}")]
+    problems: list[tuple[str, str]] = []
+    for name in ("amount", "cap_multiple", "max_fraction", "shared_with"):
+        given = getattr(tranche, name) is not None
+        parameter = spec.parameter(name)
+        if given and parameter is None:
+            problems.append((name, f"a {tranche.kind} tranche takes no {name}"))
+        elif not given and parameter is not None and parameter.required:
+            problems.append((name, f"a {tranche.kind} tranche requires {name}"))
+    if tranche.allocation != "pro_rata" and spec.parameter("allocation") is None:
+        problems.append(("allocation", f"a {tranche.kind} tranche takes no allocation"))
+    problems += [("", problem) for problem in spec.check(index, waterfall)]
+    return problems
+
+
+def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> ResolvedCase:
     """The case with members by id, survivors per event, schedule, amounts and caps.
 
-    Raises ValueError, listing every problem, on terms no valid case file can
-    produce (an amount in another currency, a negative amount, a tranche kind
-    without a rule, dated and undated defaults mixed): those are programmer
-    errors, as the case-file reader reports user errors before this point.
+    Each tranche is resolved by its kind's spec in ``kinds``. Raises
+    ValueError, listing every problem, on terms no valid case file can produce
+    (an amount in another currency, a negative amount, a tranche kind the
+    registry does not know or parameters it does not take, dated and undated
+    defaults mixed): those are programmer errors, as the case-file reader
+    reports user errors before this point.
     """
-    problems = list(_problems(case))
+    problems = list(_problems(case, kinds))
     if problems:
         raise ValueError(f"case {case.name!r} cannot be resolved: " + "; ".join(problems))
     ccy = case.currency
@@ -29,10 +58,18 @@ def resolve_case(case: Case) -> ResolvedCase:
     schedules = schedule_events([event.date for event in events], case.rulebook)
     resolved: list[ResolvedEvent] = []
     defaulted: set[str] = set()
+    auctions = {auction.date: auction for auction in case.auctions}
     for index, (event, schedule) in enumerate(zip(events, schedules, strict=True)):
         losses = tuple(sorted((d.member, d.loss) for d in event.defaults))
         defaulters = tuple(d for d, _ in losses)
         not_defaulted_before = tuple(m for m in members if m not in defaulted)
+        survivors = tuple(m for m in not_defaulted_before if m not in defaulters)
+        auction = auctions.get(event.date)
+        tiers = None
+        if auction is not None:
+            named = {m for tier in auction.tiers for m in tier}
+            rest = tuple(m for m in survivors if m not in named)
+            tiers = (*auction.tiers, rest) if rest else auction.tiers
         resolved.append(
             ResolvedEvent(
                 index=index,
@@ -40,53 +77,51 @@ def resolve_case(case: Case) -> ResolvedCase:
                 defaulters=defaulters,
                 losses=losses,
                 loss=sum_money((loss for _, loss in losses), ccy),
-                survivors=tuple(m for m in not_defaulted_before if m not in defaulters),
+                survivors=survivors,
                 replenished=not_defaulted_before,
                 replenished_before=schedule.replenished_before,
                 new_assessment_period=schedule.new_assessment_period,
                 cooling_off_end=schedule.cooling_off_end,
                 replenish_after=schedule.replenish_after,
+                tiers=tiers,
             )
         )
         defaulted.update(defaulters)
-    waterfall = case.rulebook.waterfall
-    capital = {
-        i: t.amount
-        for i, t in enumerate(waterfall)
-        if t.kind is TrancheKind.CCP_CAPITAL and t.amount is not None
-    }
-    caps: dict[int, Mapping[str, Money]] = {}
-    for i, tranche in enumerate(waterfall):
-        if tranche.kind is TrancheKind.ASSESSMENTS and tranche.cap_multiple is not None:
-            multiple = tranche.cap_multiple
-            caps[i] = {
-                m: member.default_fund.times_floor(multiple) for m, member in members.items()
-            }
-        elif tranche.kind is TrancheKind.VM_GAINS_HAIRCUT:
-            fraction = tranche.haircut_fraction
-            caps[i] = {m: member.vm_gains.times_floor(fraction) for m, member in members.items()}
+    tranches = tuple(
+        kinds[tranche.kind].resolve(tranche, index, members)
+        for index, tranche in enumerate(case.rulebook.waterfall)
+    )
+    tranches = tuple(_labelled(t, kinds[t.kind].title) if not t.terms.name else t for t in tranches)
+    capital = {t.index: t.amount for t in tranches if t.amount is not None}
+    caps = {t.index: t.caps for t in tranches if t.caps is not None}
     zero = Money.zero(ccy)
 
-    def limit(kind: TrancheKind) -> dict[str, Money]:
-        of_kind = [caps[i] for i, t in enumerate(waterfall) if t.kind is kind]
-        return {m: max((c[m] for c in of_kind), default=zero) for m in members}
+    def limit(role: TrancheRole) -> dict[str, Money]:
+        of_role = [caps[t.index] for t in tranches if role in kinds[t.kind].roles and t.caps]
+        return {m: max((c[m] for c in of_role), default=zero) for m in members}
 
     return ResolvedCase(
         case=case,
         currency=ccy,
         members=members,
         events=tuple(resolved),
+        tranches=tranches,
         capital=capital,
         caps=caps,
-        assessment_limit=limit(TrancheKind.ASSESSMENTS),
-        haircut_limit=limit(TrancheKind.VM_GAINS_HAIRCUT),
+        assessment_limit=limit(TrancheRole.ASSESSMENT),
+        haircut_limit=limit(TrancheRole.VM_HAIRCUT),
         member_accounts={
             member_account(m, part): (m, part) for m in members for part in MemberPart
         },
     )
 
 
-def _problems(case: Case) -> Iterator[str]:
+def _labelled(tranche: ResolvedTranche, title: str) -> ResolvedTranche:
+    """The tranche named by its kind's title, as the case gives it no name."""
+    return replace(tranche, label=title)
+
+
+def _problems(case: Case, kinds: TrancheRegistry) -> Iterator[str]:
     """Every inconsistency in the case's terms."""
     amounts: list[tuple[str, Money]] = []
     for member in case.members:
@@ -96,9 +131,10 @@ def _problems(case: Case) -> Iterator[str]:
             (f"member {member.id!r} vm_gains", member.vm_gains),
         ]
     amounts += [(f"default of {d.member!r} loss", d.loss) for d in case.defaults]
-    for index, tranche in enumerate(case.rulebook.waterfall):
-        if tranche.kind not in RULES:
-            yield f"waterfall[{index}]: no rule for tranche kind {tranche.kind!r}"
+    waterfall = case.rulebook.waterfall
+    for index, tranche in enumerate(waterfall):
+        for name, problem in tranche_problems(index, waterfall, kinds):
+            yield f"waterfall[{index}]{'.' + name if name else ''}: {problem}"
         if tranche.amount is not None:
             amounts.append((f"waterfall[{index}] amount", tranche.amount))
     for where, amount in amounts:

@@ -6,8 +6,25 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ccpwaterfall.domain import Case, Currency, Member, Money
+from ccpwaterfall.domain import Case, Currency, Member, Money, Tranche
 from ccpwaterfall.waterfall.accounts import MemberPart
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTranche:
+    """One tranche of the waterfall with what it needs looked up once.
+
+    ``amount``: the CCP capital the tranche holds (its capital account), if
+    any; ``caps``: each member's cap in this tranche (assessments, VM gains
+    haircut), rounded down to the minor unit.
+    """
+
+    index: int  # position in the rulebook's waterfall
+    kind: str
+    label: str
+    terms: Tranche
+    amount: Money | None = None
+    caps: Mapping[str, Money] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +47,18 @@ class ResolvedEvent:
     new_assessment_period: bool
     cooling_off_end: dt.date | None
     replenish_after: dt.date | None
+    # Auction tiers, most junior first, the survivors no tier names last; None: no auction.
+    tiers: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ResolvedCase:
-    """A case ready to compute: members by id, events, tranche amounts and caps.
+    """A case ready to compute: members by id, events, tranches, amounts and caps.
 
-    ``capital`` maps the index of each ``ccp_capital`` tranche to its amount;
-    ``caps`` maps the index of each ``assessments`` and ``vm_gains_haircut``
-    tranche to every member's cap (rounded down to the minor unit);
+    ``tranches`` are the rulebook's tranches resolved by their kinds' specs.
+    ``capital`` maps the index of each tranche holding CCP capital to its
+    amount; ``caps`` maps the index of each tranche with member caps to every
+    member's cap (rounded down to the minor unit);
     ``assessment_limit`` and ``haircut_limit`` are each member's largest cap
     over those tranches, the bound the invariants check. ``member_accounts``
     maps the name of every member account to its member and part.
@@ -48,6 +68,7 @@ class ResolvedCase:
     currency: Currency
     members: Mapping[str, Member]  # by id, in id order
     events: tuple[ResolvedEvent, ...]
+    tranches: tuple[ResolvedTranche, ...]  # in rulebook order
     capital: Mapping[int, Money]
     caps: Mapping[int, Mapping[str, Money]]
     assessment_limit: Mapping[str, Money]

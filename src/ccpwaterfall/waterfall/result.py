@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ccpwaterfall.domain import Case, Currency, Money, TrancheKind
+from ccpwaterfall.domain import Case, Currency, Money
 from ccpwaterfall.ledger import Journal
 
 # An input of a tranche's rule, as data: amounts as Money, multiples and fractions
@@ -39,7 +39,7 @@ class TrancheResult:
     """
 
     index: int  # position of the tranche in the rulebook's waterfall
-    kind: TrancheKind
+    kind: str  # its kind, by its name in case files
     name: str
     available: Money
     used: Money

@@ -1,9 +1,8 @@
-"""The rule of each tranche kind: one plain function per kind, kept in ``RULES``.
+"""The rule of each tranche kind: one plain function per kind, named by its spec in ``kinds``.
 
 Every rule has the signature of ``TrancheRule``: it reads the state (the
-balances so far), takes what the tranche can give up to the loss that remains
-and returns the postings, without changing anything. A new tranche kind is a
-new function and one line in ``RULES``.
+balances so far) and the resolved tranche, takes what the tranche can give up
+to the loss that remains and returns the postings, without changing anything.
 
 A pooled tranche (CCP capital, the survivors' fund, assessments, VM gains
 haircut, and the shared part of the defaulters' fund) that covers several
@@ -25,12 +24,11 @@ Decisions where the case format is silent:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
 from ccpwaterfall.domain import (
     Money,
-    Tranche,
     TrancheKind,
     allocate_pro_rata_capped,
     split_pro_rata_capped,
@@ -43,8 +41,9 @@ from ccpwaterfall.waterfall.accounts import (
     loss_account,
     member_account,
 )
+from ccpwaterfall.waterfall.resolved import ResolvedTranche
 from ccpwaterfall.waterfall.result import InputValue
-from ccpwaterfall.waterfall.state import EventContext, TrancheOutcome, TrancheRule, WaterfallState
+from ccpwaterfall.waterfall.state import EventContext, TrancheOutcome, WaterfallState
 
 MARGIN_RULE = (
     "Each defaulter's initial margin covers its own loss only; what is left is returned to "
@@ -63,6 +62,11 @@ ASSESSMENT_RULE = (
     "Cash calls on survivors, pro rata to contribution, each at most cap_multiple times its "
     "contribution (rounded down) {period}"
 )
+CAPITAL_PRO_RATA_RULE = (
+    "CCP capital drawn pro rata with {partner}: the CCP's share of the two drawn together, "
+    "its amount weighing as one more contribution"
+)
+AUCTION_TIERS = "auction_tiers"
 HAIRCUT_RULE = (
     "Haircut of survivors' VM gains, pro rata to gains, each at most max_fraction of its gains "
     "(rounded down) over the whole default period"
@@ -70,7 +74,7 @@ HAIRCUT_RULE = (
 
 
 def defaulter_margin(
-    state: WaterfallState, tranche: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Each defaulter's initial margin covers its own remaining loss, and nothing else."""
     ccy = state.currency
@@ -93,7 +97,7 @@ def defaulter_margin(
 
 
 def defaulter_default_fund(
-    state: WaterfallState, tranche: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Each defaulter's contribution covers its own loss, then the others' in the same event.
 
@@ -131,20 +135,76 @@ def defaulter_default_fund(
 
 
 def ccp_capital(
-    state: WaterfallState, tranche: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """The CCP's capital tranche, up to what is left of its amount."""
     ccy = state.currency
     remaining = _remaining(state, context)
-    account = capital_account(index)
+    account = capital_account(tranche.index)
     available = state.balance(account)
     loss_before = sum_money(remaining.values(), ccy)
     used = available.min(loss_before)
-    amount = context.case.capital[index]
+    return TrancheOutcome(
+        available=available,
+        used=used,
+        postings=_postings({account: used}, _cover(used, remaining)),
+        rule=CAPITAL_RULE,
+        inputs=_capital_inputs(tranche, available, loss_before, context),
+    )
+
+
+def ccp_capital_pro_rata(
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
+) -> TrancheOutcome:
+    """CCP capital drawn together with the next tranche, pro rata: this tranche's share.
+
+    The two draw the loss as one: the CCP's amount weighs as one more
+    contribution beside the survivors' (fund or assessment) weights, each
+    within what is left of it. This tranche takes the CCP's share of that
+    joint split; the next tranche, run by its own rule, then takes the rest
+    from the survivors, which is the survivors' share of the same split.
+    """
+    ccy = state.currency
+    remaining = _remaining(state, context)
+    account = capital_account(tranche.index)
+    available = state.balance(account)
+    loss_before = sum_money(remaining.values(), ccy)
+    partner = context.case.tranches[tranche.index + 1]
+    _, weights, caps = PRO_RATA_TERMS[partner.kind](state, partner, context)
+    assert tranche.amount is not None  # resolved from a required parameter
+    members_can = sum(caps[m] for m, w in weights.items() if w > 0)
+    joint = min(available.minor_units + members_can, loss_before.minor_units)
+    # The CCP's key sorts before every member id, so it takes ties first.
+    share = 0
+    if joint and tranche.amount.minor_units:
+        split = allocate_pro_rata_capped(
+            joint,
+            {"": tranche.amount.minor_units, **weights},
+            {"": available.minor_units, **caps},
+        )
+        share = split[""]
+    used = Money.from_minor_units(share, ccy)
+    return TrancheOutcome(
+        available=available,
+        used=used,
+        postings=_postings({account: used}, _cover(used, remaining)),
+        rule=CAPITAL_PRO_RATA_RULE.format(partner=partner.label),
+        inputs=(
+            *_capital_inputs(tranche, available, loss_before, context),
+            ("shared_with", partner.label),
+            ("shared_with_can_give", _money(members_can, state)),
+        ),
+    )
+
+
+def _capital_inputs(
+    tranche: ResolvedTranche, available: Money, loss_before: Money, context: EventContext
+) -> tuple[tuple[str, InputValue], ...]:
+    assert tranche.amount is not None  # resolved from a required parameter
     event = context.event
     inputs: list[tuple[str, InputValue]] = [
-        ("amount", amount),
-        ("used_before", amount - available),
+        ("amount", tranche.amount),
+        ("used_before", tranche.amount - available),
         ("loss_before", loss_before),
         ("replenished_before", event.replenished_before),
     ]
@@ -152,55 +212,86 @@ def ccp_capital(
         inputs.append(("replenish_after", event.replenish_after))
     elif event.cooling_off_end is not None:
         inputs.append(("cooling_off_end", event.cooling_off_end))
-    return TrancheOutcome(
-        available=available,
-        used=used,
-        postings=_postings({account: used}, _cover(used, remaining)),
-        rule=CAPITAL_RULE,
-        inputs=tuple(inputs),
-    )
+    return tuple(inputs)
 
 
-def member_default_fund(
-    state: WaterfallState, tranche: Tranche, index: int, context: EventContext
-) -> TrancheOutcome:
-    """The survivors' contributions, pro rata to contribution, capped at what is left of each."""
+ProRataTerms = tuple[Mapping[str, str], Mapping[str, int], Mapping[str, int]]
+
+
+def _member_fund_terms(
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
+) -> ProRataTerms:
+    """Accounts, weights (contribution) and caps (what is left) of the survivors' fund."""
     members = context.case.members
     survivors = context.event.survivors
     accounts = {s: member_account(s, MemberPart.DEFAULT_FUND) for s in survivors}
     weights = {s: members[s].default_fund.minor_units for s in survivors}
     caps = {s: state.units.get(accounts[s], 0) for s in survivors}
+    return accounts, weights, caps
+
+
+def _assessment_terms(
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
+) -> ProRataTerms:
+    """Accounts, weights (contribution) and caps (cap less assessed in the period)."""
+    members = context.case.members
+    assert tranche.caps is not None  # resolved by the kind
+    survivors = context.event.survivors
+    accounts = {s: member_account(s, MemberPart.ASSESSMENT) for s in survivors}
+    weights = {s: members[s].default_fund.minor_units for s in survivors}
+    caps = {s: max(tranche.caps[s].minor_units - state.assessed_units(s), 0) for s in survivors}
+    return accounts, weights, caps
+
+
+# The survivors' side of the tranches a CCP amount can be shared pro rata with.
+PRO_RATA_TERMS: Mapping[
+    str, Callable[[WaterfallState, ResolvedTranche, EventContext], ProRataTerms]
+] = MappingProxyType(
+    {
+        TrancheKind.MEMBER_DEFAULT_FUND: _member_fund_terms,
+        TrancheKind.ASSESSMENTS: _assessment_terms,
+    }
+)
+
+
+def member_default_fund(
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
+) -> TrancheOutcome:
+    """The survivors' contributions, pro rata (or by tier), capped at what is left of each."""
+    accounts, weights, caps = _member_fund_terms(state, tranche, context)
     return _draw_pro_rata(
         state,
         context,
         accounts=accounts,
         weights=weights,
         caps=caps,
+        tiers=_tiers(tranche, context),
         rule=MEMBER_FUND_RULE,
         inputs=(
-            ("survivors", len(survivors)),
+            ("survivors", len(weights)),
             ("fund_before_first_event", _money(sum(weights.values()), state)),
         ),
     )
 
 
 def assessments(
-    state: WaterfallState, tranche: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
-    """Cash calls on survivors, pro rata to contribution, within each one's cap left."""
-    members = context.case.members
-    caps = context.case.caps[index]
+    """Cash calls on survivors, pro rata (or by tier), within each one's cap left."""
+    accounts, weights, caps = _assessment_terms(state, tranche, context)
+    assert tranche.caps is not None  # resolved by the kind
     survivors = context.event.survivors
-    cap = {s: caps[s].minor_units for s in survivors}
-    assessed = {s: state.assessed_units(s) for s in survivors}
     per_period = context.case.case.rulebook.cooling_off is not None
-    multiple = tranche.cap_multiple
-    assert multiple is not None  # Tranche requires it of an assessments tranche
+    multiple = tranche.terms.cap_multiple
+    assert multiple is not None  # a required parameter of the kind
     inputs: list[tuple[str, InputValue]] = [
         ("survivors", len(survivors)),
         ("cap_multiple", multiple),
-        ("caps", _money(sum(cap.values()), state)),
-        ("assessed_in_period_before", _money(sum(assessed.values()), state)),
+        ("caps", _money(sum(tranche.caps[s].minor_units for s in survivors), state)),
+        (
+            "assessed_in_period_before",
+            _money(sum(state.assessed_units(s) for s in survivors), state),
+        ),
         ("cap_period", "cooling-off period" if per_period else "event"),
     ]
     if context.event.cooling_off_end is not None:
@@ -208,9 +299,10 @@ def assessments(
     return _draw_pro_rata(
         state,
         context,
-        accounts={s: member_account(s, MemberPart.ASSESSMENT) for s in survivors},
-        weights={s: members[s].default_fund.minor_units for s in survivors},
-        caps={s: max(cap[s] - assessed[s], 0) for s in survivors},
+        accounts=accounts,
+        weights=weights,
+        caps=caps,
+        tiers=_tiers(tranche, context),
         rule=ASSESSMENT_RULE.format(
             period="over the cooling-off period" if per_period else "in each event"
         ),
@@ -219,11 +311,12 @@ def assessments(
 
 
 def vm_gains_haircut(
-    state: WaterfallState, tranche: Tranche, index: int, context: EventContext
+    state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Haircut of survivors' VM gains, pro rata to gains, within each one's cap left."""
     members = context.case.members
-    caps = context.case.caps[index]
+    caps = tranche.caps
+    assert caps is not None  # resolved by the kind
     survivors = [s for s in context.event.survivors if not members[s].vm_gains.is_zero()]
     accounts = {s: member_account(s, MemberPart.VM_GAINS) for s in survivors}
     weights = {s: members[s].vm_gains.minor_units for s in survivors}
@@ -234,27 +327,22 @@ def vm_gains_haircut(
         accounts=accounts,
         weights=weights,
         caps={s: max(caps[s].minor_units - cut_before[s], 0) for s in survivors},
+        tiers=None,
         rule=HAIRCUT_RULE,
         inputs=(
             ("survivors_with_gains", len(survivors)),
-            ("max_fraction", tranche.haircut_fraction),
+            ("max_fraction", tranche.terms.haircut_fraction),
             ("vm_gains", _money(sum(weights.values()), state)),
             ("haircut_before", _money(sum(cut_before.values()), state)),
         ),
     )
 
 
-RULES: Mapping[TrancheKind, TrancheRule] = MappingProxyType(
-    {
-        TrancheKind.DEFAULTER_MARGIN: defaulter_margin,
-        TrancheKind.DEFAULTER_DEFAULT_FUND: defaulter_default_fund,
-        TrancheKind.CCP_CAPITAL: ccp_capital,
-        TrancheKind.MEMBER_DEFAULT_FUND: member_default_fund,
-        TrancheKind.ASSESSMENTS: assessments,
-        TrancheKind.VM_GAINS_HAIRCUT: vm_gains_haircut,
-    }
-)
-"""The rule of every tranche kind."""
+def _tiers(tranche: ResolvedTranche, context: EventContext) -> tuple[tuple[str, ...], ...] | None:
+    """The event's auction tiers when the tranche allocates by them, else None (pro rata)."""
+    if tranche.terms.allocation != AUCTION_TIERS:
+        return None
+    return context.event.tiers
 
 
 def _draw_pro_rata(
@@ -264,6 +352,7 @@ def _draw_pro_rata(
     accounts: Mapping[str, str],
     weights: Mapping[str, int],
     caps: Mapping[str, int],
+    tiers: tuple[tuple[str, ...], ...] | None,
     rule: str,
     inputs: tuple[tuple[str, InputValue], ...],
 ) -> TrancheOutcome:
@@ -271,25 +360,45 @@ def _draw_pro_rata(
 
     ``weights`` and ``caps`` are in minor units, keyed by member: the split of
     a pooled tranche over a thousand members then makes no intermediate amounts.
+    With ``tiers`` (auction tiers, most junior first) the same total is taken
+    tier by tier: each tier gives as much as its members can, split pro rata
+    within the tier, and only the rest passes to the next.
     """
     ccy = state.currency
     remaining = _remaining(state, context)
     loss_before = sum_money(remaining.values(), ccy)
     # Only members of positive weight can give: a zero weight gets no share.
-    available = Money.from_minor_units(sum(caps[m] for m, w in weights.items() if w > 0), ccy)
+    giving = {m for m, w in weights.items() if w > 0}
+    available = Money.from_minor_units(sum(caps[m] for m in giving), ccy)
     used = available.min(loss_before)
-    drawn = {} if used.is_zero() else allocate_pro_rata_capped(used.minor_units, weights, caps)
+    drawn: dict[str, int] = {}
+    left = used.minor_units
+    for tier in (tuple(weights),) if tiers is None else tiers:
+        members = [m for m in tier if m in giving]
+        if not left or not members:
+            continue
+        take = min(left, sum(caps[m] for m in members))
+        if take:
+            drawn.update(
+                allocate_pro_rata_capped(
+                    take, {m: weights[m] for m in members}, {m: caps[m] for m in members}
+                )
+            )
+        left -= take
     credits = tuple(
         Posting(accounts[m], Money.from_minor_units(-units, ccy))
-        for m, units in drawn.items()
+        for m, units in sorted(drawn.items())
         if units
+    )
+    tier_inputs: tuple[tuple[str, InputValue], ...] = (
+        () if tiers is None else (("auction_tiers", len(tiers)),)
     )
     return TrancheOutcome(
         available=available,
         used=used,
         postings=(*credits, *_postings({}, _cover(used, remaining))),
-        rule=rule,
-        inputs=(*inputs, ("loss_before", loss_before)),
+        rule=rule if tiers is None else f"{rule}; drawn by auction tier, most junior first",
+        inputs=(*inputs, *tier_inputs, ("loss_before", loss_before)),
     )
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from ccpwaterfall.domain import Currency, Money, Tranche
+from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.ledger import Posting
 from ccpwaterfall.waterfall.accounts import MemberPart, loss_account, member_account
-from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
+from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent, ResolvedTranche
 from ccpwaterfall.waterfall.result import InputValue
 
 
@@ -94,5 +94,5 @@ class TrancheOutcome:
     inputs: tuple[tuple[str, InputValue], ...] = ()
 
 
-TrancheRule = Callable[[WaterfallState, Tranche, int, EventContext], TrancheOutcome]
-"""A tranche kind's rule: ``(state, tranche, index in the waterfall, context) -> outcome``."""
+TrancheRule = Callable[[WaterfallState, ResolvedTranche, EventContext], TrancheOutcome]
+"""A tranche kind's rule: ``(state, resolved tranche, context) -> outcome``."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ccpwaterfall.domain import Currency, Money, TrancheKind
+from ccpwaterfall.domain import Currency, Money
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry, TrancheRole
 from ccpwaterfall.waterfall.result import CaseResult
 
-_DEFAULTER_KINDS = frozenset({TrancheKind.DEFAULTER_MARGIN, TrancheKind.DEFAULTER_DEFAULT_FUND})
+_DEFAULTER_ROLES = (TrancheRole.DEFAULTER_MARGIN, TrancheRole.DEFAULTER_FUND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,22 +41,26 @@ class CaseSummary:
     uncovered: Money
 
 
-def summarise(result: CaseResult) -> CaseSummary:
-    """The headline figures of ``result``: loss and the use of each layer, over all events."""
+def summarise(result: CaseResult, kinds: TrancheRegistry = TRANCHE_KINDS) -> CaseSummary:
+    """The headline figures of ``result``: loss and the use of each layer, over all events.
+
+    Each tranche's use counts for the role of its kind (a kind of several roles
+    counts for the first).
+    """
     ccy = result.case.currency
-    used: dict[TrancheKind, int] = dict.fromkeys(TrancheKind, 0)
+    used: dict[TrancheRole, int] = dict.fromkeys(TrancheRole, 0)
     loss = uncovered = 0
     for event in result.events:
         loss += event.loss.minor_units
         uncovered += event.uncovered.minor_units
         for tranche in event.tranches:
-            used[tranche.kind] += tranche.used.minor_units
+            used[kinds[tranche.kind].roles[0]] += tranche.used.minor_units
 
     first_defaulters = set(result.events[0].defaulters) if result.events else set()
     fund_before = sum(
         m.default_fund.minor_units for m in result.case.members if m.id not in first_defaulters
     )
-    fund_used = used[TrancheKind.MEMBER_DEFAULT_FUND]
+    fund_used = used[TrancheRole.MEMBER_FUND]
     share = Decimal(fund_used) / Decimal(fund_before) if fund_before else None
 
     def money(units: int) -> Money:
@@ -67,12 +72,12 @@ def summarise(result: CaseResult) -> CaseSummary:
         currency=ccy,
         events=len(result.events),
         loss=money(loss),
-        defaulter_resources_used=money(sum(used[k] for k in _DEFAULTER_KINDS)),
-        ccp_capital_used=money(used[TrancheKind.CCP_CAPITAL]),
+        defaulter_resources_used=money(sum(used[r] for r in _DEFAULTER_ROLES)),
+        ccp_capital_used=money(used[TrancheRole.CCP_CAPITAL]),
         member_fund_before=money(fund_before),
         member_fund_used=money(fund_used),
         member_fund_share_used=share,
-        assessments=money(used[TrancheKind.ASSESSMENTS]),
-        vm_haircut=money(used[TrancheKind.VM_GAINS_HAIRCUT]),
+        assessments=money(used[TrancheRole.ASSESSMENT]),
+        vm_haircut=money(used[TrancheRole.VM_HAIRCUT]),
         uncovered=money(uncovered),
     )
