@@ -135,7 +135,9 @@ def validate_rulebook(
     return rulebook, []
 
 
-def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, list[Issue]]:
+def validate_case(
+    doc: Mapping[str, object], file: str, kinds: TrancheRegistry = TRANCHE_KINDS
+) -> tuple[Case | None, list[Issue]]:
     """The case a parsed ``ccp-case/1`` document describes, or every issue with it.
 
     Members keep their order in the file; nothing downstream depends on it.
@@ -150,7 +152,7 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
                 "ccp stress or ccp size-fund",
             )
         ]
-    check = _CaseChecker(file)
+    check = _CaseChecker(file, kinds=kinds)
     check.keys(doc, _TOP_KEYS, "")
     header, ccy = check.header(doc)
     rulebook = None
@@ -186,20 +188,23 @@ def validate_case(doc: Mapping[str, object], file: str) -> tuple[Case | None, li
     return replace(case, auctions=auctions), []
 
 
-def load_case(path: str | PathLike[str]) -> Case:
-    """The case in the ``ccp-case/1`` file at ``path``; InputError with every issue if bad."""
-    return load_case_with_warnings(path)[0]
+def load_case(path: str | PathLike[str], kinds: TrancheRegistry = TRANCHE_KINDS) -> Case:
+    """The case in the ``ccp-case/1`` file at ``path``; InputError with every issue if bad.
+
+    ``kinds``: the tranche kinds its waterfall may list (the built-in ones by default).
+    """
+    return load_case_with_warnings(path, kinds)[0]
 
 
 def load_case_with_warnings(
-    path: str | PathLike[str],
+    path: str | PathLike[str], kinds: TrancheRegistry = TRANCHE_KINDS
 ) -> tuple[Case, tuple[InputWarning, ...]]:
     """``load_case``, and the warnings about the case (``case_warnings``)."""
     path = Path(path)
     doc, issues = read_toml(path)
     if doc is None:
         raise InputError(issues)
-    case, issues = validate_case(doc, str(path))
+    case, issues = validate_case(doc, str(path), kinds)
     if case is None:
         raise InputError(issues)
     return case, case_warnings(case, str(path))
