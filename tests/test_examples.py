@@ -279,6 +279,22 @@ def test_eurex_style_sitg_is_143m_and_restored_after_the_period() -> None:
     assert _tranche(third, TrancheKind.ASSESSMENTS).available.minor_units == fresh
 
 
+def test_eurex_style_second_sitg_and_dedicated_amount_share_pro_rata() -> None:
+    # [EUREX-WATERFALL]: a second SITG of EUR 57m used with the non-defaulters' fund, a
+    # Further Dedicated Amount of up to EUR 300m used with the assessments.
+    result = _run("eurex-style")
+    first, _, third = result.events
+    shared = [t for t in first.tranches if t.kind == TrancheKind.CCP_CAPITAL_PRO_RATA]
+    assert [t.available for t in shared] == [_m("57000000", result), _m("300000000", result)]
+    # First event: 650 left after the fund, shared 300 : 1,000 contributions -> 150 + 500.
+    assert shared[1].used == _m("150000000", result)
+    assert _tranche(first, TrancheKind.ASSESSMENTS).used == _m("500000000", result)
+    # Third event: 478.5 left after the SITG, shared 57 : 900 -> 28.5 + 450.
+    second_sitg = _tranche(third, TrancheKind.CCP_CAPITAL_PRO_RATA)
+    assert second_sitg.used == _m("28500000", result)
+    assert _tranche(third, TrancheKind.MEMBER_DEFAULT_FUND).used == _m("450000000", result)
+
+
 # --- beyond-the-waterfall -------------------------------------------------------------
 # Every number of this example is illustrative: the assertions are structural.
 
