@@ -28,7 +28,6 @@ from ccpwaterfall.domain import (
     Money,
     Rulebook,
     Tranche,
-    TrancheKind,
     auction_problems,
 )
 from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
@@ -53,6 +52,7 @@ from ccpwaterfall.waterfall.kinds import (
     Parameter,
     ParameterType,
     TrancheRegistry,
+    TrancheRole,
     TrancheSpec,
 )
 from ccpwaterfall.waterfall.resolve import tranche_problems
@@ -230,25 +230,30 @@ def case_warnings(case: Case, file: str) -> tuple[InputWarning, ...]:
 
 
 # Kinds that give everything they hold the first time: listed again, they give nothing.
-_ONCE_KINDS = (
-    TrancheKind.DEFAULTER_MARGIN,
-    TrancheKind.DEFAULTER_DEFAULT_FUND,
-    TrancheKind.MEMBER_DEFAULT_FUND,
-)
-_DEFAULTER_KINDS = (TrancheKind.DEFAULTER_MARGIN, TrancheKind.DEFAULTER_DEFAULT_FUND)
+_OWN_ROLES = (TrancheRole.DEFAULTER_MARGIN, TrancheRole.DEFAULTER_FUND)
 
 
 def rulebook_warnings(
-    rulebook: Rulebook, file: str, path: str = "rulebook"
+    rulebook: Rulebook, file: str, path: str = "rulebook", kinds: TrancheRegistry = TRANCHE_KINDS
 ) -> tuple[InputWarning, ...]:
-    """A tranche that can give nothing, survivors' money before the defaulter's, unused keys."""
+    """A tranche that can give nothing, survivors' money before the defaulter's, unused keys.
+
+    Read from the kinds' specs: a kind that uses all it has (``exhaustive``)
+    listed twice, and a tranche drawing on the survivors' fund before one
+    drawing on the defaulters' own resources.
+    """
     found: list[InputWarning] = []
     first: dict[str, int] = {}
     waterfall = field_path(path, "waterfall")
+    fund: int | None = None
+    own: dict[int, str] = {}
     for index, tranche in enumerate(rulebook.waterfall):
         at = field_path(field_path(waterfall, index), "kind")
-        kind = tranche.kind
-        if kind in _ONCE_KINDS and kind in first:
+        kind = str(tranche.kind)
+        spec = kinds.get(kind)
+        if spec is None:
+            continue
+        if spec.exhaustive and kind in first:
             found.append(
                 InputWarning(
                     file,
@@ -258,16 +263,18 @@ def rulebook_warnings(
                 )
             )
         first.setdefault(kind, index)
-    fund = first.get(TrancheKind.MEMBER_DEFAULT_FUND)
-    own = [first[k] for k in _DEFAULTER_KINDS if k in first]
-    if fund is not None and own and fund < max(own):
-        later = next(k for k in _DEFAULTER_KINDS if first.get(k, -1) > fund)
+        if TrancheRole.MEMBER_FUND in spec.roles and fund is None:
+            fund = index
+        if set(_OWN_ROLES) & set(spec.roles):
+            own.setdefault(index, kind)
+    later = [i for i in own if fund is not None and i > fund]
+    if fund is not None and later:
         found.append(
             InputWarning(
                 file,
                 field_path(field_path(waterfall, fund), "kind"),
                 f"the members' default fund comes before the defaulter's own resources "
-                f"({later} at {waterfall}[{first[later]}]): survivors pay for a loss the "
+                f"({own[later[0]]} at {waterfall}[{later[0]}]): survivors pay for a loss the "
                 "defaulter's own margin and contribution could cover",
             )
         )

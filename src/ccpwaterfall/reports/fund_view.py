@@ -16,7 +16,7 @@ import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from ccpwaterfall.domain import Currency, Money, TrancheKind
+from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.lifecycle import Drill, EndOfDayInputs, FundRun, StressRun
 from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
 from ccpwaterfall.reports.layout import Column, FitTable, clean, pairs
@@ -37,6 +37,7 @@ from ccpwaterfall.reports.risk_figures import (
 )
 from ccpwaterfall.risk.fund import SizingConstraint
 from ccpwaterfall.risk.params import ContributionMethod, CoverBasis
+from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRole
 from ccpwaterfall.waterfall.summary import summarise
 
 _BASIS_NAMES = {
@@ -237,7 +238,7 @@ def drill_row(drill: Drill, sets_fund: bool) -> DrillRow:
     event = drill.result.events[0]
     margin_used = Money.zero(drill.case.currency)
     for tranche in event.tranches:
-        if tranche.kind == TrancheKind.DEFAULTER_MARGIN:
+        if TrancheRole.DEFAULTER_MARGIN in TRANCHE_KINDS[tranche.kind].roles:
             margin_used += tranche.used
     return DrillRow(
         scenario=drill.scenario_name,

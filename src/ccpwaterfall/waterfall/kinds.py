@@ -87,6 +87,8 @@ class TrancheSpec:
     parameters: tuple[Parameter, ...] = ()
     resolve: Callable[[Tranche, int, Mapping[str, Member]], ResolvedTranche] = _plain
     check: Callable[[int, tuple[Tranche, ...]], Iterable[str]] = _no_check
+    # True when one tranche of the kind uses all there is: a second one gives nothing.
+    exhaustive: bool = False
     fields: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +159,7 @@ DEFAULTER_MARGIN = TrancheSpec(
     ),
     roles=(TrancheRole.DEFAULTER_MARGIN,),
     rule=rules.defaulter_margin,
+    exhaustive=True,
 )
 DEFAULTER_DEFAULT_FUND = TrancheSpec(
     kind=TrancheKind.DEFAULTER_DEFAULT_FUND,
@@ -167,6 +170,7 @@ DEFAULTER_DEFAULT_FUND = TrancheSpec(
     ),
     roles=(TrancheRole.DEFAULTER_FUND,),
     rule=rules.defaulter_default_fund,
+    exhaustive=True,
 )
 CCP_CAPITAL = TrancheSpec(
     kind=TrancheKind.CCP_CAPITAL,
@@ -219,6 +223,7 @@ MEMBER_DEFAULT_FUND = TrancheSpec(
     roles=(TrancheRole.MEMBER_FUND,),
     rule=rules.member_default_fund,
     parameters=(_ALLOCATION,),
+    exhaustive=True,
 )
 ASSESSMENTS = TrancheSpec(
     kind=TrancheKind.ASSESSMENTS,
