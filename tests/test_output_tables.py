@@ -30,15 +30,9 @@ from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.domain import Money, currency
 from ccpwaterfall.io import load_case
 from ccpwaterfall.io.risk_case import load_risk_case
-from ccpwaterfall.reports import (
-    compact_amount,
-    compare_view,
-    format_amount,
-    format_money,
-    render_compare,
-    render_run,
-    run_view,
-)
+from ccpwaterfall.reports.compare_view import compare_view, render_compare
+from ccpwaterfall.reports.formatting import compact_amount, format_amount, format_money
+from ccpwaterfall.reports.run_view import render_run, run_view
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.summary import summarise
 

@@ -19,17 +19,11 @@ from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.cli.output import print_json
 from ccpwaterfall.domain import Case, Member, Money
 from ccpwaterfall.io.risk_case import load_risk_case
-from ccpwaterfall.reports import (
-    compare_view,
-    explain_view,
-    liability_view,
-    render_compare,
-    render_explain,
-    render_liability,
-    render_run,
-    run_view,
-)
+from ccpwaterfall.reports.compare_view import compare_view, render_compare
+from ccpwaterfall.reports.explain_view import explain_view, render_explain
 from ccpwaterfall.reports.layout import Printable, clean
+from ccpwaterfall.reports.liability_view import liability_view, render_liability
+from ccpwaterfall.reports.run_view import render_run, run_view
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from ccpwaterfall.waterfall.summary import summarise

@@ -16,28 +16,19 @@ from case_samples import EXAMPLES
 from ccpwaterfall.domain import Case, CoolingOff, Money, currency
 from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.lifecycle import EndOfDay, end_of_day
-from ccpwaterfall.reports import (
-    compact_amount,
-    compare_to_json,
-    compare_view,
+from ccpwaterfall.reports.compare_view import compare_to_json, compare_view, render_compare
+from ccpwaterfall.reports.explain_view import explain_view, render_explain
+from ccpwaterfall.reports.formatting import compact_amount, format_money, format_share, usage_bar
+from ccpwaterfall.reports.fund_view import fund_to_json, fund_view, render_fund
+from ccpwaterfall.reports.liability_view import (
     describe_cooling_off,
-    explain_view,
-    format_money,
-    format_share,
-    fund_to_json,
-    fund_view,
     liability_to_json,
     liability_view,
-    margin_view,
-    render_compare,
-    render_explain,
-    render_fund,
     render_liability,
-    render_run,
-    run_view,
-    stress_view,
-    usage_bar,
 )
+from ccpwaterfall.reports.margin_view import margin_view
+from ccpwaterfall.reports.run_view import render_run, run_view
+from ccpwaterfall.reports.stress_view import stress_view
 from ccpwaterfall.waterfall import CaseResult, run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from ccpwaterfall.waterfall.summary import summarise

@@ -10,10 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccpwaterfall.domain import Case
 from ccpwaterfall.io import Issue, load_case, read_toml
-from ccpwaterfall.io.risk_case import RiskCase, load_risk_case
+
+if TYPE_CHECKING:
+    from ccpwaterfall.io.risk_case import RiskCase
+
+
+def load_risk_case(path: Path) -> RiskCase:
+    """``io.risk_case.load_risk_case``, imported when first called: reading a risk
+    case needs pandas and numpy, which a command on a plain case never loads."""
+    from ccpwaterfall.io.risk_case import load_risk_case as load  # noqa: PLC0415
+
+    return load(path)
 
 
 @dataclass(frozen=True, slots=True)

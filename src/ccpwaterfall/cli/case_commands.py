@@ -22,24 +22,12 @@ from ccpwaterfall.cli.context import (
     value_of,
 )
 from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
-from ccpwaterfall.reports import (
-    check_text,
-    check_to_json,
-    check_view,
-    compare_to_json,
-    compare_view,
-    explain_to_json,
-    explain_view,
-    liability_to_json,
-    liability_view,
-    render_compare,
-    render_explain,
-    render_liability,
-    render_run,
-    run_to_json,
-    run_view,
-)
-from ccpwaterfall.reports.run_view import MEMBERS_SHOWN
+from ccpwaterfall.reports.check_view import check_text, check_to_json, check_view
+from ccpwaterfall.reports.compare_view import compare_to_json, compare_view, render_compare
+from ccpwaterfall.reports.explain_view import explain_to_json, explain_view, render_explain
+from ccpwaterfall.reports.liability_view import liability_to_json, liability_view, render_liability
+from ccpwaterfall.reports.notes import MEMBERS_SHOWN
+from ccpwaterfall.reports.run_view import render_run, run_to_json, run_view
 
 CaseFile = Annotated[Path, typer.Argument(metavar="CASE", help="A case file (ccp-case/1 TOML).")]
 JsonOutput = Annotated[

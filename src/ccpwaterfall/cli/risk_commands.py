@@ -12,37 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ccpwaterfall.app import risk
-from ccpwaterfall.app.risk import WrittenDrill
+from ccpwaterfall import reports
 from ccpwaterfall.cli.context import loaders_of, value_of
 from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
-from ccpwaterfall.lifecycle import Progress as StepReport
-from ccpwaterfall.reports import (
-    capital_to_json,
-    capital_view,
-    end_of_day_to_json,
-    eod_view,
-    fund_to_json,
-    fund_view,
-    margin_to_json,
-    margin_view,
-    render_capital,
-    render_end_of_day,
-    render_fund,
-    render_margin,
-    render_stress,
-    stress_to_json,
-    stress_view,
-)
-from ccpwaterfall.reports.capital_view import CAPITAL_EAD_NOTE
 from ccpwaterfall.reports.layout import clean
-from ccpwaterfall.reports.risk_figures import ROWS_SHOWN, SUMMARY_ROWS
+from ccpwaterfall.reports.notes import CAPITAL_EAD_NOTE, SUMMARY_ROWS
+from ccpwaterfall.reports.notes import MEMBERS_SHOWN as ROWS_SHOWN
+
+if TYPE_CHECKING:
+    from ccpwaterfall.app.risk import WrittenDrill
+    from ccpwaterfall.lifecycle import Progress as StepReport
 
 # The capital command's help documents the EAD stand-in, shared with its view.
 _CAPITAL_HELP = (
@@ -90,14 +75,18 @@ def margin(
 ) -> None:
     """Initial margin: the model and its parameters, the total and each member's margin."""
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
+    # Imported here: the risk use cases load numpy and pandas, which --help does not need.
+    from ccpwaterfall.app import risk  # noqa: PLC0415
+    from ccpwaterfall.reports.margin_view import margin_view  # noqa: PLC0415
+
     with _progress() as report:
         outcome = risk.margin(case, loaders_of(ctx), report)
     result = value_of(outcome)
     view = margin_view(result.inputs, result.margin, shown)
     if json_output:
-        print_json(margin_to_json(view), outcome.warnings)
+        print_json(reports.margin_to_json(view), outcome.warnings)
         return
-    print_view(render_margin(view))
+    print_view(reports.render_margin(view))
 
 
 def stress(ctx: typer.Context, case: RiskCaseFile, json_output: JsonOutput = False) -> None:
@@ -105,14 +94,18 @@ def stress(ctx: typer.Context, case: RiskCaseFile, json_output: JsonOutput = Fal
 
     Exposures are stress losses over margin per member group (affiliates count as one).
     """
+    # Imported here: the risk use cases load numpy and pandas, which --help does not need.
+    from ccpwaterfall.app import risk  # noqa: PLC0415
+    from ccpwaterfall.reports.stress_view import stress_view  # noqa: PLC0415
+
     with _progress() as report:
         outcome = risk.stress(case, loaders_of(ctx), report)
     result = value_of(outcome)
     view = stress_view(result.inputs, result.stress, result.fund, result.reverse)
     if json_output:
-        print_json(stress_to_json(view), outcome.warnings)
+        print_json(reports.stress_to_json(view), outcome.warnings)
         return
-    print_view(render_stress(view))
+    print_view(reports.render_stress(view))
 
 
 def size_fund(
@@ -155,6 +148,10 @@ def size_fund(
     scenario's Cover-N default run through the waterfall.
     """
     shown = rows_shown(top, all_rows, None)
+    # Imported here: the risk use cases load numpy and pandas, which --help does not need.
+    from ccpwaterfall.app import risk  # noqa: PLC0415
+    from ccpwaterfall.reports.fund_view import fund_view  # noqa: PLC0415
+
     with _progress() as report:
         outcome = risk.size_fund(
             case,
@@ -169,9 +166,9 @@ def size_fund(
         _say_written(result.written, to_stderr=json_output)
     view = fund_view(result.inputs, result.stress, result.fund, result.drills, shown)
     if json_output:
-        print_json(fund_to_json(view), outcome.warnings)
+        print_json(reports.fund_to_json(view), outcome.warnings)
         return
-    print_view(render_fund(view))
+    print_view(reports.render_fund(view))
 
 
 def capital(
@@ -199,14 +196,18 @@ def capital(
     The help shown is ``_CAPITAL_HELP``, which documents the EAD stand-in.
     """
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
+    # Imported here: the risk use cases load numpy and pandas, which --help does not need.
+    from ccpwaterfall.app import risk  # noqa: PLC0415
+    from ccpwaterfall.reports.capital_view import capital_view  # noqa: PLC0415
+
     with _progress() as report:
         outcome = risk.capital(case, risk_weight, capital_ratio, loaders_of(ctx), report)
     result = value_of(outcome)
     view = capital_view(result.inputs, result.margin, result.fund, result.capital, shown)
     if json_output:
-        print_json(capital_to_json(view), outcome.warnings)
+        print_json(reports.capital_to_json(view), outcome.warnings)
         return
-    print_view(render_capital(view))
+    print_view(reports.render_capital(view))
 
 
 def eod(
@@ -223,13 +224,17 @@ def eod(
     """
     summary_rows = rows_shown(top, all_rows, SUMMARY_ROWS)
     run_rows = rows_shown(top, all_rows, ROWS_SHOWN)
+    # Imported here: the risk use cases load numpy and pandas, which --help does not need.
+    from ccpwaterfall.app import risk  # noqa: PLC0415
+    from ccpwaterfall.reports.eod_view import eod_view  # noqa: PLC0415
+
     with _progress() as report:
         outcome = risk.end_of_day(case, loaders_of(ctx), report)
     view = eod_view(value_of(outcome), summary_rows, run_rows)
     if json_output:
-        print_json(end_of_day_to_json(view), outcome.warnings)
+        print_json(reports.end_of_day_to_json(view), outcome.warnings)
         return
-    print_view(render_end_of_day(view))
+    print_view(reports.render_end_of_day(view))
 
 
 def _say_written(written: WrittenDrill, *, to_stderr: bool) -> None:

@@ -17,6 +17,7 @@ from ccpwaterfall.domain import Money
 from ccpwaterfall.lifecycle import CapitalRun, EndOfDayInputs, FundRun, MarginRun
 from ccpwaterfall.reports.formatting import compact_amount, format_money
 from ccpwaterfall.reports.layout import Column, FitTable, clean, pairs
+from ccpwaterfall.reports.notes import CAPITAL_EAD_NOTE
 from ccpwaterfall.reports.risk_figures import (
     ROWS_SHOWN,
     RiskHeader,
@@ -29,12 +30,6 @@ from ccpwaterfall.reports.risk_figures import (
     risk_money,
 )
 from ccpwaterfall.reports.run_view import MoreMembers, more_members_line
-
-CAPITAL_EAD_NOTE = (
-    "EAD stand-in: each member's worst stress loss over the stress scenarios, gross of "
-    "collateral (SA-CCR needs trade-level data the engine does not hold); its margin and "
-    "own contribution are netted as Basel CRE54.29 does."
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ from ccpwaterfall.reports.fund_view import (
     sizing_rows,
 )
 from ccpwaterfall.reports.margin_view import MarginView, margin_parts, margin_section, margin_view
+from ccpwaterfall.reports.notes import SUMMARY_ROWS
 from ccpwaterfall.reports.risk_figures import (
     ROWS_SHOWN,
-    SUMMARY_ROWS,
     RiskHeader,
     document,
     heading,

@@ -23,11 +23,10 @@ from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.lifecycle import EndOfDayInputs, to_money
 from ccpwaterfall.reports.formatting import format_money
 from ccpwaterfall.reports.layout import Heading, clean
-from ccpwaterfall.reports.run_view import MEMBERS_SHOWN
+from ccpwaterfall.reports.notes import MEMBERS_SHOWN
 from ccpwaterfall.risk.stress import CoverResult
 
 ROWS_SHOWN = MEMBERS_SHOWN  # member tables show the largest rows, then one line for the rest
-SUMMARY_ROWS = 5  # the end-of-day summary shows fewer
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,9 @@ from ccpwaterfall.reports.formatting import (
     usage_bar,
 )
 from ccpwaterfall.reports.layout import Column, FitTable, Heading, clean, pairs
+from ccpwaterfall.reports.notes import MEMBERS_SHOWN
 from ccpwaterfall.waterfall.result import CaseResult, EventResult, MemberCharge, ReplenishmentCall
 from ccpwaterfall.waterfall.summary import summarise
-
-MEMBERS_SHOWN = 20  # longer member lists show the largest and one line for the rest
 
 
 @dataclass(frozen=True, slots=True)
