@@ -12,27 +12,10 @@ from typing import Annotated
 
 import typer
 
-from ccpwaterfall.app import cases
-from ccpwaterfall.app.outcome import problems_in
-from ccpwaterfall.cli.context import (
-    BAD_INPUT,
-    exit_bad_input,
-    loaders_of,
-    report_warnings,
-    value_of,
-)
-from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
-from ccpwaterfall.reports.check_view import check_text, check_to_json, check_view
-from ccpwaterfall.reports.compare_view import compare_to_json, compare_view, render_compare
-from ccpwaterfall.reports.explain_view import explain_to_json, explain_view, render_explain
-from ccpwaterfall.reports.liability_view import liability_to_json, liability_view, render_liability
+from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
 from ccpwaterfall.reports.notes import MEMBERS_SHOWN
-from ccpwaterfall.reports.run_view import render_run, run_to_json, run_view
 
 CaseFile = Annotated[Path, typer.Argument(metavar="CASE", help="A case file (ccp-case/1 TOML).")]
-JsonOutput = Annotated[
-    bool, typer.Option("--json", help="Print the result as JSON on standard output, only that.")
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +34,12 @@ def check(ctx: typer.Context, case: CaseFile, json_output: JsonOutput = False) -
     With --json the verdict and every problem are one JSON document on standard
     output; an invalid file still exits with status 2.
     """
+    from ccpwaterfall.app import cases
+    from ccpwaterfall.app.outcome import problems_in
+    from ccpwaterfall.cli.context import BAD_INPUT, exit_bad_input, loaders_of, report_warnings
+    from ccpwaterfall.cli.output import print_json
+    from ccpwaterfall.reports.check_view import check_text, check_to_json, check_view
+
     verdict = cases.check(case, loaders_of(ctx))
     view = check_view(verdict.file, verdict.kind, verdict.problems, verdict.counts)
     report_warnings(verdict.warnings)
@@ -80,6 +69,14 @@ def run(
     all_rows: AllRows = False,
 ) -> None:
     """Run a case through its waterfall and show it event by event."""
+    from ccpwaterfall.app import cases
+    from ccpwaterfall.cli.context import (
+        loaders_of,
+        value_of,
+    )
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.run_view import render_run, run_to_json, run_view
+
     shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
     if journal and not json_output:
         raise typer.BadParameter("the journal is added to the JSON: give --json too")
@@ -93,6 +90,11 @@ def run(
 
 def explain(ctx: typer.Context, case: CaseFile, json_output: JsonOutput = False) -> None:
     """Show the journal: who paid what, under which rule."""
+    from ccpwaterfall.app import cases
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.explain_view import explain_to_json, explain_view, render_explain
+
     outcome = cases.explain(case, loaders_of(ctx))
     view = explain_view(value_of(outcome))
     if json_output:
@@ -108,6 +110,15 @@ def liability(
     json_output: JsonOutput = False,
 ) -> None:
     """Show a member's maximum loss under the rulebook and what it pays in the case."""
+    from ccpwaterfall.app import cases
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.liability_view import (
+        liability_to_json,
+        liability_view,
+        render_liability,
+    )
+
     outcome = cases.member_liability(case, member, loaders_of(ctx))
     view = liability_view(value_of(outcome))
     if json_output:
@@ -124,6 +135,11 @@ def compare(
     json_output: JsonOutput = False,
 ) -> None:
     """Set cases side by side: loss and the use of each layer of the waterfall."""
+    from ccpwaterfall.app import cases
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.compare_view import compare_to_json, compare_view, render_compare
+
     outcome = cases.compare(case_files, loaders_of(ctx))
     summaries = value_of(outcome)
     view = compare_view(summaries)
@@ -135,4 +151,7 @@ def compare(
 
 def schema() -> None:
     """Print the JSON Schema of the case file format."""
+    from ccpwaterfall.app import cases
+    from ccpwaterfall.cli.output import print_json
+
     print_json(cases.schema())

@@ -23,7 +23,7 @@ BAD_INPUT = 2  # exit status for anything wrong with what the user gave
 
 
 def loaders_of(ctx: typer.Context) -> Loaders:
-    """The loaders the application was created with."""
+    """The loaders the application was created with (the io layer's by default)."""
     loaders = ctx.find_object(Loaders)
     return IO_LOADERS if loaders is None else loaders
 

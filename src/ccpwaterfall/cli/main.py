@@ -15,12 +15,14 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ccpwaterfall import __version__
-from ccpwaterfall.app import IO_LOADERS, Loaders
+
+if TYPE_CHECKING:
+    from ccpwaterfall.app import Loaders
 
 # Modules that add commands; each defines ``register(app: typer.Typer) -> None``.
 # Adding a command group is one line here.
@@ -32,14 +34,20 @@ COMMAND_MODULES: tuple[str, ...] = (
 INTERNAL_ERROR = 1
 
 
-def create_app(loaders: Loaders = IO_LOADERS) -> typer.Typer:
-    """The ``ccp`` application with every command group registered, reading with ``loaders``."""
+def create_app(loaders: Loaders | None = None) -> typer.Typer:
+    """The ``ccp`` application with every command group registered, reading with ``loaders``
+    (the io layer's when None).
+
+    Help and usage errors are plain text: typer's rich formatting costs more start-up
+    time than the help itself.
+    """
     app = typer.Typer(
         name="ccp",
         help="Default waterfalls of central counterparties (CCPs): exact loss allocation.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,
     )
 
     def root(
@@ -69,7 +77,7 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def run_cli(args: Sequence[str], *, debug: bool = False, loaders: Loaders = IO_LOADERS) -> int:
+def run_cli(args: Sequence[str], *, debug: bool = False, loaders: Loaders | None = None) -> int:
     """Run ``ccp`` with ``args`` (reading with ``loaders``) and return its exit status; never
     raises."""
     try:

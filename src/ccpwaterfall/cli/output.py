@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Annotated
 
-import typer
 from rich.console import Console, RenderableType
 
 from ccpwaterfall.io.issues import InputWarning
@@ -50,19 +48,3 @@ def print_json(data: Mapping[str, object], warnings: Sequence[InputWarning] = ()
         document["warnings"] = [warning.to_json() for warning in warnings]
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
-
-
-def rows_shown(top: int | None, all_rows: bool, default: int | None) -> int | None:
-    """The members a table shows: ``--top N``, else ``default``; all (``None``) with ``--all``."""
-    if all_rows and top is not None:
-        raise typer.BadParameter("give --top N or --all, not both", param_hint="'--top' / '--all'")
-    if all_rows:
-        return None
-    return default if top is None else top
-
-
-TopRows = Annotated[
-    int | None,
-    typer.Option("--top", min=1, metavar="N", help="Show the N largest members (default 20)."),
-]
-AllRows = Annotated[bool, typer.Option("--all", help="Show every member, not only the largest.")]

@@ -9,19 +9,15 @@ progress on standard error when that is a terminal.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ccpwaterfall import reports
-from ccpwaterfall.cli.context import loaders_of, value_of
-from ccpwaterfall.cli.output import AllRows, TopRows, print_json, print_view, rows_shown
-from ccpwaterfall.reports.layout import clean
+from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
 from ccpwaterfall.reports.notes import CAPITAL_EAD_NOTE, SUMMARY_ROWS
 from ccpwaterfall.reports.notes import MEMBERS_SHOWN as ROWS_SHOWN
 
@@ -42,9 +38,6 @@ RiskCaseFile = Annotated[
         help="A risk case file: a ccp-case/1 header and rulebook, and a portfolio of data files.",
     ),
 ]
-JsonOutput = Annotated[
-    bool, typer.Option("--json", help="Print the result as JSON on standard output, only that.")
-]
 SummaryTopRows = Annotated[
     int | None,
     typer.Option(
@@ -55,6 +48,13 @@ SummaryTopRows = Annotated[
         "summaries, 20 in the worst default's run).",
     ),
 ]
+
+
+def _a_number(value: float) -> float:
+    """Refuse NaN, which passes any range check: every comparison with it is false."""
+    if math.isnan(value):
+        raise typer.BadParameter("must be a number from 0 to 12.5, got nan")
+    return value
 
 
 def register(app: typer.Typer) -> None:
@@ -76,8 +76,11 @@ def margin(
     """Initial margin: the model and its parameters, the total and each member's margin."""
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
     # Imported here: the risk use cases load numpy and pandas, which --help does not need.
-    from ccpwaterfall.app import risk  # noqa: PLC0415
-    from ccpwaterfall.reports.margin_view import margin_view  # noqa: PLC0415
+    from ccpwaterfall import reports
+    from ccpwaterfall.app import risk
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.margin_view import margin_view
 
     with _progress() as report:
         outcome = risk.margin(case, loaders_of(ctx), report)
@@ -95,8 +98,11 @@ def stress(ctx: typer.Context, case: RiskCaseFile, json_output: JsonOutput = Fal
     Exposures are stress losses over margin per member group (affiliates count as one).
     """
     # Imported here: the risk use cases load numpy and pandas, which --help does not need.
-    from ccpwaterfall.app import risk  # noqa: PLC0415
-    from ccpwaterfall.reports.stress_view import stress_view  # noqa: PLC0415
+    from ccpwaterfall import reports
+    from ccpwaterfall.app import risk
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.stress_view import stress_view
 
     with _progress() as report:
         outcome = risk.stress(case, loaders_of(ctx), report)
@@ -149,8 +155,11 @@ def size_fund(
     """
     shown = rows_shown(top, all_rows, None)
     # Imported here: the risk use cases load numpy and pandas, which --help does not need.
-    from ccpwaterfall.app import risk  # noqa: PLC0415
-    from ccpwaterfall.reports.fund_view import fund_view  # noqa: PLC0415
+    from ccpwaterfall import reports
+    from ccpwaterfall.app import risk
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.fund_view import fund_view
 
     with _progress() as report:
         outcome = risk.size_fund(
@@ -181,6 +190,7 @@ def capital(
             "--risk-weight",
             min=0.0,
             max=12.5,
+            callback=_a_number,
             help="Risk weight of the hypothetical capital, from 0 to 12.5 (1,250%).",
         ),
     ] = 0.2,
@@ -197,8 +207,11 @@ def capital(
     """
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
     # Imported here: the risk use cases load numpy and pandas, which --help does not need.
-    from ccpwaterfall.app import risk  # noqa: PLC0415
-    from ccpwaterfall.reports.capital_view import capital_view  # noqa: PLC0415
+    from ccpwaterfall import reports
+    from ccpwaterfall.app import risk
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.capital_view import capital_view
 
     with _progress() as report:
         outcome = risk.capital(case, risk_weight, capital_ratio, loaders_of(ctx), report)
@@ -225,8 +238,11 @@ def eod(
     summary_rows = rows_shown(top, all_rows, SUMMARY_ROWS)
     run_rows = rows_shown(top, all_rows, ROWS_SHOWN)
     # Imported here: the risk use cases load numpy and pandas, which --help does not need.
-    from ccpwaterfall.app import risk  # noqa: PLC0415
-    from ccpwaterfall.reports.eod_view import eod_view  # noqa: PLC0415
+    from ccpwaterfall import reports
+    from ccpwaterfall.app import risk
+    from ccpwaterfall.cli.context import loaders_of, value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.eod_view import eod_view
 
     with _progress() as report:
         outcome = risk.end_of_day(case, loaders_of(ctx), report)
@@ -238,6 +254,8 @@ def eod(
 
 
 def _say_written(written: WrittenDrill, *, to_stderr: bool) -> None:
+    from ccpwaterfall.reports.layout import clean
+
     drill = written.drill
     path = written.path
     typer.echo(
@@ -250,6 +268,9 @@ def _say_written(written: WrittenDrill, *, to_stderr: bool) -> None:
 @contextmanager
 def _progress() -> Iterator[StepReport]:
     """A step reporter: a spinner with the current step on stderr when it is a terminal."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     if not console.is_terminal:
         yield _quiet
