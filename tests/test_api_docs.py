@@ -57,3 +57,30 @@ def test_python_dash_m_runs_the_command() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "valid" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["check", "examples/nasdaq-2018/case.toml"],
+        ["run", "examples/nasdaq-2018/case.toml", "--json"],
+    ],
+)
+def test_commands_on_plain_cases_load_no_array_library(args: list[str]) -> None:
+    script = (
+        "import contextlib, io, sys\n"
+        "from ccpwaterfall.cli.main import run_cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    status = run_cli({args!r})\n"
+        "print(status, sorted(m for m in ('numpy', 'scipy', 'pandas') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    ).stdout
+    assert out.strip() == "0 []"
