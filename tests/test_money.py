@@ -211,3 +211,48 @@ def test_sums_of_large_amounts_are_exact(eur: Currency) -> None:
     assert (big + Money.of("0.01", eur)).amount == Decimal("99999999999999999999000000000.02")
     assert (big - big).is_zero()
     assert (-big).minor_units == -big.minor_units
+
+
+def _capped_by_exact_order(
+    total: int, weights: dict[str, int], caps: dict[str, int]
+) -> dict[str, int]:
+    """Water-filling with the keys ordered by exact ratio: the reference."""
+    from fractions import Fraction
+
+    from ccpwaterfall.domain import allocate_pro_rata
+
+    result = dict.fromkeys(weights, 0)
+    active = sorted(
+        (k for k, w in weights.items() if w > 0 and caps[k] > 0),
+        key=lambda k: (Fraction(caps[k], weights[k]), k),
+    )
+    remaining, weight_left, index = total, sum(weights[k] for k in active), 0
+    while index < len(active) and remaining * weights[active[index]] >= (
+        caps[active[index]] * weight_left
+    ):
+        key = active[index]
+        result[key] = caps[key]
+        remaining -= caps[key]
+        weight_left -= weights[key]
+        index += 1
+    if active[index:]:
+        result.update(allocate_pro_rata(remaining, {k: weights[k] for k in active[index:]}))
+    return result
+
+
+def test_capped_split_orders_ratios_exactly_where_floats_tie() -> None:
+    from random import Random
+
+    from ccpwaterfall.domain import allocate_pro_rata_capped
+
+    rng = Random(7)
+    # Ratios a hair apart at 10^20: float division gives the same value for many.
+    for _ in range(300):
+        keys = [f"K{i}" for i in range(6)]
+        weights = {k: 10**20 + rng.randint(0, 3) for k in keys}
+        caps = {k: 10**20 + rng.randint(0, 3) for k in keys}
+        capacity = sum(caps.values())
+        total = rng.randint(capacity // 2, capacity)
+        assert allocate_pro_rata_capped(total, weights, caps) == _capped_by_exact_order(
+            total, weights, caps
+        )

@@ -73,26 +73,48 @@ def currency(code: str) -> Currency:
 
 
 @total_ordering
-@dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount: a whole number of minor units of one currency.
 
-    The amount always carries the currency's exponent (``Decimal('7.00')`` for
-    EUR), so its string form is the JSON form of the result format.
+    Held as that integer (``minor_units``): sums, differences and splits are
+    integer arithmetic, and building an amount from units costs no Decimal.
+    ``amount`` is the Decimal with the currency's exponent (``Decimal('7.00')``
+    for EUR), made when first read, so its string form is the JSON form of the
+    result format. Immutable; equal when units and currency are.
     """
 
-    amount: Decimal
-    currency: Currency
+    __slots__ = ("_amount", "_units", "currency")
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
-            raise TypeError(f"Money needs a finite Decimal amount, got {self.amount!r}")
-        units = _exact_units(self.amount, self.currency.minor_unit)
+    _units: int
+    currency: Currency
+    _amount: Decimal | None
+
+    def __init__(self, amount: Decimal, currency: Currency) -> None:
+        if not isinstance(amount, Decimal) or not amount.is_finite():
+            raise TypeError(f"Money needs a finite Decimal amount, got {amount!r}")
+        units = _exact_units(amount, currency.minor_unit)
         if units is None:
-            raise ValueError(
-                f"{self.amount} has more decimals than the minor unit of {self.currency.code}"
-            )
-        object.__setattr__(self, "amount", _from_units(units, self.currency.minor_unit))
+            raise ValueError(f"{amount} has more decimals than the minor unit of {currency.code}")
+        object.__setattr__(self, "_units", units)
+        object.__setattr__(self, "currency", currency)
+        object.__setattr__(self, "_amount", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Money is immutable: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Money is immutable: cannot delete {name}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Money.from_minor_units, (self._units, self.currency))
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount as a Decimal with the currency's exponent, built exactly."""
+        if self._amount is None:
+            object.__setattr__(self, "_amount", _from_units(self._units, self.currency.minor_unit))
+        assert self._amount is not None
+        return self._amount
 
     @classmethod
     def of(cls, amount: Decimal | int | str, ccy: Currency) -> Money:
@@ -101,21 +123,34 @@ class Money:
 
     @classmethod
     def zero(cls, ccy: Currency) -> Money:
-        return cls(Decimal(0), ccy)
+        return cls.from_minor_units(0, ccy)
 
     @classmethod
     def from_minor_units(cls, units: int, ccy: Currency) -> Money:
-        return cls(_from_units(units, ccy.minor_unit), ccy)
+        money = object.__new__(cls)
+        object.__setattr__(money, "_units", units)
+        object.__setattr__(money, "currency", ccy)
+        object.__setattr__(money, "_amount", None)
+        return money
 
     @property
     def minor_units(self) -> int:
         """The amount as an integer count of minor units (cents for EUR)."""
-        units = _exact_units(self.amount, self.currency.minor_unit)
-        assert units is not None  # the constructor checked it
-        return units
+        return self._units
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self._units == other._units and self.currency == other.currency
+
+    def __hash__(self) -> int:
+        return hash((self._units, self.currency))
+
+    def __repr__(self) -> str:
+        return f"Money(amount={self.amount!r}, currency={self.currency!r})"
 
     def is_zero(self) -> bool:
-        return self.amount == 0
+        return self._units == 0
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
@@ -134,7 +169,7 @@ class Money:
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)
-        return self.amount < other.amount
+        return self._units < other._units
 
     def min(self, other: Money) -> Money:
         return self if self <= other else other
@@ -179,9 +214,11 @@ def _exact_units(amount: Decimal, minor_unit: int) -> int | None:
 
 
 def _from_units(units: int, minor_unit: int) -> Decimal:
-    """The Decimal of ``units`` minor units with the currency's exponent, built exactly."""
-    digits = tuple(int(d) for d in str(abs(units)))
-    return Decimal((1 if units < 0 else 0, digits, -minor_unit))
+    """The Decimal of ``units`` minor units with the currency's exponent, built exactly.
+
+    Parsed from text, which no context rounds, whatever the number of digits.
+    """
+    return Decimal(f"{units}E-{minor_unit}")
 
 
 def sum_money(amounts: Iterable[Money], ccy: Currency) -> Money:
@@ -237,11 +274,21 @@ def allocate_pro_rata_capped(
     # Usual case first: no exact share reaches its cap, so it is a plain split.
     if all(total * w < caps[k] * weight_sum for k, w in weights.items() if w > 0):
         return allocate_pro_rata(total, weights) if weight_sum else result
-    # Keys reach their caps in the order of cap per unit of weight.
-    active = sorted(
-        (k for k, w in weights.items() if w > 0 and caps[k] > 0),
-        key=lambda k: (Fraction(caps[k], weights[k]), k),
-    )
+    # Keys reach their caps in the order of cap per unit of weight: sorted by the
+    # float ratio (correctly rounded, so a smaller float is a smaller ratio), then
+    # each run of equal floats, which may hide unequal ratios, exactly.
+    ratio = {k: caps[k] / w for k, w in weights.items() if w > 0 and caps[k] > 0}
+    active = sorted(ratio, key=lambda k: (ratio[k], k))
+    start = 0
+    while start < len(active):
+        end = start + 1
+        while end < len(active) and ratio[active[end]] == ratio[active[start]]:
+            end += 1
+        if end - start > 1:
+            active[start:end] = sorted(
+                active[start:end], key=lambda k: (Fraction(caps[k], weights[k]), k)
+            )
+        start = end
     remaining = total
     weight_left = sum(weights[k] for k in active)
     index = 0
