@@ -1,26 +1,44 @@
-"""The waterfall engine on a large case, against bare pro rata splits on plain ints.
+"""The exact waterfall engine against its own pro rata splits replayed on plain ints.
 
-The case: 1,000 members, three dated events inside one cooling-off period
-(extended by the later defaults), all six tranche kinds, losses sized so that
-every event reaches the survivors' tranches. The engine's time (median of
-several repeats of ``run_case``, journal and invariant checks included) is
-compared in the same run with a bare baseline: as many ``allocate_pro_rata``
-calls on a dict of 1,000 ints as the engine makes pro rata splits. The ratio
-is the cost of exact Decimal money, the journal and the invariants over the
-arithmetic alone.
+Cases of 1,000, 10,000 and 100,000 members with 3 and 30 dated events, every
+tranche kind, losses sized so that every event reaches the survivors'
+tranches (``build_case``). For each, in the same run:
 
-Run: ``python -m benchmarks.bench_waterfall`` (or ``python -m benchmarks`` for all).
+- ``run_case``: the whole engine, with its journal, explain records and
+  invariant checks (median of repeats);
+- the baseline: every pro rata split the engine made in that run, recorded
+  with its total, weights and caps, replayed through the same integer
+  water-filling (``allocate_pro_rata_capped``) on plain ints. It is the
+  arithmetic the engine cannot avoid; the ratio is what exact money, the
+  journal and the checks cost on top (goal: at most 5x);
+- ``dumps_result``: the JSON of the result, against the run (goal: at most 1x).
+
+Then the largest case, 100,000 members x 30 events, as a user runs it: one
+``ccp run CASE --json`` process, its wall time and peak memory (goal: under
+60 s and 2 GiB).
+
+Run: ``python -m benchmarks.bench_waterfall`` (``--quick`` or
+``CCP_BENCH_QUICK=1`` for the smallest case only; ``--json FILE``).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
+import os
 import random
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
-from unittest import mock
+from pathlib import Path
+from typing import Any
 
 from ccpwaterfall.domain import (
     Case,
@@ -32,23 +50,42 @@ from ccpwaterfall.domain import (
     Tranche,
     TrancheKind,
     add_business_days,
-    allocate_pro_rata,
     allocate_pro_rata_capped,
     currency,
-    split_pro_rata_capped,
 )
+from ccpwaterfall.io import case_to_toml, dumps_result
 from ccpwaterfall.waterfall import rules, run_case
 
-MEMBERS = 1_000
-REPEATS = 7
 SEED = 2018_09_11
-GOAL_SECONDS = 1.0
 EUR = currency("EUR")
 START = dt.date(2024, 1, 8)
+RATIO_GOAL = 5.0
+JSON_GOAL = 1.0
+PROCESS_GOAL_SECONDS = 60.0
+PROCESS_GOAL_BYTES = 2 * 2**30
+SHAPES: tuple[tuple[int, int], ...] = (
+    (1_000, 3),
+    (1_000, 30),
+    (10_000, 3),
+    (10_000, 30),
+    (100_000, 3),
+    (100_000, 30),
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+Split = tuple[int, dict[str, int], dict[str, int]]
 
 
-def build_case(n_members: int = MEMBERS, seed: int = SEED) -> Case:
-    """A seeded case of ``n_members`` members, three events and every tranche kind."""
+def build_case(n_members: int = 1_000, n_events: int = 3, seed: int = SEED) -> Case:
+    """A seeded case: ``n_members`` members, ``n_events`` dated events, every tranche kind.
+
+    Events come every 15 business days, inside cooling-off periods of 20 days
+    extended by 20 per default (63 at most), so some periods run over several
+    events and others end, replenishing the fund. Each event's loss beyond the
+    defaulter's own resources takes the junior capital, half of what is
+    usually left of the fund and some assessments, and every fourth event a
+    VM gains haircut.
+    """
     rng = random.Random(seed)
 
     def cents(low: int, high: int) -> Money:
@@ -56,7 +93,7 @@ def build_case(n_members: int = MEMBERS, seed: int = SEED) -> Case:
 
     members = tuple(
         Member(
-            f"M{i:04}",
+            f"M{i:06}",
             default_fund=cents(100_000, 5_000_000),
             initial_margin=cents(1_000_000, 50_000_000),
             vm_gains=cents(0, 2_000_000) if i % 2 else Money.zero(EUR),
@@ -64,27 +101,25 @@ def build_case(n_members: int = MEMBERS, seed: int = SEED) -> Case:
         for i in range(n_members)
     )
     junior = Money.of(50_000_000, EUR)
-    survivors = members[4:]
-    fund = sum(m.default_fund.minor_units for m in survivors)
-    gains = sum(m.vm_gains.minor_units for m in survivors)
-
-    def loss(defaulters: tuple[Member, ...], beyond_own: int) -> Money:
-        own = sum(m.initial_margin.minor_units + m.default_fund.minor_units for m in defaulters)
-        return Money.from_minor_units(own + beyond_own, EUR)
-
-    # Event 0 takes the junior capital and half the fund; event 1 the other half and
-    # half the assessment power (2x the fund); event 2 the rest of it and half the
-    # VM gains.
-    first = members[0:2]
-    defaults = [
-        Default(m.id, loss((m,), (junior.minor_units + fund // 2) // 2), START) for m in first
-    ]
-    defaults.append(Default(members[2].id, loss(members[2:3], fund // 2 + fund), _bd(5)))
-    defaults.append(Default(members[3].id, loss(members[3:4], fund + gains // 4), _bd(12)))
+    fund = sum(m.default_fund.minor_units for m in members)
+    gains = sum(m.vm_gains.minor_units for m in members)
+    defaults = []
+    for event in range(n_events):
+        defaulter = members[event]
+        own = defaulter.initial_margin.minor_units + defaulter.default_fund.minor_units
+        beyond = junior.minor_units + fund // 3 + (gains // 8 if event % 4 == 3 else fund // 6)
+        loss = Money.from_minor_units(own + beyond, EUR)
+        defaults.append(Default(defaulter.id, loss, add_business_days(START, 15 * event)))
     waterfall = (
         Tranche(TrancheKind.DEFAULTER_MARGIN),
         Tranche(TrancheKind.DEFAULTER_DEFAULT_FUND),
         Tranche(TrancheKind.CCP_CAPITAL, name="Junior capital", amount=junior),
+        Tranche(
+            TrancheKind.CCP_CAPITAL_PRO_RATA,
+            name="Second capital",
+            amount=Money.of(20_000_000, EUR),
+            shared_with=TrancheKind.MEMBER_DEFAULT_FUND,
+        ),
         Tranche(TrancheKind.MEMBER_DEFAULT_FUND),
         Tranche(TrancheKind.ASSESSMENTS, cap_multiple=Decimal(2)),
         Tranche(TrancheKind.VM_GAINS_HAIRCUT, max_fraction=Decimal("0.5")),
@@ -93,70 +128,135 @@ def build_case(n_members: int = MEMBERS, seed: int = SEED) -> Case:
     return Case("Benchmark", EUR, "Benchmark CCP", rulebook, members, tuple(defaults))
 
 
-def count_splits(case: Case) -> tuple[int, int]:
-    """How many pro rata splits one run makes, and how many of them are over the members."""
-    with (
-        mock.patch.object(
-            rules, "allocate_pro_rata_capped", wraps=allocate_pro_rata_capped
-        ) as units,
-        mock.patch.object(rules, "split_pro_rata_capped", wraps=split_pro_rata_capped) as money,
-    ):
-        run_case(case)
-    calls = [*units.call_args_list, *money.call_args_list]
-    sizes = [len(call.args[1]) for call in calls]
-    return len(sizes), sum(1 for size in sizes if size > 100)
+@contextmanager
+def recorded_splits() -> Iterator[list[Split]]:
+    """Every integer water-filling split the rules make, with copies of its inputs."""
+    splits: list[Split] = []
+    names = vars(rules)  # the rules call the function by the name they imported
+    original = names["allocate_pro_rata_capped"]
+
+    def record(total: int, weights: Mapping[str, int], caps: Mapping[str, int]) -> Any:
+        splits.append((total, dict(weights), dict(caps)))
+        return original(total, weights, caps)
+
+    names["allocate_pro_rata_capped"] = record
+    try:
+        yield splits
+    finally:
+        names["allocate_pro_rata_capped"] = original
 
 
-def median_seconds(
-    first: Callable[[], object], second: Callable[[], object], repeats: int = REPEATS
-) -> tuple[float, float]:
-    """Median wall times of ``first`` and ``second``, repeats interleaved after a warm-up.
+def replay(splits: Sequence[Split]) -> None:
+    """The baseline: the engine's splits again, on plain ints."""
+    for total, weights, caps in splits:
+        allocate_pro_rata_capped(total, weights, caps)
 
-    Interleaving exposes both sides to the same load on a shared machine.
-    """
-    first()
-    second()
-    times: tuple[list[float], list[float]] = ([], [])
+
+def median_pair(
+    first: Callable[[], object], second: Callable[[], object], repeats: int
+) -> tuple[float, float, list[float]]:
+    """Median times of ``first`` and ``second`` run back to back, and the paired ratios."""
+    ones, twos = [], []
     for _ in range(repeats):
-        for work, spent in zip((first, second), times, strict=True):
-            start = time.perf_counter()
-            work()
-            spent.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
+        start = time.perf_counter()
+        first()
+        middle = time.perf_counter()
+        second()
+        ones.append(middle - start)
+        twos.append(time.perf_counter() - middle)
+    ratios = [a / b for a, b in zip(ones, twos, strict=True)]
+    return statistics.median(ones), statistics.median(twos), ratios
 
 
-def main() -> None:
-    """Time the engine and the bare baseline in the same run and print both and the ratio."""
-    case = build_case()
-    result = run_case(case)
-    reached = sum(1 for e in result.events for t in e.tranches if not t.used.is_zero())
-    splits, over_members = count_splits(case)
-    weights = {m.id: m.default_fund.minor_units for m in case.members}
-    total = sum(weights.values()) // 3
-
-    def baseline() -> None:
-        for _ in range(splits):
-            allocate_pro_rata(total, weights)
-
-    engine, bare = median_seconds(lambda: run_case(case), baseline)
-    print(
-        f"waterfall: {len(case.members):,} members, {len(result.events)} events, "
-        f"{len(case.rulebook.waterfall)} tranches ({reached} tranche uses), "
-        f"{len(result.journal)} journal entries"
+def measure_shape(n_members: int, n_events: int) -> dict[str, Any]:
+    case = build_case(n_members, n_events)
+    with recorded_splits() as splits:
+        result = run_case(case)
+    repeats = 5 if n_members * n_events <= 300_000 else 3
+    engine, bare, ratios = median_pair(lambda: run_case(case), lambda: replay(splits), repeats)
+    _, json_s, json_ratios = median_pair(
+        lambda: run_case(case), lambda: dumps_result(result), repeats
     )
-    print(f"  engine run_case        {engine * 1000:9.1f} ms  (median of {REPEATS}, interleaved)")
+    return {
+        "members": n_members,
+        "events": n_events,
+        "journal_entries": len(result.journal),
+        "postings": sum(len(e.postings) for e in result.journal),
+        "splits": len(splits),
+        "engine_seconds": engine,
+        "baseline_seconds": bare,
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "json_seconds": json_s,
+        "json_over_run": statistics.median(json_ratios),
+        "met": statistics.median(ratios) <= RATIO_GOAL
+        and statistics.median(json_ratios) <= JSON_GOAL,
+    }
+
+
+def measure_process(n_members: int, n_events: int) -> dict[str, Any]:
+    """One ``ccp run --json`` of the case as a fresh process: wall time and peak memory."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "case.toml"
+        path.write_text(case_to_toml(build_case(n_members, n_events)), encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "ccpwaterfall", "run", str(path), "--json"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    return {
+        "members": n_members,
+        "events": n_events,
+        "seconds": seconds,
+        "peak_rss_bytes": peak,
+        "peak_before_bytes": before * 1024,
+        "met": seconds < PROCESS_GOAL_SECONDS and peak < PROCESS_GOAL_BYTES,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark from the command line (unknown options are ignored)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_waterfall")
+    parser.add_argument("--quick", action="store_true", help="the smallest case only")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    quick = args.quick or os.environ.get("CCP_BENCH_QUICK", "") not in ("", "0")
+    shapes = SHAPES[:1] if quick else SHAPES
     print(
-        f"  bare baseline          {bare * 1000:9.1f} ms  "
-        f"({splits} allocate_pro_rata calls on {len(weights):,} ints; "
-        f"the engine's {splits} splits, {over_members} of them over the members)"
+        f"{'members':>8} {'events':>6} {'postings':>10} {'engine s':>9} {'baseline s':>10} "
+        f"{'ratio':>6} {'min-max':>11} {'json/run':>8}  goal ratio <= {RATIO_GOAL:g}, "
+        f"json/run <= {JSON_GOAL:g}"
     )
-    print(f"  ratio engine/baseline  {engine / bare:9.1f}x")
-    verdict = "met" if engine < GOAL_SECONDS else "MISSED"
-    print(f"  goal: under {GOAL_SECONDS:.0f} s: {verdict}")
-
-
-def _bd(days: int) -> dt.date:
-    return add_business_days(START, days)
+    rows = []
+    for n_members, n_events in shapes:
+        row = measure_shape(n_members, n_events)
+        rows.append(row)
+        spread = f"{row['ratio_min']:.1f}-{row['ratio_max']:.1f}"
+        print(
+            f"{n_members:>8,} {n_events:>6} {row['postings']:>10,} {row['engine_seconds']:>9.3f} "
+            f"{row['baseline_seconds']:>10.3f} {row['ratio']:>6.1f} {spread:>11} "
+            f"{row['json_over_run']:>8.2f}  {'met' if row['met'] else 'MISSED'}",
+            flush=True,
+        )
+    report: dict[str, Any] = {"shapes": rows}
+    if not quick:
+        process = measure_process(100_000, 30)
+        report["process"] = process
+        print(
+            f"ccp run --json, 100,000 members x 30 events, one process: "
+            f"{process['seconds']:.1f} s, peak {process['peak_rss_bytes'] / 2**30:.2f} GiB; "
+            f"goal under {PROCESS_GOAL_SECONDS:g} s and "
+            f"{PROCESS_GOAL_BYTES / 2**30:g} GiB: {'met' if process['met'] else 'MISSED'}"
+        )
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

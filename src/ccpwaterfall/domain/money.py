@@ -76,18 +76,18 @@ def currency(code: str) -> Currency:
 class Money:
     """An exact amount: a whole number of minor units of one currency.
 
-    Held as that integer (``minor_units``): sums, differences and splits are
-    integer arithmetic, and building an amount from units costs no Decimal.
-    ``amount`` is the Decimal with the currency's exponent (``Decimal('7.00')``
-    for EUR), made when first read, so its string form is the JSON form of the
-    result format. Immutable; equal when units and currency are.
+    Held as that integer: sums, differences and splits are integer arithmetic,
+    and making an amount costs no Decimal. ``amount`` is the Decimal with the
+    currency's exponent (``Decimal('7.00')`` for EUR), made when read, so its
+    string form is the JSON form of the result format. Immutable: ``amount``,
+    ``currency`` and ``minor_units`` are read-only. Equal when units and
+    currency are.
     """
 
-    __slots__ = ("_amount", "_units", "currency")
+    __slots__ = ("_currency", "_units")
 
     _units: int
-    currency: Currency
-    _amount: Decimal | None
+    _currency: Currency
 
     def __init__(self, amount: Decimal, currency: Currency) -> None:
         if not isinstance(amount, Decimal) or not amount.is_finite():
@@ -95,26 +95,20 @@ class Money:
         units = _exact_units(amount, currency.minor_unit)
         if units is None:
             raise ValueError(f"{amount} has more decimals than the minor unit of {currency.code}")
-        object.__setattr__(self, "_units", units)
-        object.__setattr__(self, "currency", currency)
-        object.__setattr__(self, "_amount", None)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Money is immutable: cannot set {name}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Money is immutable: cannot delete {name}")
+        self._units = units
+        self._currency = currency
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (Money.from_minor_units, (self._units, self.currency))
+        return (Money.from_minor_units, (self._units, self._currency))
+
+    @property
+    def currency(self) -> Currency:
+        return self._currency
 
     @property
     def amount(self) -> Decimal:
         """The amount as a Decimal with the currency's exponent, built exactly."""
-        if self._amount is None:
-            object.__setattr__(self, "_amount", _from_units(self._units, self.currency.minor_unit))
-        assert self._amount is not None
-        return self._amount
+        return _from_units(self._units, self._currency.minor_unit)
 
     @classmethod
     def of(cls, amount: Decimal | int | str, ccy: Currency) -> Money:
@@ -127,10 +121,10 @@ class Money:
 
     @classmethod
     def from_minor_units(cls, units: int, ccy: Currency) -> Money:
+        # The hot path of the engine: no Decimal, no validation (an int is exact).
         money = object.__new__(cls)
-        object.__setattr__(money, "_units", units)
-        object.__setattr__(money, "currency", ccy)
-        object.__setattr__(money, "_amount", None)
+        money._units = units
+        money._currency = ccy
         return money
 
     @property
@@ -141,10 +135,10 @@ class Money:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Money):
             return NotImplemented
-        return self._units == other._units and self.currency == other.currency
+        return self._units == other._units and self._currency == other._currency
 
     def __hash__(self) -> int:
-        return hash((self._units, self.currency))
+        return hash((self._units, self._currency))
 
     def __repr__(self) -> str:
         return f"Money(amount={self.amount!r}, currency={self.currency!r})"
@@ -153,19 +147,19 @@ class Money:
         return self._units == 0
 
     def _same(self, other: Money) -> None:
-        if self.currency != other.currency:
+        if self._currency is not other._currency and self._currency != other._currency:
             raise CurrencyMismatchError(f"{self.currency.code} and {other.currency.code}")
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money.from_minor_units(self.minor_units + other.minor_units, self.currency)
+        return Money.from_minor_units(self._units + other._units, self._currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money.from_minor_units(self.minor_units - other.minor_units, self.currency)
+        return Money.from_minor_units(self._units - other._units, self._currency)
 
     def __neg__(self) -> Money:
-        return Money.from_minor_units(-self.minor_units, self.currency)
+        return Money.from_minor_units(-self._units, self._currency)
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from ccpwaterfall.domain import Case, Money
 from ccpwaterfall.domain.money import sum_money
@@ -67,7 +68,8 @@ def run_waterfall(
     when ``opening`` names an account that is not a resource of the case or
     gives a negative balance.
     """
-    run = _Run(resolved, WaterfallState.empty(resolved.currency), [])
+    units: dict[str, int] = {}
+    run = _Run(resolved, WaterfallState(resolved.currency, MappingProxyType(units), {}), [], units)
     postings = _opening_postings(resolved) if opening is None else _given_opening(resolved, opening)
     run.record(None, _opening_narration(resolved), postings, "opening", _capital_labels(resolved))
     events = tuple(_run_event(run, kinds, event) for event in resolved.events)
@@ -94,6 +96,7 @@ class _Run:
     resolved: ResolvedCase
     state: WaterfallState
     entries: list[Entry]
+    units: dict[str, int]  # the balances ``state`` reads, written here only
 
     def record(
         self,
@@ -107,7 +110,10 @@ class _Run:
         if not postings:
             return
         self.entries.append(Entry(len(self.entries), narration, postings, event, rule, meta))
-        self.state = self.state.posted(postings)
+        # In place: the rules read the state through a read-only mapping between entries.
+        units = self.units
+        for posting in postings:
+            units[posting.account] = units.get(posting.account, 0) + posting.amount.minor_units
         check_accounts(self.resolved, self.state, (p.account for p in postings))
 
 
@@ -216,29 +222,27 @@ def _member_charges(
 ) -> tuple[MemberCharge, ...]:
     """What each survivor bore in the event, read from the tranches' postings."""
     survivors = set(event.survivors)
-    parts: dict[str, dict[MemberPart, int]] = {}
+    parts: dict[str, list[int]] = {}
+    slot = {MemberPart.DEFAULT_FUND: 0, MemberPart.ASSESSMENT: 1, MemberPart.VM_GAINS: 2}
+    owners = resolved.member_accounts
     for posting in postings:
-        owner = resolved.member_accounts.get(posting.account)
-        if owner is None or owner[0] not in survivors:
+        owner = owners.get(posting.account)
+        if owner is None or owner[0] not in survivors or owner[1] not in slot:
             continue
         member_id, part = owner
-        of_member = parts.setdefault(member_id, {})
-        of_member[part] = of_member.get(part, 0) - posting.amount.minor_units
+        of_member = parts.get(member_id)
+        if of_member is None:
+            of_member = parts[member_id] = [0, 0, 0]
+        of_member[slot[part]] -= posting.amount.minor_units
+    ccy = resolved.currency
+    zero = Money.zero(ccy)  # most survivors bear one part only
 
-    zero = Money.zero(resolved.currency)  # most survivors bear one part only
-
-    def charge(member_id: str, which: MemberPart) -> Money:
-        units = parts[member_id].get(which, 0)
-        return Money.from_minor_units(units, resolved.currency) if units else zero
+    def money(units: int) -> Money:
+        return Money.from_minor_units(units, ccy) if units else zero
 
     return tuple(
-        MemberCharge(
-            member_id,
-            charge(member_id, MemberPart.DEFAULT_FUND),
-            charge(member_id, MemberPart.ASSESSMENT),
-            charge(member_id, MemberPart.VM_GAINS),
-        )
-        for member_id in sorted(parts)
+        MemberCharge(member_id, money(fund), money(assessed), money(cut))
+        for member_id, (fund, assessed, cut) in sorted(parts.items())
     )
 
 

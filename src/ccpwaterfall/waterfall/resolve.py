@@ -113,6 +113,7 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
         member_accounts={
             member_account(m, part): (m, part) for m in members for part in MemberPart
         },
+        accounts={part: {m: member_account(m, part) for m in members} for part in MemberPart},
     )
 
 

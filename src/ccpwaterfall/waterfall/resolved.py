@@ -74,3 +74,5 @@ class ResolvedCase:
     assessment_limit: Mapping[str, Money]
     haircut_limit: Mapping[str, Money]
     member_accounts: Mapping[str, tuple[str, MemberPart]]
+    # The name of every member account, by part and member: built once, read in hot loops.
+    accounts: Mapping[MemberPart, Mapping[str, str]]

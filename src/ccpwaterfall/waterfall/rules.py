@@ -39,7 +39,6 @@ from ccpwaterfall.waterfall.accounts import (
     MemberPart,
     capital_account,
     loss_account,
-    member_account,
 )
 from ccpwaterfall.waterfall.resolved import ResolvedTranche
 from ccpwaterfall.waterfall.result import InputValue
@@ -79,11 +78,10 @@ def defaulter_margin(
     """Each defaulter's initial margin covers its own remaining loss, and nothing else."""
     ccy = state.currency
     remaining = _remaining(state, context)
-    margin = {d: state.balance(member_account(d, MemberPart.INITIAL_MARGIN)) for d in remaining}
+    names = context.case.accounts[MemberPart.INITIAL_MARGIN]
+    margin = {d: state.balance(names[d]) for d in remaining}
     taken = {d: margin[d].min(remaining[d]) for d in remaining}
-    postings = _postings(
-        {member_account(d, MemberPart.INITIAL_MARGIN): a for d, a in taken.items()}, taken
-    )
+    postings = _postings({names[d]: a for d, a in taken.items()}, taken)
     return TrancheOutcome(
         available=sum_money(margin.values(), ccy),
         used=sum_money(taken.values(), ccy),
@@ -108,7 +106,8 @@ def defaulter_default_fund(
     """
     ccy = state.currency
     remaining = _remaining(state, context)
-    fund = {d: state.balance(member_account(d, MemberPart.DEFAULT_FUND)) for d in remaining}
+    names = context.case.accounts[MemberPart.DEFAULT_FUND]
+    fund = {d: state.balance(names[d]) for d in remaining}
     own = {d: fund[d].min(remaining[d]) for d in remaining}
     left = {d: fund[d] - own[d] for d in remaining}
     still_owed = {d: remaining[d] - own[d] for d in remaining}
@@ -121,9 +120,7 @@ def defaulter_default_fund(
     return TrancheOutcome(
         available=sum_money(fund.values(), ccy),
         used=sum_money(own.values(), ccy) + pooled,
-        postings=_postings(
-            {member_account(d, MemberPart.DEFAULT_FUND): a for d, a in drawn.items()}, covered
-        ),
+        postings=_postings({names[d]: a for d, a in drawn.items()}, covered),
         rule=DEFAULTER_FUND_RULE,
         inputs=(
             ("defaulters", tuple(remaining)),
@@ -224,9 +221,11 @@ def _member_fund_terms(
     """Accounts, weights (contribution) and caps (what is left) of the survivors' fund."""
     members = context.case.members
     survivors = context.event.survivors
-    accounts = {s: member_account(s, MemberPart.DEFAULT_FUND) for s in survivors}
+    names = context.case.accounts[MemberPart.DEFAULT_FUND]
+    accounts = {s: names[s] for s in survivors}
     weights = {s: members[s].default_fund.minor_units for s in survivors}
-    caps = {s: state.units.get(accounts[s], 0) for s in survivors}
+    units = state.units
+    caps = {s: units.get(accounts[s], 0) for s in survivors}
     return accounts, weights, caps
 
 
@@ -237,9 +236,11 @@ def _assessment_terms(
     members = context.case.members
     assert tranche.caps is not None  # resolved by the kind
     survivors = context.event.survivors
-    accounts = {s: member_account(s, MemberPart.ASSESSMENT) for s in survivors}
+    names = context.case.accounts[MemberPart.ASSESSMENT]
+    accounts = {s: names[s] for s in survivors}
     weights = {s: members[s].default_fund.minor_units for s in survivors}
-    caps = {s: max(tranche.caps[s].minor_units - state.assessed_units(s), 0) for s in survivors}
+    limit = tranche.caps
+    caps = {s: max(limit[s].minor_units - state.assessed_in(accounts[s]), 0) for s in survivors}
     return accounts, weights, caps
 
 
@@ -290,7 +291,7 @@ def assessments(
         ("caps", _money(sum(tranche.caps[s].minor_units for s in survivors), state)),
         (
             "assessed_in_period_before",
-            _money(sum(state.assessed_units(s) for s in survivors), state),
+            _money(sum(state.assessed_in(a) for a in accounts.values()), state),
         ),
         ("cap_period", "cooling-off period" if per_period else "event"),
     ]
@@ -318,7 +319,8 @@ def vm_gains_haircut(
     caps = tranche.caps
     assert caps is not None  # resolved by the kind
     survivors = [s for s in context.event.survivors if not members[s].vm_gains.is_zero()]
-    accounts = {s: member_account(s, MemberPart.VM_GAINS) for s in survivors}
+    names = context.case.accounts[MemberPart.VM_GAINS]
+    accounts = {s: names[s] for s in survivors}
     weights = {s: members[s].vm_gains.minor_units for s in survivors}
     cut_before = {s: weights[s] - state.units.get(accounts[s], 0) for s in survivors}
     return _draw_pro_rata(

@@ -48,7 +48,10 @@ class WaterfallState:
 
     def assessed_units(self, member_id: str) -> int:
         """Minor units ``member_id`` was assessed since the current assessment period began."""
-        account = member_account(member_id, MemberPart.ASSESSMENT)
+        return self.assessed_in(member_account(member_id, MemberPart.ASSESSMENT))
+
+    def assessed_in(self, account: str) -> int:
+        """Minor units assessed through ``account`` since the current period began."""
         return self.period_start.get(account, 0) - self.units.get(account, 0)
 
     def assessed_in_period(self, member_id: str) -> Money:
@@ -66,7 +69,7 @@ class WaterfallState:
 
     def new_assessment_period(self) -> WaterfallState:
         """The state with assessment counts starting afresh from now."""
-        return replace(self, period_start=self.units)
+        return replace(self, period_start=dict(self.units))
 
 
 @dataclass(frozen=True, slots=True)
