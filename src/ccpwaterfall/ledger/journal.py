@@ -42,6 +42,18 @@ class Entry:
     meta: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.postings:
+            return
+        first = self.postings[0].amount.currency
+        # The usual entry is in one currency: one sum, no per-currency table.
+        if all(p.amount.currency is first for p in self.postings):
+            if sum(p.amount.minor_units for p in self.postings):
+                total = sum(p.amount.minor_units for p in self.postings)
+                raise InvariantError(
+                    f"entry {self.seq} ({self.narration}) does not balance: "
+                    f"{ {first.code: total} }"
+                )
+            return
         totals: dict[Currency, int] = {}
         for posting in self.postings:
             ccy = posting.amount.currency

@@ -201,18 +201,21 @@ def _replenishment_call(
     if rulebook.cooling_off is None and rulebook.business_days_to_replenish is None:
         return None
     due = event.replenish_after if rulebook.cooling_off is None else event.cooling_off_end
+    names = resolved.accounts[MemberPart.DEFAULT_FUND]
+    units = state.units
+    ccy = resolved.currency
     members = tuple(
-        (member_id, top_up)
+        (member_id, Money.from_minor_units(top_up, ccy))
         for member_id in event.survivors
-        if not (
-            top_up := resolved.members[member_id].default_fund
-            - state.balance(member_account(member_id, MemberPart.DEFAULT_FUND))
-        ).is_zero()
+        if (
+            top_up := resolved.members[member_id].default_fund.minor_units
+            - units.get(names[member_id], 0)
+        )
     )
     capital = tuple(
-        (resolved.tranches[index].label, top_up)
+        (resolved.tranches[index].label, gap)
         for index, amount in resolved.capital.items()
-        if not (top_up := amount - state.balance(capital_account(index))).is_zero()
+        if not (gap := amount - state.balance(capital_account(index))).is_zero()
     )
     return ReplenishmentCall(due, members, capital)
 

@@ -56,7 +56,7 @@ def _check_member_account(
 ) -> None:
     member_id, part = owner
     if part is MemberPart.ASSESSMENT:
-        assessed = state.assessed_units(member_id)
+        assessed = state.assessed_in(account)
         cap = resolved.assessment_limit[member_id]
         if assessed > cap.minor_units:
             raise InvariantError(
@@ -65,16 +65,13 @@ def _check_member_account(
         return
     if units < 0:
         raise InvariantError(f"{account} overdrawn: {_text(units, state)}")
-    member = resolved.members[member_id]
-    put_up = {
-        MemberPart.INITIAL_MARGIN: member.initial_margin,
-        MemberPart.DEFAULT_FUND: member.default_fund,
-        MemberPart.VM_GAINS: member.vm_gains,
-    }[part]
-    if units > put_up.minor_units:
-        raise InvariantError(f"{account} is {_text(units, state)}, above the {put_up} put up")
+    put_up = resolved.put_up[account]
+    if units > put_up:
+        raise InvariantError(
+            f"{account} is {_text(units, state)}, above the {_text(put_up, state)} put up"
+        )
     if part is MemberPart.VM_GAINS:
-        cut = put_up.minor_units - units
+        cut = put_up - units
         cap = resolved.haircut_limit[member_id]
         if cut > cap.minor_units:
             raise InvariantError(f"{member_id} VM gains haircut {_text(cut, state)}, cap {cap}")

@@ -114,6 +114,11 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
             member_account(m, part): (m, part) for m in members for part in MemberPart
         },
         accounts={part: {m: member_account(m, part) for m in members} for part in MemberPart},
+        put_up={
+            member_account(m, part): getattr(member, part.value).minor_units
+            for m, member in members.items()
+            for part in (MemberPart.INITIAL_MARGIN, MemberPart.DEFAULT_FUND, MemberPart.VM_GAINS)
+        },
     )
 
 

@@ -76,3 +76,5 @@ class ResolvedCase:
     member_accounts: Mapping[str, tuple[str, MemberPart]]
     # The name of every member account, by part and member: built once, read in hot loops.
     accounts: Mapping[MemberPart, Mapping[str, str]]
+    # What each member put up, in minor units, by account (margin, fund, VM gains).
+    put_up: Mapping[str, int]
