@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ccpwaterfall.cli.main import run_cli
-from ccpwaterfall.io import case_schema
+from ccpwaterfall.io import case_schema, risk_case
 from ccpwaterfall.io.risk_case import validate_risk_case
 from ccpwaterfall.io.risk_schema import risk_case_schema
 
@@ -281,3 +281,19 @@ def test_the_schema_lists_exactly_the_keys_the_loader_allows(place: str, folder:
     for step in in_schema:
         node = node[step]
     assert set(listed.group(1).split(", ")) == set(node)
+
+
+def test_the_format_reference_documents_every_key_the_loader_allows() -> None:
+    text = (DEMO.parent.parent.parent / "docs" / "risk-case-format.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", text, re.MULTILINE))
+    tables = (
+        risk_case.PORTFOLIO_KEYS,
+        risk_case.RISK_KEYS,
+        risk_case.STRESS_KEYS,
+        risk_case.SPAN_KEYS,
+        risk_case.INTER_SPREAD_KEYS,
+        risk_case.FUND_KEYS,
+    )
+    allowed = {key for table in tables for key in table}
+    assert allowed - documented == set()
+    assert documented - allowed == set()
