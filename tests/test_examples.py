@@ -6,6 +6,10 @@ number. One parametrised test runs them all and compares the JSON exactly.
 The published numbers are asserted on their own below, each with its source,
 so the expected files are not the only truth.
 
+``examples/demo-ccp`` is a risk case: its ``expected.json`` is the output of
+``ccp eod case.toml --json``, compared field by field (see
+``test_demo_ccp_end_of_day_matches_its_expected_json``).
+
 To regenerate the expected files after a deliberate change of behaviour, run
 ``CCP_UPDATE_EXPECTED=1 .venv/bin/pytest tests/test_examples.py`` and review
 every changed number against the example's README before committing.
@@ -14,13 +18,19 @@ every changed number against the example's README before committing.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import os
+import re
+from collections.abc import Iterator
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ccpwaterfall.cli.main import create_app
 from ccpwaterfall.domain import Case, Money, TrancheKind, add_business_days
 from ccpwaterfall.io import dumps_result, load_case
 from ccpwaterfall.waterfall import CaseResult, EventResult, TrancheResult, run_case
@@ -38,6 +48,9 @@ NAMES = (
     "nasdaq-2018",
 )
 UPDATE = os.environ.get("CCP_UPDATE_EXPECTED") == "1"
+
+
+DEMO_CCP = EXAMPLES / "demo-ccp"
 
 
 def _case(name: str) -> Case:
@@ -62,7 +75,7 @@ def test_every_waterfall_example_is_complete_and_every_expected_file_is_tested()
             assert (EXAMPLES / name / part).is_file(), f"{name}/{part} is missing"
     # An expected file that no test compares goes stale: each belongs to a listed example.
     with_expected = sorted(p.parent.name for p in EXAMPLES.glob("*/expected.json"))
-    assert tuple(with_expected) == NAMES
+    assert with_expected == sorted((*NAMES, DEMO_CCP.name))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -321,3 +334,99 @@ def test_beyond_the_waterfall_exhausts_every_layer_and_reports_the_rest() -> Non
     )
     assert event.uncovered.minor_units == event.loss.minor_units - capacity > 0
     assert result.uncovered == event.uncovered
+
+
+# --- demo-ccp: the end of day ---------------------------------------------------------
+# The demo's figures come from float risk arrays, so its golden is compared field by
+# field, each with the tolerance its computation allows:
+#
+# | field                                        | compared                         |
+# |----------------------------------------------|----------------------------------|
+# | keys, list lengths, names, ids, choices      | exactly                          |
+# | counts (integers) and booleans, nulls        | exactly                          |
+# | money under "worst_drill.result" (the worst  | exactly: the drill's case runs   |
+# |   drill through the waterfall, ccp-result/1) |   in exact Decimal               |
+# | other money strings (margin, stress, fund,   | within 3 cents: floats rounded   |
+# |   contributions, drill summaries)            |   to the cent at the border      |
+# | float ratios and multipliers                 | relative 1e-9                    |
+
+FLOAT_RELATIVE = 1e-9
+FLOAT_ABSOLUTE = 1e-12  # for ratios at or near zero
+MONEY_FROM_FLOATS = Decimal("0.03")
+EXACT_MONEY_UNDER = "worst_drill.result"
+_MONEY = re.compile(r"-?[0-9]+\.[0-9]{2}")  # USD, the demo's currency: two decimals
+
+
+def _differences(expected: object, actual: object, path: str = "") -> Iterator[str]:
+    """Each place where ``actual`` departs from ``expected`` beyond its tolerance."""
+    where = path or "(top)"
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if list(expected) != list(actual):
+            yield f"{where}: keys {list(expected)} != {list(actual)}"
+            return
+        for key, value in expected.items():
+            yield from _differences(value, actual[key], f"{path}.{key}" if path else key)
+    elif isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            yield f"{where}: {len(expected)} items != {len(actual)}"
+            return
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            yield from _differences(want, got, f"{path}[{index}]")
+    elif isinstance(expected, float) and isinstance(actual, float):
+        if not math.isclose(expected, actual, rel_tol=FLOAT_RELATIVE, abs_tol=FLOAT_ABSOLUTE):
+            yield f"{where}: {expected!r} != {actual!r} (relative {FLOAT_RELATIVE:g})"
+    elif (
+        isinstance(expected, str)
+        and isinstance(actual, str)
+        and _MONEY.fullmatch(expected)
+        and _MONEY.fullmatch(actual)
+        and not path.startswith(EXACT_MONEY_UNDER)
+    ):
+        if abs(Decimal(expected) - Decimal(actual)) > MONEY_FROM_FLOATS:
+            yield f"{where}: {expected} != {actual} (within {MONEY_FROM_FLOATS})"
+    elif type(expected) is not type(actual) or expected != actual:
+        yield f"{where}: {expected!r} != {actual!r}"
+
+
+@pytest.fixture(scope="module")
+def demo_eod() -> str:
+    """``ccp eod examples/demo-ccp/case.toml --json``, run once for the module."""
+    result = CliRunner().invoke(create_app(), ["eod", str(DEMO_CCP / "case.toml"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_demo_ccp_end_of_day_matches_its_expected_json(demo_eod: str) -> None:
+    expected = DEMO_CCP / "expected.json"
+    if UPDATE:
+        expected.write_text(demo_eod, encoding="utf-8")
+    golden = json.loads(expected.read_text(encoding="utf-8"))
+    assert golden["format"] == "ccp-eod/1"
+    assert list(_differences(golden, json.loads(demo_eod))) == []
+
+
+def test_the_demo_golden_comparison_holds_each_field_to_its_tolerance() -> None:
+    golden = {
+        "ratio": 1.5,
+        "fund": {"size": "584521978.87", "cover": 2},
+        "worst_drill": {"result": {"used": "377663114.90"}},
+    }
+    assert list(_differences(golden, golden)) == []
+    within = {
+        "ratio": 1.5 * (1 + 1e-12),
+        "fund": {"size": "584521978.89", "cover": 2},
+        "worst_drill": {"result": {"used": "377663114.90"}},
+    }
+    assert list(_differences(golden, within)) == []
+    beyond = {
+        "ratio": 1.5 * (1 + 1e-6),
+        "fund": {"size": "584521978.91", "cover": 3},
+        "worst_drill": {"result": {"used": "377663114.91"}},
+    }
+    assert [line.split(":")[0] for line in _differences(golden, beyond)] == [
+        "ratio",
+        "fund.size",
+        "fund.cover",
+        "worst_drill.result.used",
+    ]
+    assert list(_differences({"a": 1}, {"a": 1, "b": 2})) == ["(top): keys ['a'] != ['a', 'b']"]

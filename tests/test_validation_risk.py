@@ -28,7 +28,7 @@ DATA = {
     "prices.csv": HISTORY,
 }
 CASE = """\
-format = "ccp-case/1"
+format = "ccp-risk-case/1"
 name = "Small risk case"
 currency = "USD"
 

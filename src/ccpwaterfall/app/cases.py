@@ -15,7 +15,7 @@ from typing import TypeVar
 from ccpwaterfall.app.loaders import IO_LOADERS, Loaders
 from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
 from ccpwaterfall.domain import Case
-from ccpwaterfall.io import InputError, Issue, case_schema
+from ccpwaterfall.io import RISK_CASE_FORMAT, InputError, Issue, case_schema
 from ccpwaterfall.io.case_file import case_warnings
 from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.waterfall import CaseResult
@@ -47,7 +47,7 @@ def check(path: Path, loaders: Loaders = IO_LOADERS) -> CheckResult:
     The verdict is the answer, so problems are part of it, never a refusal.
     """
     doc, _ = loaders.document(path)
-    if doc is not None and "portfolio" in doc:
+    if doc is not None and ("portfolio" in doc or doc.get("format") == RISK_CASE_FORMAT):
         risk_case = load(path, loaders.risk_case)
         if isinstance(risk_case, Problems):
             return CheckResult(str(path), "risk-case", risk_case.issues, None)
@@ -124,9 +124,12 @@ def compare(
     return done(tuple(summarise(run_waterfall(case)) for case in cases), warnings)
 
 
-def schema() -> dict[str, object]:
-    """The JSON Schema of the case file format."""
-    return case_schema()
+def schema(*, risk: bool = False) -> dict[str, object]:
+    """The JSON Schema of the case file format, or with ``risk`` of the risk case format."""
+    # Imported here: the risk-case reader loads pandas, which plain cases never need.
+    from ccpwaterfall.io.risk_schema import risk_case_schema  # noqa: PLC0415
+
+    return risk_case_schema() if risk else case_schema()
 
 
 def load(path: Path, loader: Callable[[Path], T]) -> T | Problems:

@@ -149,9 +149,19 @@ def compare(
     print_view(render_compare(view))
 
 
-def schema() -> None:
-    """Print the JSON Schema of the case file format."""
+def schema(
+    risk: Annotated[
+        bool,
+        typer.Option(
+            "--risk",
+            help="The schema of the risk case format (ccp-risk-case/1) instead; "
+            "docs/risk-case-format.md describes it.",
+        ),
+    ] = False,
+) -> None:
+    """Print the JSON Schema of the case file format (ccp-case/1), or with --risk of the risk
+    case format."""
     from ccpwaterfall.app import cases
     from ccpwaterfall.cli.output import print_json
 
-    print_json(cases.schema())
+    print_json(cases.schema(risk=risk))

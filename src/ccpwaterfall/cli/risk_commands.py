@@ -35,7 +35,8 @@ RiskCaseFile = Annotated[
     Path,
     typer.Argument(
         metavar="CASE",
-        help="A risk case file: a ccp-case/1 header and rulebook, and a portfolio of data files.",
+        help="A risk case file (ccp-risk-case/1): a case header and rulebook, and a portfolio "
+        "of data files.",
     ),
 ]
 SummaryTopRows = Annotated[

@@ -31,15 +31,7 @@ from ccpwaterfall.domain import (
     auction_problems,
 )
 from ccpwaterfall.domain.case import LAST_DATE, MAX_BUSINESS_DAYS, MAX_CAP_MULTIPLE
-from ccpwaterfall.io.checker import (
-    CASE_FORMAT,
-    DocumentChecker,
-    closest,
-    kind_of,
-    parse_amount,
-    parse_decimal,
-    shown,
-)
+from ccpwaterfall.io.checker import CASE_FORMAT, DocumentChecker, closest
 from ccpwaterfall.io.issues import (
     InputError,
     InputWarning,
@@ -47,6 +39,7 @@ from ccpwaterfall.io.issues import (
     field_path,
     not_a_regular_file,
 )
+from ccpwaterfall.io.values import kind_of, parse_amount, parse_decimal, shown
 from ccpwaterfall.waterfall.kinds import (
     TRANCHE_KINDS,
     Parameter,
@@ -57,8 +50,8 @@ from ccpwaterfall.waterfall.kinds import (
 )
 from ccpwaterfall.waterfall.resolve import tranche_problems
 
-# The format and the rules for amounts are shared with risk cases (io.checker);
-# they are read through this module too.
+# The format and the rules for amounts are shared with risk cases (io.checker,
+# io.values); they are read through this module too.
 __all__ = [
     "CASE_FORMAT",
     "load_case",

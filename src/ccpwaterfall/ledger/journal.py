@@ -50,8 +50,7 @@ class Entry:
             if sum(p.amount.minor_units for p in self.postings):
                 total = sum(p.amount.minor_units for p in self.postings)
                 raise InvariantError(
-                    f"entry {self.seq} ({self.narration}) does not balance: "
-                    f"{ {first.code: total} }"
+                    f"entry {self.seq} ({self.narration}) does not balance: { {first.code: total} }"
                 )
             return
         totals: dict[Currency, int] = {}
