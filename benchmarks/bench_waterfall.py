@@ -174,8 +174,8 @@ def measure_shape(n_members: int, n_events: int) -> dict[str, Any]:
         result = run_case(case)
     repeats = 5 if n_members * n_events <= 300_000 else 3
     engine, bare, ratios = median_pair(lambda: run_case(case), lambda: replay(splits), repeats)
-    _, json_s, json_ratios = median_pair(
-        lambda: run_case(case), lambda: dumps_result(result), repeats
+    json_s, _, json_ratios = median_pair(
+        lambda: dumps_result(result), lambda: run_case(case), repeats
     )
     return {
         "members": n_members,

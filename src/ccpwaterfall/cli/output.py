@@ -8,13 +8,13 @@ trailing spaces a layout pads lines with.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console, RenderableType
 
 from ccpwaterfall.io.issues import InputWarning
+from ccpwaterfall.io.json_text import dumps_indented
 from ccpwaterfall.reports.layout import Printable
 
 # Characters JSON may carry unescaped that a terminal could still act on: C1 controls
@@ -46,5 +46,5 @@ def print_json(data: Mapping[str, object], warnings: Sequence[InputWarning] = ()
     document = dict(data)
     if warnings:
         document["warnings"] = [warning.to_json() for warning in warnings]
-    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    text = dumps_indented(document)
     sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")

@@ -143,6 +143,17 @@ class Money:
     def __repr__(self) -> str:
         return f"Money(amount={self.amount!r}, currency={self.currency!r})"
 
+    def fixed(self) -> str:
+        """The amount in fixed-point with the currency's decimals (``"-7.05"``), from the units.
+
+        The JSON form of money; the same text as ``format(self.amount, "f")``.
+        """
+        places = self._currency.minor_unit
+        if not places:
+            return str(self._units)
+        whole, cents = divmod(abs(self._units), 10**places)
+        return f"{'-' if self._units < 0 else ''}{whole}.{cents:0{places}d}"
+
     def is_zero(self) -> bool:
         return self._units == 0
 

@@ -10,9 +10,8 @@ never replenishes).
 
 from __future__ import annotations
 
-import json
-
 from ccpwaterfall.domain import Money
+from ccpwaterfall.io.json_text import dumps_indented
 from ccpwaterfall.waterfall import CaseResult, EventResult, ReplenishmentCall, TrancheResult
 
 RESULT_FORMAT = "ccp-result/1"
@@ -34,7 +33,7 @@ def result_to_json(result: CaseResult) -> dict[str, object]:
 
 def dumps_result(result: CaseResult) -> str:
     """``result`` as JSON text: indented by 2, keys in the specification's order, final newline."""
-    return json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(result_to_json(result)) + "\n"
 
 
 def _event(event: EventResult) -> dict[str, object]:
@@ -83,5 +82,4 @@ def _tranche(tranche: TrancheResult) -> dict[str, object]:
 
 
 def _amount(money: Money) -> str:
-    # Fixed-point: str() of a Decimal may switch to exponent notation for tiny values.
-    return format(money.amount, "f")
+    return money.fixed()
