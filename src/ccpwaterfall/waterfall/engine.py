@@ -252,11 +252,14 @@ def _member_charges(
 def _opening_postings(resolved: ResolvedCase) -> tuple[Posting, ...]:
     """Members' resources and the CCP's capital, from the outside world."""
     postings: list[Posting] = []
+    margin_names = resolved.accounts[MemberPart.INITIAL_MARGIN]
+    fund_names = resolved.accounts[MemberPart.DEFAULT_FUND]
+    gains_names = resolved.accounts[MemberPart.VM_GAINS]
     for member_id, member in resolved.members.items():
         amounts = (
-            (member_account(member_id, MemberPart.INITIAL_MARGIN), member.initial_margin),
-            (member_account(member_id, MemberPart.DEFAULT_FUND), member.default_fund),
-            (member_account(member_id, MemberPart.VM_GAINS), member.vm_gains),
+            (margin_names[member_id], member.initial_margin),
+            (fund_names[member_id], member.default_fund),
+            (gains_names[member_id], member.vm_gains),
         )
         postings += _from_outside(amounts, external_member_account(member_id))
     capital = ((capital_account(i), amount) for i, amount in resolved.capital.items())
@@ -301,8 +304,9 @@ def _replenishment_postings(
 ) -> tuple[Posting, ...]:
     """Members' contributions and every CCP capital tranche back to full."""
     postings: list[Posting] = []
+    fund_names = resolved.accounts[MemberPart.DEFAULT_FUND]
     for member_id in event.replenished:
-        account = member_account(member_id, MemberPart.DEFAULT_FUND)
+        account = fund_names[member_id]
         top_up = resolved.members[member_id].default_fund - state.balance(account)
         postings += _pair(account, external_member_account(member_id), top_up)
     capital = (

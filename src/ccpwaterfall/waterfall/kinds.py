@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from types import MappingProxyType
 
 from ccpwaterfall.domain import Currency, Member, Money, Tranche, TrancheKind
@@ -108,12 +110,25 @@ def _capital(tranche: Tranche, index: int, members: Mapping[str, Member]) -> Res
     )
 
 
+def _floor_times(amounts: Mapping[str, Money], factor: Decimal) -> dict[str, Money]:
+    """Each amount times ``factor``, rounded down: ``Money.times_floor`` for many at once.
+
+    The factor becomes one exact fraction, not one per member.
+    """
+    ratio = Fraction(factor)
+    num, den = ratio.numerator, ratio.denominator
+    return {
+        m: Money.from_minor_units(amount.minor_units * num // den, amount.currency)
+        for m, amount in amounts.items()
+    }
+
+
 def _assessment_caps(
     tranche: Tranche, index: int, members: Mapping[str, Member]
 ) -> ResolvedTranche:
     multiple = tranche.cap_multiple
     assert multiple is not None  # a required parameter of the kind
-    caps = {m: member.default_fund.times_floor(multiple) for m, member in members.items()}
+    caps = _floor_times({m: member.default_fund for m, member in members.items()}, multiple)
     return ResolvedTranche(
         index=index, kind=tranche.kind, label=tranche.label, terms=tranche, caps=caps
     )
@@ -121,7 +136,7 @@ def _assessment_caps(
 
 def _haircut_caps(tranche: Tranche, index: int, members: Mapping[str, Member]) -> ResolvedTranche:
     fraction = tranche.haircut_fraction
-    caps = {m: member.vm_gains.times_floor(fraction) for m, member in members.items()}
+    caps = _floor_times({m: member.vm_gains for m, member in members.items()}, fraction)
     return ResolvedTranche(
         index=index, kind=tranche.kind, label=tranche.label, terms=tranche, caps=caps
     )

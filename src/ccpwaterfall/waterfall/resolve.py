@@ -100,6 +100,8 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
         of_role = [caps[t.index] for t in tranches if role in kinds[t.kind].roles and t.caps]
         return {m: max((c[m] for c in of_role), default=zero) for m in members}
 
+    names = {part: {m: member_account(m, part) for m in members} for part in MemberPart}
+    held = (MemberPart.INITIAL_MARGIN, MemberPart.DEFAULT_FUND, MemberPart.VM_GAINS)
     return ResolvedCase(
         case=case,
         currency=ccy,
@@ -111,13 +113,13 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
         assessment_limit=limit(TrancheRole.ASSESSMENT),
         haircut_limit=limit(TrancheRole.VM_HAIRCUT),
         member_accounts={
-            member_account(m, part): (m, part) for m in members for part in MemberPart
+            account: (m, part) for part, of_part in names.items() for m, account in of_part.items()
         },
-        accounts={part: {m: member_account(m, part) for m in members} for part in MemberPart},
+        accounts=names,
         put_up={
-            member_account(m, part): getattr(member, part.value).minor_units
+            names[part][m]: getattr(member, part.value).minor_units
+            for part in held
             for m, member in members.items()
-            for part in (MemberPart.INITIAL_MARGIN, MemberPart.DEFAULT_FUND, MemberPart.VM_GAINS)
         },
     )
 
@@ -129,22 +131,31 @@ def _labelled(tranche: ResolvedTranche, title: str) -> ResolvedTranche:
 
 def _problems(case: Case, kinds: TrancheRegistry) -> Iterator[str]:
     """Every inconsistency in the case's terms."""
-    amounts: list[tuple[str, Money]] = []
+    ccy = case.currency
+
+    def wrong(where: str, amount: Money) -> str | None:
+        if amount.currency != ccy:
+            return f"{where} is in {amount.currency.code}, the case in {ccy.code}"
+        if amount.minor_units < 0:
+            return f"{where} is negative: {amount}"
+        return None
+
     for member in case.members:
-        amounts += [
-            (f"member {member.id!r} default_fund", member.default_fund),
-            (f"member {member.id!r} initial_margin", member.initial_margin),
-            (f"member {member.id!r} vm_gains", member.vm_gains),
-        ]
-    amounts += [(f"default of {d.member!r} loss", d.loss) for d in case.defaults]
+        for part in ("default_fund", "initial_margin", "vm_gains"):
+            amount: Money = getattr(member, part)
+            # The usual member is right: checked as integers before any message is made.
+            if amount.currency is not ccy or amount.minor_units < 0:
+                problem = wrong(f"member {member.id!r} {part}", amount)
+                if problem:
+                    yield problem
+    for default in case.defaults:
+        if problem := wrong(f"default of {default.member!r} loss", default.loss):
+            yield problem
     waterfall = case.rulebook.waterfall
     for index, tranche in enumerate(waterfall):
-        for name, problem in tranche_problems(index, waterfall, kinds):
-            yield f"waterfall[{index}]{'.' + name if name else ''}: {problem}"
-        if tranche.amount is not None:
-            amounts.append((f"waterfall[{index}] amount", tranche.amount))
-    for where, amount in amounts:
-        if amount.currency != case.currency:
-            yield f"{where} is in {amount.currency.code}, the case in {case.currency.code}"
-        elif amount.amount < 0:
-            yield f"{where} is negative: {amount}"
+        for name, issue in tranche_problems(index, waterfall, kinds):
+            yield f"waterfall[{index}]{'.' + name if name else ''}: {issue}"
+        if tranche.amount is not None and (
+            problem := wrong(f"waterfall[{index}] amount", tranche.amount)
+        ):
+            yield problem
