@@ -39,7 +39,7 @@ def test_strings_with_controls_and_unicode_are_escaped_as_json_does() -> None:
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), {1: "a"}, object()])
 def test_what_is_not_json_is_refused(bad: object) -> None:
-    with pytest.raises(ValueError, match="JSON|not a JSON value"):
+    with pytest.raises(ValueError, match="JSON"):
         dumps_indented([bad])
 
 
