@@ -264,3 +264,34 @@ def test_block_margin_of_any_rows_is_their_whole_array_margin(
         block_margin(day.positions, day.margin_pnl, params, stressed, long_history, threads=2),
         whole,
     )
+
+
+def test_the_end_of_day_margin_goes_block_by_block_with_the_whole_array_bits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    from ccpwaterfall.io.risk_case import load_risk_case
+    from ccpwaterfall.lifecycle import compute_margin, margin
+
+    case = Path(__file__).resolve().parent.parent / "examples" / "demo-ccp" / "case.toml"
+    inputs = load_risk_case(case).inputs
+    whole = compute_margin(inputs)  # the demo's 400 accounts fit one block
+
+    def peak_bytes() -> tuple[NDArray[np.float64], int]:
+        tracemalloc.start()
+        try:
+            run = compute_margin(inputs)
+            return run.account_margin, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    _, whole_peak = peak_bytes()
+    monkeypatch.setattr(margin, "DEFAULT_CHUNK_ACCOUNTS", 25)
+    blocked, blocked_peak = peak_bytes()
+    np.testing.assert_array_equal(blocked, whole.account_margin)
+    # 16 blocks of 25 accounts: the 400 accounts' P&L over 2,500 scenarios (8 MB) and its
+    # partition are never held at once.
+    n_scenarios = len(whole.scenario_names)
+    assert whole_peak > 400 * n_scenarios * 8
+    assert blocked_peak < whole_peak / 2

@@ -217,3 +217,20 @@ def test_worker_processes_give_the_same_json() -> None:
         code, out, err = ccp("eod", DEMO, "--json", "--scheduler", local.scheduler_address)
     assert code == 0, err
     assert out == in_process("eod", DEMO)
+
+
+def test_the_crossover_benchmark_runs_on_small_days(tmp_path: Path) -> None:
+    figures = tmp_path / "dask.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_dask", "--quick", "--json", str(figures)],
+        cwd=DEMO_DIR.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    assert [row["identical"] for row in report["sizes"]] == [True, True]
+    assert all(row["ratio"] > 0 and row["block_seconds"] > 0 for row in report["sizes"])
+    assert "identical" in done.stdout

@@ -47,9 +47,9 @@ SchedulerAddress = Annotated[
         metavar="ADDRESS",
         help="Aggregate positions to accounts and measure margin on the dask.distributed "
         "cluster of the scheduler at ADDRESS (tcp://host:port), block by block of accounts, "
-        "with the same results as in process: for days of hundreds of thousands of accounts, "
-        "or more than one machine (README). Needs pip install 'ccpwaterfall[dask]' and "
-        "ccpwaterfall on the workers. Every margin option runs there but SPAN, which is "
+        "with the same results as in process. It pays only with workers on other machines "
+        "(the README gives the measured crossover). Needs pip install 'ccpwaterfall[dask]', "
+        "and ccpwaterfall on the workers. Every margin option runs there but SPAN, which is "
         "refused. The option wins over the environment variable.",
     ),
 ]
