@@ -234,3 +234,18 @@ def test_the_crossover_benchmark_runs_on_small_days(tmp_path: Path) -> None:
     assert [row["identical"] for row in report["sizes"]] == [True, True]
     assert all(row["ratio"] > 0 and row["block_seconds"] > 0 for row in report["sizes"])
     assert "identical" in done.stdout
+
+
+def test_a_scheduler_without_workers_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import LocalCluster
+
+    from ccpwaterfall.app import risk
+
+    monkeypatch.setattr(risk, "CONNECT_TIMEOUT_S", 0.5)
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=":0"
+    ) as empty:
+        code, out, err = ccp("eod", DEMO, "--json", "--scheduler", empty.scheduler_address)
+    assert code == 2
+    assert out == ""
+    assert f"the Dask scheduler at {empty.scheduler_address} has no worker" in err

@@ -291,26 +291,28 @@ class SchedulerError(Exception):
     one with no worker; the message says which."""
 
 
-def dask_scheduler(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> ClientFactory:
+def dask_scheduler(address: str, timeout_s: float | None = None) -> ClientFactory:
     """Clients of the ``dask.distributed`` scheduler at ``address`` (``tcp://host:port``).
 
     Raises ImportError when ``distributed`` is not installed. Each client is checked
-    first, each step within ``timeout_s`` seconds: the address answers (a refused
-    connection fails at once), it answers as a Dask scheduler, and it has a worker;
-    otherwise ``SchedulerError``. A client is made only for an address that passed,
-    so a failed attempt leaves nothing to close.
+    first, each step within ``timeout_s`` seconds (``CONNECT_TIMEOUT_S`` when None, read
+    at each connection): the address answers (a refused connection fails at once), it
+    answers as a Dask scheduler, and it has a worker; otherwise ``SchedulerError``. A
+    client is made only for an address that answers as a scheduler, so a failed attempt
+    leaves nothing to close.
     """
     from distributed import Client  # noqa: PLC0415 (an optional extra, loaded when asked)
 
     def connect() -> AbstractContextManager[Any]:
-        _answers_as_scheduler(address, timeout_s)
-        client = Client(address, timeout=timeout_s, set_as_default=False)  # type: ignore[no-untyped-call]
+        wait = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+        _answers_as_scheduler(address, wait)
+        client = Client(address, timeout=wait, set_as_default=False)  # type: ignore[no-untyped-call]
         try:
-            client.wait_for_workers(1, timeout=timeout_s)
+            client.wait_for_workers(1, timeout=wait)
         except TimeoutError as error:
             client.close()  # type: ignore[no-untyped-call]
             raise SchedulerError(
-                f"the Dask scheduler at {address} has no worker: none joined within {timeout_s:g} s"
+                f"the Dask scheduler at {address} has no worker: none joined within {wait:g} s"
             ) from error
         return client
 

@@ -187,7 +187,9 @@ def compute_margin(
     if inputs.scenario_pnl is not None:
         progress("scenario P&L (supplied)")
         names = inputs.scenario_pnl.scenario_names
-        pnl = inputs.scenario_pnl.pnl.astype(np.dtype(dtype.value), copy=False)
+        pnl = inputs.scenario_pnl.pnl
+        if params.model is not MarginModel.SPAN:  # SPAN's 16 columns stay float64
+            pnl = pnl.astype(np.dtype(dtype.value), copy=False)
         if needs_history:
             raise ValueError(
                 f"anti-procyclicality {option.value} needs a price "
@@ -212,7 +214,7 @@ def compute_margin(
             long_history = revalue(inputs, ten_year_scenarios(inputs), dtype)
     if params.model is MarginModel.SPAN:
         progress("SPAN by combined commodity")
-        span = _span(inputs, pnl.astype(np.float64, copy=False))
+        span = _span(inputs, np.asarray(pnl, dtype=np.float64))
         margin = np.array(span.total, dtype=np.float64)
         if option is AntiProcyclicality.BUFFER:
             margin *= 1.0 + params.apc_buffer

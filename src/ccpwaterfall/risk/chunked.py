@@ -16,8 +16,8 @@ The same per-block step (``block_margin_and_exposures``) and the same in-order s
 anti-procyclicality options that read a second P&L set included. Every step of it is
 row by row (one account's P&L is its own row of the CSR product, its margin a measure
 of that row), so the margin of an account is the same bits whether it is computed in
-a block of accounts or with all of them: the end of day calls it on every account in
-process and on blocks of accounts on a cluster.
+a block of accounts or with all of them: the end of day calls it block by block, in
+process or on a cluster.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 All functions broadcast over arrays; none loops over instruments or scenarios.
 ``instrument_pnl`` is the pricing step of the risk pipeline: per-unit P&L of
 every instrument in every scenario, shape (n_instruments, n_scenarios), gains
-positive. Memory: besides its output it allocates two float64 arrays of shape
-(n_options, n_scenarios), a bool array of that shape only when some option has no
-time value left (expired or zero volatility), and no other array of that size.
+positive. Memory: besides its output it allocates two arrays of its dtype (float64
+or float32) of shape (n_options, n_scenarios), a bool array of that shape only when
+some option has no time value left (expired or zero volatility), and no other array of
+that size.
 """
 
 from __future__ import annotations
