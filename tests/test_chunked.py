@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from ccpwaterfall.risk.aggregate import account_pnl
-from ccpwaterfall.risk.chunked import account_chunks, margin_and_exposures
+from ccpwaterfall.risk.chunked import account_chunks, block_margin, margin_and_exposures
 from ccpwaterfall.risk.margin import initial_margin
 from ccpwaterfall.risk.params import AntiProcyclicality, MarginModel, MarginParams
 from ccpwaterfall.risk.stress import account_shortfall, group_exposures
@@ -229,3 +229,69 @@ def test_nan_in_held_instrument_pnl_is_reported(day: CcpDay) -> None:
         margin_and_exposures(
             day.positions, day.margin_pnl, broken, day.account_group, day.n_groups, params=ES_997
         )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ES_997,
+        MarginParams(model=MarginModel.VAR, confidence=0.99),
+        MarginParams(anti_procyclicality=AntiProcyclicality.BUFFER, apc_buffer=0.25),
+        MarginParams(es_worst=4, anti_procyclicality=AntiProcyclicality.STRESSED_WEIGHT),
+        MarginParams(es_worst=4, anti_procyclicality=AntiProcyclicality.TEN_YEAR_FLOOR),
+    ],
+    ids=["es", "var", "buffer", "stressed_weight", "ten_year_floor"],
+)
+def test_block_margin_of_any_rows_is_their_whole_array_margin(
+    day: CcpDay, params: MarginParams
+) -> None:
+    # Two more P&L sets on the same instruments stand in for the stressed and 10-year ones.
+    stressed, long_history = day.stress_pnl, day.margin_pnl[:, ::2]
+    whole = initial_margin(
+        account_pnl(day.positions, day.margin_pnl),
+        params,
+        account_pnl(day.positions, stressed),
+        account_pnl(day.positions, long_history),
+    )
+    assert whole.dtype == np.float64
+    blocks = [
+        block_margin(day.positions[rows], day.margin_pnl, params, stressed, long_history)
+        for rows in account_chunks(day.positions.shape[0], 37)
+    ]
+    # Each account's margin is a measure of its own rows: the same bits in any block.
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+    np.testing.assert_array_equal(
+        block_margin(day.positions, day.margin_pnl, params, stressed, long_history, threads=2),
+        whole,
+    )
+
+
+def test_the_end_of_day_margin_goes_block_by_block_with_the_whole_array_bits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    from ccpwaterfall.io.risk_case import load_risk_case
+    from ccpwaterfall.lifecycle import compute_margin, margin
+
+    case = Path(__file__).resolve().parent.parent / "examples" / "demo-ccp" / "case.toml"
+    inputs = load_risk_case(case).inputs
+    whole = compute_margin(inputs)  # the demo's 400 accounts fit one block
+
+    def peak_bytes() -> tuple[NDArray[np.float64], int]:
+        tracemalloc.start()
+        try:
+            run = compute_margin(inputs)
+            return run.account_margin, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    _, whole_peak = peak_bytes()
+    monkeypatch.setattr(margin, "DEFAULT_CHUNK_ACCOUNTS", 25)
+    blocked, blocked_peak = peak_bytes()
+    np.testing.assert_array_equal(blocked, whole.account_margin)
+    # 16 blocks of 25 accounts: the 400 accounts' P&L over 2,500 scenarios (8 MB) and its
+    # partition are never held at once.
+    n_scenarios = len(whole.scenario_names)
+    assert whole_peak > 400 * n_scenarios * 8
+    assert blocked_peak < whole_peak / 2

@@ -51,6 +51,7 @@ from ccpwaterfall.risk.params import (
     SpanParams,
     VolatilityFilter,
 )
+from ccpwaterfall.risk.pricing import PnlDtype
 from ccpwaterfall.risk.scenarios import StressDefinition, historical_scenarios
 
 # Bounds that keep every figure finite: buffers of at most 1,000%, a reverse-stress grid
@@ -115,6 +116,7 @@ RISK_CHOICES: dict[str, type[StrEnum]] = {
     "volatility_filter": VolatilityFilter,
     "margin_model": MarginModel,
     "anti_procyclicality": AntiProcyclicality,
+    "dtype": PnlDtype,
 }
 RISK_TABLES = ("span", "stress", "stress_multipliers")
 RISK_KEYS = tuple(sorted({*RISK_WHOLE, *RISK_NUMBERS, *RISK_CHOICES, *RISK_TABLES}))
@@ -219,6 +221,7 @@ def validate_risk_case(
     scenario_params = check.scenario_params(risk)
     margin_params = check.margin_params(risk)
     discount_rate = check.number(risk, "discount_rate", "risk", RISK_NUMBERS["discount_rate"])
+    dtype = check.choice(risk, "dtype", "risk", PnlDtype)
     multipliers = check.multipliers(risk)
     fund = check.table_at(doc, "fund", "", required=False) or {}
     check.keys(fund, FUND_KEYS, "fund")
@@ -323,6 +326,7 @@ def validate_risk_case(
         stress_multipliers=multipliers,
         description=header.description,
         discount_rate=discount_rate or 0.0,
+        dtype=PnlDtype(dtype or PnlDtype.FLOAT64),
     )
     moves = (
         _historical_moves(check, inputs)

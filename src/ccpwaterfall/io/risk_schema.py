@@ -91,6 +91,10 @@ _RISK_TEXT = {
     "apc_buffer": "Margin buffer of the buffer option (default 0.25).",
     "apc_stressed_weight": "Weight of stressed observations (default 0.25).",
     "discount_rate": "Continuously compounded rate for option values (default 0).",
+    "dtype": (
+        "Float type of the scenario P&L, priced and aggregated to accounts (default "
+        "float64); margins and exposures are float64 either way."
+    ),
     "stress_multipliers": (
         "Reverse-stress grid: each stress scenario scaled by each multiplier (default [1]); "
         "distinct, each above 0 and at most 1,000."

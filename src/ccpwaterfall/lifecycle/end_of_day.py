@@ -17,11 +17,17 @@ The steps, each a pure function of the step before:
    the prefunded waterfall is exhausted.
 
 Floats become money only in ``border.to_money``, when a drill writes its case.
+
+With a ``dask.distributed`` client, steps 1 and 2 aggregate the positions to
+accounts and measure margin on the cluster, block by block of accounts
+(``risk.distributed``); pricing, the sums by member and group, and steps 3 to 5
+run here. The results are the same bits as without a client.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ccpwaterfall.lifecycle.drills import Drill, drill_defaults
 from ccpwaterfall.lifecycle.fund import FundRun, size_fund
@@ -33,6 +39,9 @@ from ccpwaterfall.lifecycle.inputs import (
 from ccpwaterfall.lifecycle.margin import MarginRun, compute_margin
 from ccpwaterfall.lifecycle.reverse import reverse_stress_grid
 from ccpwaterfall.lifecycle.stress import StressRun, compute_stress
+from ccpwaterfall.risk import distributed
+from ccpwaterfall.risk.chunked import DEFAULT_CHUNK_ACCOUNTS
+from ccpwaterfall.risk.distributed import AccountBlocks
 from ccpwaterfall.risk.reverse_stress import ReverseStress
 
 
@@ -54,10 +63,28 @@ class EndOfDay:
         return next(d for d in self.drills if d.scenario == scenario)
 
 
-def end_of_day(inputs: EndOfDayInputs, progress: Progress = quiet) -> EndOfDay:
-    """Margin, stress, fund sizing, every Cover-N drill and the reverse-stress grid."""
-    margin = compute_margin(inputs, progress)
-    stress = compute_stress(inputs, margin, progress)
+def scatter_accounts(
+    inputs: EndOfDayInputs, client: Any, chunk_accounts: int = DEFAULT_CHUNK_ACCOUNTS
+) -> AccountBlocks:
+    """The case's positions on ``client``'s cluster, in blocks of ``chunk_accounts``
+    accounts, for ``compute_margin`` and ``compute_stress``."""
+    return distributed.scatter_accounts(client, inputs.portfolio.positions, chunk_accounts)
+
+
+def end_of_day(
+    inputs: EndOfDayInputs, progress: Progress = quiet, client: Any | None = None
+) -> EndOfDay:
+    """Margin, stress, fund sizing, every Cover-N drill and the reverse-stress grid.
+
+    ``client``: a ``dask.distributed.Client`` to aggregate and measure margin on
+    (never SPAN margin, which runs in process: ValueError), or None to run in process.
+    """
+    cluster = None
+    if client is not None:
+        progress("positions to the cluster")
+        cluster = scatter_accounts(inputs, client)
+    margin = compute_margin(inputs, progress, cluster)
+    stress = compute_stress(inputs, margin, progress, cluster)
     fund = size_fund(inputs, margin, stress, progress)
     drills = drill_defaults(inputs, margin, stress, fund, progress)
     reverse = (

@@ -21,7 +21,7 @@ from ccpwaterfall.risk.params import (
     ScenarioParams,
 )
 from ccpwaterfall.risk.portfolio import Portfolio
-from ccpwaterfall.risk.pricing import instrument_pnl
+from ccpwaterfall.risk.pricing import PnlDtype, instrument_pnl
 from ccpwaterfall.risk.scenarios import (
     PriceHistory,
     ScenarioPnl,
@@ -41,7 +41,9 @@ class EndOfDayInputs:
     """Everything an end of day needs, as risk-layer values (no files).
 
     ``history`` may be None only when ``scenario_pnl`` is supplied and there are
-    no stress scenarios.
+    no stress scenarios. ``dtype``: the float type of the margin and stress scenario
+    P&L, per instrument (pricing) and per account (aggregation); margins, exposures
+    and everything after them are float64 whatever it is.
     """
 
     name: str
@@ -59,6 +61,7 @@ class EndOfDayInputs:
     stress_multipliers: tuple[float, ...]
     discount_rate: float = 0.0  # discounts option values
     description: str | None = None
+    dtype: PnlDtype = PnlDtype.FLOAT64
 
     @property
     def spot(self) -> NDArray[np.float64]:
@@ -79,11 +82,16 @@ def by_index(values: NDArray[np.float64], index: NDArray[np.intp], n_out: int) -
     return sum_by_index(np.asarray(values, dtype=np.float64), index, n_out)
 
 
-def revalue(inputs: EndOfDayInputs, scenarios: ScenarioSet) -> NDArray[np.float64]:
+def revalue(
+    inputs: EndOfDayInputs, scenarios: ScenarioSet, dtype: PnlDtype = PnlDtype.FLOAT64
+) -> NDArray[np.floating[Any]]:
+    """Per-unit P&L of the case's instruments in ``scenarios``, in ``dtype``: shape
+    (n_instruments, n_scenarios)."""
     return instrument_pnl(
         inputs.instruments,
         inputs.spot,
         scenarios,
         inputs.scenario_params.mpor_days,
         inputs.discount_rate,
+        dtype,
     )

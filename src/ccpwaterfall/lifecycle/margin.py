@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,8 +16,10 @@ from ccpwaterfall.lifecycle.inputs import (
     read_only,
     revalue,
 )
-from ccpwaterfall.risk.aggregate import account_pnl
-from ccpwaterfall.risk.margin import initial_margin, k_for_confidence
+from ccpwaterfall.risk import distributed
+from ccpwaterfall.risk.chunked import DEFAULT_CHUNK_ACCOUNTS, account_chunks, block_margin
+from ccpwaterfall.risk.distributed import AccountBlocks
+from ccpwaterfall.risk.margin import k_for_confidence
 from ccpwaterfall.risk.params import (
     AntiProcyclicality,
     MarginModel,
@@ -149,12 +152,23 @@ def _span(inputs: EndOfDayInputs, risk_arrays: NDArray[np.float64]) -> SpanMargi
     return span_margin(risk_arrays, deltas, spot, instruments, inputs.portfolio.positions, params)
 
 
-def compute_margin(inputs: EndOfDayInputs, progress: Progress = quiet) -> MarginRun:
-    """Initial margin per account from historical (or supplied) scenario P&L, or SPAN."""
+def compute_margin(
+    inputs: EndOfDayInputs, progress: Progress = quiet, cluster: AccountBlocks | None = None
+) -> MarginRun:
+    """Initial margin per account from historical (or supplied) scenario P&L, or SPAN.
+
+    The scenario P&L is priced and aggregated to accounts in ``inputs.dtype``, a block of
+    accounts at a time; the margins are float64. With ``cluster`` (the positions
+    scattered on a Dask cluster, ``lifecycle.scatter_accounts``) the blocks' aggregation
+    and margin run there and only the margins come back: the same bits as in process,
+    since both are row by row (``risk.chunked.block_margin``). SPAN margin is by
+    commodity and runs in process only: with ``cluster`` it is a ValueError.
+    """
     params = inputs.margin_params
     positions = inputs.portfolio.positions
-    stressed: NDArray[np.float64] | None = None
-    long_history: NDArray[np.float64] | None = None
+    dtype = inputs.dtype
+    stressed: NDArray[np.floating[Any]] | None = None
+    long_history: NDArray[np.floating[Any]] | None = None
     span: SpanMargin | None = None
     es_worst: int | None = None
     option = params.anti_procyclicality
@@ -167,10 +181,15 @@ def compute_margin(inputs: EndOfDayInputs, progress: Progress = quiet) -> Margin
             f"anti-procyclicality {option.value} needs historical scenarios; SPAN risk "
             "arrays have none to weight or floor (use the buffer)"
         )
+    if params.model is MarginModel.SPAN and cluster is not None:
+        raise ValueError("SPAN margin runs in process, not on a cluster")
+    pnl: NDArray[np.floating[Any]]
     if inputs.scenario_pnl is not None:
         progress("scenario P&L (supplied)")
         names = inputs.scenario_pnl.scenario_names
         pnl = inputs.scenario_pnl.pnl
+        if params.model is not MarginModel.SPAN:  # SPAN's 16 columns stay float64
+            pnl = pnl.astype(np.dtype(dtype.value), copy=False)
         if needs_history:
             raise ValueError(
                 f"anti-procyclicality {option.value} needs a price "
@@ -184,25 +203,36 @@ def compute_margin(inputs: EndOfDayInputs, progress: Progress = quiet) -> Margin
         names = scenarios.names
         progress("instrument revaluation")
         if params.model is MarginModel.SPAN:
+            # 16 scenarios: float64 always, there is no memory to save.
             pnl = span_risk_arrays(inputs, scenarios)
             names = tuple(f"SPAN {i}" for i in range(1, 17))
         else:
-            pnl = revalue(inputs, scenarios)
+            pnl = revalue(inputs, scenarios, dtype)
         if option is AntiProcyclicality.STRESSED_WEIGHT:
-            stressed = account_pnl(positions, revalue(inputs, stressed_scenarios(inputs)))
+            stressed = revalue(inputs, stressed_scenarios(inputs), dtype)
         elif option is AntiProcyclicality.TEN_YEAR_FLOOR:
-            long_history = account_pnl(positions, revalue(inputs, ten_year_scenarios(inputs)))
+            long_history = revalue(inputs, ten_year_scenarios(inputs), dtype)
     if params.model is MarginModel.SPAN:
         progress("SPAN by combined commodity")
-        span = _span(inputs, pnl)
+        span = _span(inputs, np.asarray(pnl, dtype=np.float64))
         margin = np.array(span.total, dtype=np.float64)
         if option is AntiProcyclicality.BUFFER:
             margin *= 1.0 + params.apc_buffer
     else:
-        progress("aggregation to accounts")
-        by_account = account_pnl(positions, pnl)
-        progress("initial margin")
-        margin = initial_margin(by_account, params, stressed, long_history).astype(np.float64)
+        if cluster is None:
+            progress("initial margin")
+            # Block by block: the accounts' P&L over thousands of scenarios is never held
+            # whole (50,000 accounts x 2,500 scenarios would be 1 GB), and each block stays
+            # in cache; the margins are the same bits, computed row by row.
+            chunks = account_chunks(positions.shape[0], DEFAULT_CHUNK_ACCOUNTS)
+            blocks = [
+                block_margin(positions[rows], pnl, params, stressed, long_history)
+                for rows in chunks
+            ]
+            margin = np.concatenate(blocks) if blocks else np.zeros(0)
+        else:
+            progress("initial margin on the cluster")
+            margin = distributed.account_margin(cluster, pnl, params, stressed, long_history)
         if params.model is MarginModel.ES:
             es_worst = params.es_worst or k_for_confidence(len(names), params.confidence)
     portfolio = inputs.portfolio

@@ -15,7 +15,9 @@ from ccpwaterfall.lifecycle.inputs import (
     revalue,
 )
 from ccpwaterfall.lifecycle.margin import MarginRun
+from ccpwaterfall.risk import distributed
 from ccpwaterfall.risk.aggregate import account_pnl
+from ccpwaterfall.risk.distributed import AccountBlocks
 from ccpwaterfall.risk.scenarios import (
     ScenarioSet,
     stress_set,
@@ -62,12 +64,28 @@ def stress_scenario_set(inputs: EndOfDayInputs) -> ScenarioSet:
 
 
 def compute_stress(
-    inputs: EndOfDayInputs, margin: MarginRun, progress: Progress = quiet
+    inputs: EndOfDayInputs,
+    margin: MarginRun,
+    progress: Progress = quiet,
+    cluster: AccountBlocks | None = None,
 ) -> StressRun:
-    """Stress loss over margin per account, member and group, with Cover-1/2 and Art 42(3)."""
+    """Stress loss over margin per account, member and group, with Cover-1/2 and Art 42(3).
+
+    The stress P&L is priced and aggregated to accounts in ``inputs.dtype``, then
+    float64 from the shortfalls on. With ``cluster`` the aggregation runs there, block
+    by block of accounts, and every account's stress P&L comes back (the drills read it
+    account by account); the sums by member and group are then made here, in account
+    order, as without a cluster: the same bits.
+    """
     scenarios = stress_scenario_set(inputs)
     progress("stress revaluation")
-    pnl = account_pnl(inputs.portfolio.positions, revalue(inputs, scenarios)).astype(np.float64)
+    instrument = revalue(inputs, scenarios, inputs.dtype)
+    if cluster is None:
+        by_account = account_pnl(inputs.portfolio.positions, instrument)
+    else:
+        progress("stress aggregation on the cluster")
+        by_account = distributed.account_pnl(cluster, instrument)
+    pnl = by_account.astype(np.float64)
     progress("stress exposures")
     shortfall = account_shortfall(pnl, margin.account_margin).astype(np.float64)
     portfolio = inputs.portfolio

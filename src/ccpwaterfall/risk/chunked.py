@@ -11,6 +11,13 @@ The same per-block step (``block_margin_and_exposures``) and the same in-order s
 (``sum_in_order``) serve the in-process run here and the Dask run in
 ``ccpwaterfall.risk.distributed``, so both give bit-identical results for the same
 ``chunk_accounts``.
+
+``block_margin`` is the margin step alone, for any margin model but SPAN, the
+anti-procyclicality options that read a second P&L set included. Every step of it is
+row by row (one account's P&L is its own row of the CSR product, its margin a measure
+of that row), so the margin of an account is the same bits whether it is computed in
+a block of accounts or with all of them: the end of day calls it block by block, in
+process or on a cluster.
 """
 
 from __future__ import annotations
@@ -67,6 +74,40 @@ def block_margin_and_exposures(
     margin = initial_margin(account_pnl(positions, margin_pnl, threads), params, threads=threads)
     shortfall = account_shortfall(account_pnl(positions, stress_pnl, threads), margin)
     return margin, group_exposures(shortfall, account_group, n_groups)
+
+
+def block_margin(
+    positions: Any,
+    margin_pnl: NDArray[np.floating[Any]],
+    params: MarginParams,
+    stressed_pnl: NDArray[np.floating[Any]] | None = None,
+    long_history_pnl: NDArray[np.floating[Any]] | None = None,
+    threads: int = 1,
+) -> NDArray[np.float64]:
+    """Initial margin of a block of accounts (or of all of them) from per-unit P&L.
+
+    positions: scipy.sparse CSR, shape (n_block, n_instruments).
+    margin_pnl: per-unit instrument P&L over the margin scenarios, shape
+        (n_instruments, n_scenarios), float32 or float64 (the accounts' P&L is
+        aggregated in that dtype).
+    stressed_pnl, long_history_pnl: the same over the stressed observations and the
+        ten-year look-back, for the anti-procyclicality options that read them (None
+        otherwise; ``initial_margin`` says which needs which).
+    Returns shape (n_block,), float64, >= 0: ``initial_margin`` of the block's account
+    P&L, each account's margin from its own row alone.
+    """
+
+    def by_account(pnl: NDArray[np.floating[Any]] | None) -> NDArray[np.floating[Any]] | None:
+        return None if pnl is None else account_pnl(positions, pnl, threads)
+
+    margin = initial_margin(
+        account_pnl(positions, margin_pnl, threads),
+        params,
+        by_account(stressed_pnl),
+        by_account(long_history_pnl),
+        threads=threads,
+    )
+    return margin.astype(np.float64, copy=False)
 
 
 def sum_in_order(

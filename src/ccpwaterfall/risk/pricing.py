@@ -3,12 +3,16 @@
 All functions broadcast over arrays; none loops over instruments or scenarios.
 ``instrument_pnl`` is the pricing step of the risk pipeline: per-unit P&L of
 every instrument in every scenario, shape (n_instruments, n_scenarios), gains
-positive. Memory: besides its output it allocates two float64 arrays of shape
-(n_options, n_scenarios), a bool array of that shape only when some option has no
-time value left (expired or zero volatility), and no other array of that size.
+positive. Memory: besides its output it allocates two arrays of its dtype (float64
+or float32) of shape (n_options, n_scenarios), a bool array of that shape only when
+some option has no time value left (expired or zero volatility), and no other array of
+that size.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,6 +20,14 @@ from scipy import special
 
 from ccpwaterfall.risk.instruments import Instruments
 from ccpwaterfall.risk.scenarios import ScenarioKind, ScenarioSet
+
+
+class PnlDtype(StrEnum):
+    """The float type of the scenario P&L arrays (pricing and aggregation to accounts)."""
+
+    FLOAT64 = "float64"
+    FLOAT32 = "float32"
+
 
 #: Business days per year: converts a horizon in days to year fractions of expiry.
 TRADING_DAYS_PER_YEAR = 252
@@ -32,17 +44,18 @@ SPAN_VOL_MOVES: tuple[float, ...] = (1, -1) * 7 + (0, 0)
 
 
 def _undiscounted_black76(
-    forward: NDArray[np.float64],
-    strike: NDArray[np.float64],
-    sign: NDArray[np.float64],
-    sd: NDArray[np.float64],
-    out: NDArray[np.float64],
-) -> NDArray[np.float64]:
+    forward: NDArray[np.floating[Any]],
+    strike: NDArray[np.floating[Any]],
+    sign: NDArray[np.floating[Any]],
+    sd: NDArray[np.floating[Any]],
+    out: NDArray[np.floating[Any]],
+) -> NDArray[np.floating[Any]]:
     """Undiscounted Black-76 value ``sign * (F N(sign d1) - K N(sign d2))`` into ``out``.
 
     ``forward``, ``sd`` (total standard deviation ``sigma * sqrt(T)``) and ``out`` have
     the full broadcast shape; ``strike`` and ``sign`` (+1 call, -1 put) broadcast
-    against it. ``sd`` is scratch space and is overwritten; ``forward`` is only read.
+    against it, all of the dtype of ``out`` (float64, or float32 for float32 P&L). ``sd``
+    is scratch space and is overwritten; ``forward`` is only read.
     Where ``sd`` is 0 (expired or zero volatility) the value is the intrinsic value
     ``max(sign * (F - K), 0)``. When some ``sd`` is not positive it allocates one bool
     array of the full shape; otherwise nothing of that size.
@@ -62,13 +75,13 @@ def _undiscounted_black76(
 
 
 def _black76_terms(
-    forward: NDArray[np.float64],
-    strike: NDArray[np.float64],
-    sign: NDArray[np.float64],
-    sd: NDArray[np.float64],
-    out: NDArray[np.float64],
+    forward: NDArray[np.floating[Any]],
+    strike: NDArray[np.floating[Any]],
+    sign: NDArray[np.floating[Any]],
+    sd: NDArray[np.floating[Any]],
+    out: NDArray[np.floating[Any]],
     live: NDArray[np.bool_] | None,
-) -> NDArray[np.float64]:
+) -> NDArray[np.floating[Any]]:
     """``sign * (F N(sign d1) - K N(sign d2))`` into ``out``, in place; ``sd`` is scratch.
 
     ``live``: where ``sd`` > 0 (None: everywhere); elsewhere the value is left for the
@@ -95,7 +108,7 @@ def _black76_terms(
     d2 *= strike
     d1 -= d2
     d1 *= sign
-    return d1
+    return out
 
 
 def _black76_inputs(
@@ -142,7 +155,8 @@ def black76_price(
     at the continuously compounded ``rate``. Shape: the broadcast shape; float64.
     """
     f, k, years, sd, sign = _black76_inputs(forward, strike, expiry_years, volatility, is_call)
-    price = _undiscounted_black76(f, k, sign, sd, np.empty_like(sd))
+    price = np.empty_like(sd)
+    _undiscounted_black76(f, k, sign, sd, price)
     price *= np.exp(-rate * years)
     return price
 
@@ -208,7 +222,8 @@ def instrument_pnl(
     scenarios: ScenarioSet,
     horizon_days: int,
     rate: float = 0.0,
-) -> NDArray[np.float64]:
+    dtype: PnlDtype = PnlDtype.FLOAT64,
+) -> NDArray[np.floating[Any]]:
     """Per-unit P&L of every instrument in every scenario, by full revaluation.
 
     ``spot``: today's factor levels, shape (n_factors,), positive; ``scenarios`` must be
@@ -223,8 +238,11 @@ def instrument_pnl(
       ``sigma * (1 + vol_shift)``; an option that expires within the horizon is worth
       its intrinsic value.
 
-    Returns shape (n_instruments, n_scenarios), float64, gains positive, never NaN.
-    Broadcasting only: no loop over instruments or scenarios.
+    Returns shape (n_instruments, n_scenarios) in ``dtype``, gains positive, never NaN.
+    With float32 the scenario arithmetic (forwards, Black-76, the differences) runs in
+    float32, on float32 buffers (half the memory); today's values and the instrument
+    terms are computed in float64 and rounded once. Broadcasting only: no loop over
+    instruments or scenarios.
     """
     if scenarios.factor_ids != instruments.factor_ids:
         raise ValueError("scenarios and instruments are on different risk factors")
@@ -237,13 +255,15 @@ def instrument_pnl(
         raise ValueError("spot levels must be finite and positive")
 
     n_scenarios = scenarios.n_scenarios
-    out = np.empty((instruments.n_instruments, n_scenarios))
+    kind = np.dtype(dtype.value)
+    out = np.empty((instruments.n_instruments, n_scenarios), dtype=kind)
     option = instruments.is_option
     options = np.flatnonzero(option)
     linear = np.flatnonzero(~option)
     value = _option_pnl(instruments, f0, scenarios, options, horizon_days, rate, out)
-    moves = np.expm1(scenarios.factor_returns.T)  # F_s / F_0 - 1, (n_factors, n_scenarios)
-    scale = instruments.multiplier * f0[instruments.underlying]
+    # F_s / F_0 - 1, (n_factors, n_scenarios), rounded once to the P&L dtype.
+    moves = np.expm1(scenarios.factor_returns.T).astype(kind)
+    scale = (instruments.multiplier * f0[instruments.underlying]).astype(kind)
     if value is None or linear.size > options.size:
         # Mostly linear: one pass over every row, then the option rows are overwritten.
         # ``take`` with an ``out`` and mode "clip" gathers in place, without a temporary.
@@ -269,15 +289,17 @@ def _option_pnl(
     options: NDArray[np.intp],
     horizon_days: int,
     rate: float,
-    scratch: NDArray[np.float64],
-) -> NDArray[np.float64] | None:
-    """Per-unit P&L of the option rows ``options``, shape (n_options, n_scenarios).
+    scratch: NDArray[np.floating[Any]],
+) -> NDArray[np.floating[Any]] | None:
+    """Per-unit P&L of the option rows ``options``, shape (n_options, n_scenarios), in
+    the dtype of ``scratch``.
 
     ``scratch`` (n_instruments, n_scenarios) is free memory: its first rows hold the
     scenario forwards, so only two arrays of the block's size are allocated.
     """
     if options.size == 0:
         return None
+    kind = scratch.dtype
     u = instruments.underlying[options]
     strike = instruments.strike[options][:, None]
     sign = np.where(instruments.is_call[options], 1.0, -1.0)[:, None]
@@ -287,23 +309,25 @@ def _option_pnl(
     shape = (options.size, scenarios.n_scenarios)
 
     # Scenario forwards F_0 exp(r), (n_factors, n_scenarios), gathered per option row.
-    levels = f0[:, None] * np.exp(scenarios.factor_returns.T)
+    levels = (f0[:, None] * np.exp(scenarios.factor_returns.T)).astype(kind)
     forward = scratch[: options.size]
     np.take(levels, u, axis=0, out=forward, mode="clip")
     # Volatility factors 1 + shift, floored at 0 on the small factor array (shifts are
     # at least -1, so the floor only guards; vol >= 0 keeps sd >= 0 after the gather).
-    growth = np.maximum(1.0 + scenarios.vol_shifts.T, 0.0)
-    sd = np.empty(shape)
+    growth = np.maximum(1.0 + scenarios.vol_shifts.T, 0.0).astype(kind)
+    sd = np.empty(shape, dtype=kind)
     np.take(growth, u, axis=0, out=sd, mode="clip")
-    sd *= vol[:, None]
-    sd *= np.sqrt(left)[:, None]
-    value = _undiscounted_black76(forward, strike, sign, sd, np.empty(shape))
+    sd *= vol.astype(kind)[:, None]
+    sd *= np.sqrt(left).astype(kind)[:, None]
+    value = _undiscounted_black76(
+        forward, strike.astype(kind), sign.astype(kind), sd, np.empty(shape, dtype=kind)
+    )
     del sd
     if rate != 0.0:  # exp(0) is 1: the pass would change nothing
-        value *= np.exp(-rate * left)[:, None]
+        value *= np.exp(-rate * left).astype(kind)[:, None]
     today = black76_price(f0[u], strike[:, 0], years, vol, sign[:, 0] > 0, rate=rate)
-    value -= today[:, None]
-    value *= instruments.multiplier[options][:, None]
+    value -= today.astype(kind)[:, None]
+    value *= instruments.multiplier[options].astype(kind)[:, None]
     return value
 
 
@@ -350,6 +374,6 @@ def risk_array_pnl(
         vol_shifts=np.asarray(SPAN_VOL_MOVES, dtype=np.float64)[:, None] * vscan[None, :],
         kind=ScenarioKind.STRESS,
     )
-    pnl = instrument_pnl(instruments, f0, scenarios, horizon_days, rate)
+    pnl = np.asarray(instrument_pnl(instruments, f0, scenarios, horizon_days, rate), np.float64)
     pnl[:, 14:] *= cover_fraction
     return pnl
