@@ -46,3 +46,23 @@ def test_threaded_aggregation_and_margin_equal_one_thread(dtype: type[np.floatin
             initial_margin(one, params, stressed),
             initial_margin(one, params, stressed, threads=3),
         )
+
+
+def test_the_commands_run_on_the_threads_asked_for_with_the_same_result(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+    from pathlib import Path
+
+    from ccpwaterfall.app import risk
+    from ccpwaterfall.cli.main import run_cli
+
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo-ccp" / "case.toml"
+    outcome = risk.margin(demo, threads=3)
+    assert outcome.value is not None
+    assert outcome.value.inputs.threads == 3
+    outputs = []
+    for threads in ("1", "2"):
+        assert run_cli(["margin", str(demo), "--json", "--threads", threads]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0] == outputs[1]

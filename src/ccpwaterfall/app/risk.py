@@ -20,7 +20,7 @@ import asyncio
 import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,7 @@ def margin(
     progress: Progress = quiet,
     *,
     scheduler: str | ClientFactory | None = None,
+    threads: int = 1,
 ) -> Outcome[MarginResult]:
     """Initial margin of every account, member and group."""
     connect = _client_factory(path, scheduler)
@@ -124,7 +125,7 @@ def margin(
     loaded = _inputs(path, loaders)
     if isinstance(loaded, Problems):
         return refused(loaded)
-    inputs = loaded.inputs
+    inputs = replace(loaded.inputs, threads=threads)
     with ExitStack() as stack:
         cluster = _cluster(stack, path, inputs, connect, progress)
         if isinstance(cluster, Problems):
@@ -139,6 +140,7 @@ def stress(
     progress: Progress = quiet,
     *,
     scheduler: str | ClientFactory | None = None,
+    threads: int = 1,
 ) -> Outcome[StressResult]:
     """Stress exposures, Cover-1/2, the Art 42(3) floor, Cover-N beyond own fund (which
     needs the fund) and reverse stress; no drills."""
@@ -148,7 +150,7 @@ def stress(
     loaded = _stress_inputs(path, loaders, "ccp stress")
     if isinstance(loaded, Problems):
         return refused(loaded)
-    inputs = loaded.inputs
+    inputs = replace(loaded.inputs, threads=threads)
     with ExitStack() as stack:
         cluster = _cluster(stack, path, inputs, connect, progress)
         if isinstance(cluster, Problems):
@@ -173,6 +175,7 @@ def size_fund(
     loaders: Loaders = IO_LOADERS,
     progress: Progress = quiet,
     scheduler: str | ClientFactory | None = None,
+    threads: int = 1,
 ) -> Outcome[FundResult]:
     """Size the fund to Cover-N, split it, and drill every stress scenario's default.
 
@@ -199,7 +202,7 @@ def size_fund(
     loaded = _stress_inputs(path, loaders, "ccp size-fund")
     if isinstance(loaded, Problems):
         return refused(problems_in(path, (*option_issues, *loaded.issues)))
-    inputs = loaded.inputs
+    inputs = replace(loaded.inputs, threads=threads)
     names = [s.name for s in inputs.stress]
     if scenario is not None and write_case_to is not None and scenario not in names:
         listed = ", ".join(repr(n) for n in names)
@@ -239,6 +242,7 @@ def capital(
     progress: Progress = quiet,
     *,
     scheduler: str | ClientFactory | None = None,
+    threads: int = 1,
 ) -> Outcome[CapitalResult]:
     """Bank capital for exposures to the CCP (Basel CRE54, CRR Art 310): margin, stress
     and the fund, without drills or reverse stress."""
@@ -248,7 +252,7 @@ def capital(
     loaded = _stress_inputs(path, loaders, "ccp capital")
     if isinstance(loaded, Problems):
         return refused(loaded)
-    inputs = loaded.inputs
+    inputs = replace(loaded.inputs, threads=threads)
     with ExitStack() as stack:
         cluster = _cluster(stack, path, inputs, connect, progress)
         if isinstance(cluster, Problems):
@@ -266,6 +270,7 @@ def end_of_day(
     progress: Progress = quiet,
     *,
     scheduler: str | ClientFactory | None = None,
+    threads: int = 1,
 ) -> Outcome[EndOfDay]:
     """The whole end of day: margin, stress, fund sizing, every drill and reverse stress."""
     connect = _client_factory(path, scheduler)
@@ -274,7 +279,7 @@ def end_of_day(
     loaded = _stress_inputs(path, loaders, "ccp eod")
     if isinstance(loaded, Problems):
         return refused(loaded)
-    inputs = loaded.inputs
+    inputs = replace(loaded.inputs, threads=threads)
     with ExitStack() as stack:
         refusal = _cluster_refusal(path, inputs, connect)
         if refusal is not None:

@@ -10,6 +10,7 @@ progress on standard error when that is a terminal.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,25 @@ SchedulerAddress = Annotated[
         "refused. The option wins over the environment variable.",
     ),
 ]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        metavar="N",
+        help="Threads for aggregating positions to accounts and measuring margin (default: "
+        "every core this process may use). Results are the same on any number.",
+    ),
+]
+
+
+def _threads(asked: int | None) -> int:
+    """The threads asked for, else the cores this process may run on."""
+    if asked is not None:
+        return asked
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 SummaryTopRows = Annotated[
     int | None,
     typer.Option(
@@ -88,6 +108,7 @@ def margin(
     top: TopRows = None,
     all_rows: AllRows = False,
     scheduler: SchedulerAddress = None,
+    threads: Threads = None,
 ) -> None:
     """Initial margin: the model and its parameters, the total and each member's margin."""
     shown = rows_shown(top, all_rows, ROWS_SHOWN)
@@ -99,7 +120,9 @@ def margin(
     from ccpwaterfall.reports.margin_view import margin_view
 
     with _progress() as report:
-        outcome = risk.margin(case, loaders_of(ctx), report, scheduler=scheduler)
+        outcome = risk.margin(
+            case, loaders_of(ctx), report, scheduler=scheduler, threads=_threads(threads)
+        )
     result = value_of(outcome)
     view = margin_view(result.inputs, result.margin, shown)
     if json_output:
@@ -113,6 +136,7 @@ def stress(
     case: RiskCaseFile,
     json_output: JsonOutput = False,
     scheduler: SchedulerAddress = None,
+    threads: Threads = None,
 ) -> None:
     """Stress tests: largest group exposures, Cover-1/2, EMIR Art 42(3) floor, reverse stress.
 
@@ -126,7 +150,9 @@ def stress(
     from ccpwaterfall.reports.stress_view import stress_view
 
     with _progress() as report:
-        outcome = risk.stress(case, loaders_of(ctx), report, scheduler=scheduler)
+        outcome = risk.stress(
+            case, loaders_of(ctx), report, scheduler=scheduler, threads=_threads(threads)
+        )
     result = value_of(outcome)
     view = stress_view(result.inputs, result.stress, result.fund, result.reverse)
     if json_output:
@@ -169,6 +195,7 @@ def size_fund(
         typer.Option("--force", help="Let --write-case replace an existing regular file."),
     ] = False,
     scheduler: SchedulerAddress = None,
+    threads: Threads = None,
 ) -> None:
     """Size the default fund to Cover-N, split it, and drill every stress scenario's default.
 
@@ -192,6 +219,7 @@ def size_fund(
             loaders=loaders_of(ctx),
             progress=report,
             scheduler=scheduler,
+            threads=_threads(threads),
         )
     result = value_of(outcome)
     if result.written is not None:
@@ -224,6 +252,7 @@ def capital(
     top: TopRows = None,
     all_rows: AllRows = False,
     scheduler: SchedulerAddress = None,
+    threads: Threads = None,
 ) -> None:
     """Bank capital for exposures to the CCP (Basel CRE54, CRR Art 310).
 
@@ -239,7 +268,13 @@ def capital(
 
     with _progress() as report:
         outcome = risk.capital(
-            case, risk_weight, capital_ratio, loaders_of(ctx), report, scheduler=scheduler
+            case,
+            risk_weight,
+            capital_ratio,
+            loaders_of(ctx),
+            report,
+            scheduler=scheduler,
+            threads=_threads(threads),
         )
     result = value_of(outcome)
     view = capital_view(result.inputs, result.margin, result.fund, result.capital, shown)
@@ -256,6 +291,7 @@ def eod(
     top: SummaryTopRows = None,
     all_rows: AllRows = False,
     scheduler: SchedulerAddress = None,
+    threads: Threads = None,
 ) -> None:
     """The CCP's end of day: margin, stress, fund sizing, drills and the worst default run.
 
@@ -272,7 +308,9 @@ def eod(
     from ccpwaterfall.reports.eod_view import eod_view
 
     with _progress() as report:
-        outcome = risk.end_of_day(case, loaders_of(ctx), report, scheduler=scheduler)
+        outcome = risk.end_of_day(
+            case, loaders_of(ctx), report, scheduler=scheduler, threads=_threads(threads)
+        )
     view = eod_view(value_of(outcome), summary_rows, run_rows)
     if json_output:
         print_json(reports.end_of_day_to_json(view), outcome.warnings)

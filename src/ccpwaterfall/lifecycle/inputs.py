@@ -62,6 +62,9 @@ class EndOfDayInputs:
     discount_rate: float = 0.0  # discounts option values
     description: str | None = None
     dtype: PnlDtype = PnlDtype.FLOAT64
+    # Threads for the account-by-account kernels (aggregation, margin): a setting of
+    # the machine, not of the case; results are the same bits on any number.
+    threads: int = 1
 
     @property
     def spot(self) -> NDArray[np.float64]:

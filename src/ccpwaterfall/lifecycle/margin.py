@@ -226,7 +226,7 @@ def compute_margin(
             # in cache; the margins are the same bits, computed row by row.
             chunks = account_chunks(positions.shape[0], DEFAULT_CHUNK_ACCOUNTS)
             blocks = [
-                block_margin(positions[rows], pnl, params, stressed, long_history)
+                block_margin(positions[rows], pnl, params, stressed, long_history, inputs.threads)
                 for rows in chunks
             ]
             margin = np.concatenate(blocks) if blocks else np.zeros(0)

@@ -46,7 +46,7 @@ def reverse_stress_grid(
     portfolio = inputs.portfolio
 
     def exposures(scenarios: ScenarioSet) -> NDArray[np.float64]:
-        pnl = account_pnl(portfolio.positions, revalue(inputs, scenarios))
+        pnl = account_pnl(portfolio.positions, revalue(inputs, scenarios), inputs.threads)
         shortfall = account_shortfall(pnl, margin.account_margin)
         members = group_exposures(shortfall, portfolio.account_member, portfolio.n_members)
         groups = group_exposures(members, portfolio.member_group, portfolio.n_groups)

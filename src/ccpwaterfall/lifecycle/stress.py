@@ -81,7 +81,7 @@ def compute_stress(
     progress("stress revaluation")
     instrument = revalue(inputs, scenarios, inputs.dtype)
     if cluster is None:
-        by_account = account_pnl(inputs.portfolio.positions, instrument)
+        by_account = account_pnl(inputs.portfolio.positions, instrument, inputs.threads)
     else:
         progress("stress aggregation on the cluster")
         by_account = distributed.account_pnl(cluster, instrument)
