@@ -66,3 +66,13 @@ def test_the_commands_run_on_the_threads_asked_for_with_the_same_result(
         assert run_cli(["margin", str(demo), "--json", "--threads", threads]) == 0
         outputs.append(json.loads(capsys.readouterr().out))
     assert outputs[0] == outputs[1]
+
+
+def test_row_blocks_balance_stored_entries_not_rows() -> None:
+    # 1,000 rows: the first 100 hold 9 entries each, the other 900 one each (1,800 in
+    # all). Two blocks of equal work split at row 100, not at row 500.
+    counts = np.array([9] * 100 + [1] * 900)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    first, second = row_blocks(1_000, 2, indptr)
+    assert (first, second) == (slice(0, 100), slice(100, 1_000))
+    assert row_blocks(1_000, 2) == (slice(0, 500), slice(500, 1_000))

@@ -70,23 +70,38 @@ def require_non_negative(name: str, array: NDArray[np.floating[Any]]) -> None:
 MIN_ROWS_PER_BLOCK = 256
 
 
-def row_blocks(n_rows: int, threads: int) -> tuple[slice, ...]:
-    """``n_rows`` split into at most ``threads`` contiguous, near-equal blocks."""
+def row_blocks(n_rows: int, threads: int, indptr: ArrayLike | None = None) -> tuple[slice, ...]:
+    """``n_rows`` split into at most ``threads`` contiguous blocks of near-equal work.
+
+    Without ``indptr`` the work of a row is one; with a CSR ``indptr`` (shape
+    (n_rows + 1,)) it is the row's stored entries, so a few large accounts do
+    not leave one thread with most of the product.
+    """
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
     count = max(1, min(threads, n_rows // MIN_ROWS_PER_BLOCK))
-    edges = np.linspace(0, n_rows, count + 1).astype(int)
-    return tuple(slice(int(a), int(b)) for a, b in itertools.pairwise(edges.tolist()))
+    if indptr is None:
+        edges = np.linspace(0, n_rows, count + 1).astype(int)
+    else:
+        offsets = np.asarray(indptr)
+        targets = np.linspace(0, int(offsets[-1]), count + 1)
+        edges = np.searchsorted(offsets, targets, side="left")
+        edges[0], edges[-1] = 0, n_rows
+        edges = np.maximum.accumulate(np.minimum(edges, n_rows))
+    bounds = itertools.pairwise(edges.tolist())
+    return tuple(slice(int(a), int(b)) for a, b in bounds if b > a)
 
 
-def in_row_blocks(work: Callable[[slice], None], n_rows: int, threads: int) -> None:
+def in_row_blocks(
+    work: Callable[[slice], None], n_rows: int, threads: int, indptr: ArrayLike | None = None
+) -> None:
     """Run ``work(block)`` for every row block, on ``threads`` threads.
 
     For kernels that release the GIL (scipy's sparse product, numpy's
     partition and sort): each thread writes its own rows of a shared output,
     so results are identical to one thread, bit for bit.
     """
-    blocks = row_blocks(n_rows, threads)
+    blocks = row_blocks(n_rows, threads, indptr)
     if len(blocks) == 1:
         work(blocks[0])
         return
@@ -136,7 +151,7 @@ def account_pnl(positions: Any, instrument_pnl: NDArray[_F], threads: int = 1) -
         def block(rows: slice) -> None:
             out[rows] = held[rows] @ pnl
 
-        in_row_blocks(block, held.shape[0], threads)
+        in_row_blocks(block, held.shape[0], threads, held.indptr)
     if out.size and not np.isfinite(np.sum(out)):
         require_finite("positions", held.data)
         require_finite("instrument_pnl", pnl)
