@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -71,22 +72,42 @@ class EventView:
     uncovered: Money | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RunView:
     """A case run as shown; ``document`` is its ``ccp-result/1`` JSON, ``journal`` its
-    entries when asked for (``None``: not asked)."""
+    entries when asked for (``None``: not asked).
+
+    The event tables, the members over all events and the document are made
+    when first read: text output reads the tables, JSON output the document,
+    and for a case of 100,000 members neither should pay for the other.
+    """
 
     case: str
     ccp: str
     currency: Currency
-    events: tuple[EventView, ...]
     totals_title: str
     totals: tuple[tuple[str, Money], ...]
     fund_share: str  # the share of the members' fund used, of what
-    members: ChargeTable | None  # over all events, when there are several
     uncovered: Money | None
-    document: Mapping[str, object]
+    result: CaseResult
+    top: int | None  # members shown per table (None: all)
     journal: tuple[EntryView, ...] | None = None
+
+    @cached_property
+    def events(self) -> tuple[EventView, ...]:
+        return tuple(_event_view(self.result, event, self.top) for event in self.result.events)
+
+    @cached_property
+    def members(self) -> ChargeTable | None:
+        """The members over all events, when there are several."""
+        result = self.result
+        if len(result.events) > 1 and result.totals:
+            return charge_table(result.totals, self.currency, "Members over all events", self.top)
+        return None
+
+    @cached_property
+    def document(self) -> Mapping[str, object]:
+        return result_to_json(self.result)
 
 
 def run_view(
@@ -105,23 +126,19 @@ def run_view(
         ("VM gains haircut", summary.vm_haircut),
         ("Uncovered", summary.uncovered),
     )
-    several = len(result.events) > 1 and bool(result.totals)
     return RunView(
         case=case.name,
         ccp=case.ccp_name,
         currency=ccy,
-        events=tuple(_event_view(result, event, top) for event in result.events),
         totals_title=f"Totals over {summary.events} event{'s' if summary.events != 1 else ''}",
         totals=totals,
         fund_share=(
             f"{format_share(summary.member_fund_share_used)} of "
             f"{format_money(summary.member_fund_before)}"
         ),
-        members=charge_table(result.totals, ccy, "Members over all events", top)
-        if several
-        else None,
         uncovered=None if summary.uncovered.is_zero() else summary.uncovered,
-        document=result_to_json(result),
+        result=result,
+        top=top,
         journal=tuple(entry_view(e) for e in result.journal) if journal else None,
     )
 
