@@ -76,3 +76,19 @@ def test_row_blocks_balance_stored_entries_not_rows() -> None:
     first, second = row_blocks(1_000, 2, indptr)
     assert (first, second) == (slice(0, 100), slice(100, 1_000))
     assert row_blocks(1_000, 2) == (slice(0, 500), slice(500, 1_000))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_threaded_product_in_place_and_by_copy_equal_the_plain_product(
+    dtype: type[np.floating],
+) -> None:
+    from ccpwaterfall.risk.aggregate import threaded_product
+
+    rng = np.random.default_rng(3)
+    held = (
+        sp.random(4 * MIN_ROWS_PER_BLOCK, 200, density=0.05, format="csr", random_state=3) * 10.0
+    ).astype(dtype)
+    pnl = rng.standard_normal((200, 64)).astype(dtype)
+    plain = np.asarray(held @ pnl)
+    np.testing.assert_array_equal(threaded_product(held, pnl, 3), plain)
+    np.testing.assert_array_equal(threaded_product(held, pnl, 3, kernel=None), plain)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import _sparsetools
 
 _F = TypeVar("_F", np.float32, np.float64)
 
@@ -110,6 +111,36 @@ def in_row_blocks(
             done.result()
 
 
+# scipy's CSR times dense kernel (what ``@`` calls); None where a scipy moved it.
+CSR_KERNEL: Callable[..., None] | None = getattr(_sparsetools, "csr_matvecs", None)
+
+
+def threaded_product(
+    held: Any, pnl: NDArray[_F], threads: int, kernel: Callable[..., None] | None = CSR_KERNEL
+) -> NDArray[_F]:
+    """``held @ pnl`` by row blocks on ``threads`` threads, written in place.
+
+    Each block goes through scipy's own CSR kernel (``csr_matvecs``, the one
+    ``@`` calls, which releases the GIL) straight into its rows of one output,
+    so no block result is copied; where that kernel is not found (a scipy that
+    moved it) each block's product is copied into place instead.
+    """
+    n_rows, n_cols = held.shape
+    out = np.zeros((n_rows, pnl.shape[1]), dtype=pnl.dtype)
+    flat = pnl.reshape(-1)
+
+    def block(rows: slice) -> None:
+        sub = held[rows]
+        if kernel is None:
+            out[rows] = sub @ pnl
+            return
+        target = out[rows].reshape(-1)  # a view: the rows of a C-contiguous array
+        kernel(sub.shape[0], n_cols, pnl.shape[1], sub.indptr, sub.indices, sub.data, flat, target)
+
+    in_row_blocks(block, n_rows, threads, held.indptr)
+    return out
+
+
 def account_pnl(positions: Any, instrument_pnl: NDArray[_F], threads: int = 1) -> NDArray[_F]:
     """Scenario P&L of every account: positions times per-unit instrument P&L.
 
@@ -146,12 +177,7 @@ def account_pnl(positions: Any, instrument_pnl: NDArray[_F], threads: int = 1) -
     if threads == 1 or held.shape[0] < 2 * MIN_ROWS_PER_BLOCK:
         out = np.asarray(held @ pnl)
     else:
-        out = np.empty((held.shape[0], pnl.shape[1]), dtype=pnl.dtype)
-
-        def block(rows: slice) -> None:
-            out[rows] = held[rows] @ pnl
-
-        in_row_blocks(block, held.shape[0], threads, held.indptr)
+        out = threaded_product(held, np.ascontiguousarray(pnl), threads)
     if out.size and not np.isfinite(np.sum(out)):
         require_finite("positions", held.data)
         require_finite("instrument_pnl", pnl)
