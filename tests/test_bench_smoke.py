@@ -59,3 +59,23 @@ def test_quick_large_day_runs_end_to_end(tmp_path: Path) -> None:
     assert report["identical_results"] is True
     assert report["run"]["fund_size"] > 0
     assert report["run"]["contributions_sum"] >= report["run"]["fund_size"] * (1 - 1e-12)
+
+
+def test_quick_waterfall_benchmark_replays_the_engines_own_splits(tmp_path: Path) -> None:
+    figures = tmp_path / "waterfall.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_waterfall", "--quick", "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (shape,) = json.loads(figures.read_text(encoding="utf-8"))["shapes"]
+    assert (shape["members"], shape["events"]) == (1_000, 3)
+    # Every split the engine made was recorded: the capped fund, assessments, haircut.
+    assert shape["splits"] > 0
+    assert shape["baseline_seconds"] > 0
+    assert math.isfinite(shape["ratio"])
+    assert 0 < shape["json_over_run"]
