@@ -151,12 +151,10 @@ def stress(
     if isinstance(loaded, Problems):
         return refused(loaded)
     inputs = replace(loaded.inputs, threads=threads)
-    with ExitStack() as stack:
-        cluster = _cluster(stack, path, inputs, connect, progress)
-        if isinstance(cluster, Problems):
-            return refused(cluster)
-        margin_run = compute_margin(inputs, progress, cluster)
-        stress_run = compute_stress(inputs, margin_run, progress, cluster)
+    runs = _margin_and_stress(path, inputs, connect, progress)
+    if isinstance(runs, Problems):
+        return refused(runs)
+    margin_run, stress_run = runs
     fund = lifecycle.size_fund(inputs, margin_run, stress_run, progress)
     reverse = (
         reverse_stress_grid(inputs, margin_run, fund, progress)
@@ -215,12 +213,10 @@ def size_fund(
         )
     if option_issues:
         return refused(problems_in(path, option_issues))
-    with ExitStack() as stack:
-        cluster = _cluster(stack, path, inputs, connect, progress)
-        if isinstance(cluster, Problems):
-            return refused(cluster)
-        margin_run = compute_margin(inputs, progress, cluster)
-        stress_run = compute_stress(inputs, margin_run, progress, cluster)
+    runs = _margin_and_stress(path, inputs, connect, progress)
+    if isinstance(runs, Problems):
+        return refused(runs)
+    margin_run, stress_run = runs
     fund = lifecycle.size_fund(inputs, margin_run, stress_run, progress)
     drills = drill_defaults(inputs, margin_run, stress_run, fund, progress)
     written = None
@@ -253,12 +249,10 @@ def capital(
     if isinstance(loaded, Problems):
         return refused(loaded)
     inputs = replace(loaded.inputs, threads=threads)
-    with ExitStack() as stack:
-        cluster = _cluster(stack, path, inputs, connect, progress)
-        if isinstance(cluster, Problems):
-            return refused(cluster)
-        margin_run = compute_margin(inputs, progress, cluster)
-        stress_run = compute_stress(inputs, margin_run, progress, cluster)
+    runs = _margin_and_stress(path, inputs, connect, progress)
+    if isinstance(runs, Problems):
+        return refused(runs)
+    margin_run, stress_run = runs
     fund = lifecycle.size_fund(inputs, margin_run, stress_run, progress)
     run = compute_capital(inputs, margin_run, stress_run, fund, risk_weight, capital_ratio)
     return done(CapitalResult(inputs, margin_run, fund, run), loaded.warnings)
@@ -289,6 +283,18 @@ def end_of_day(
             return refused(client)
         run = lifecycle.end_of_day(inputs, progress, client)
     return done(run, loaded.warnings)
+
+
+def _margin_and_stress(
+    path: Path, inputs: EndOfDayInputs, connect: ClientFactory | None, progress: Progress
+) -> tuple[MarginRun, StressRun] | Problems:
+    """Margin, then stress losses over it: on the cluster ``connect`` reaches, if any."""
+    with ExitStack() as stack:
+        cluster = _cluster(stack, path, inputs, connect, progress)
+        if isinstance(cluster, Problems):
+            return cluster
+        margin_run = compute_margin(inputs, progress, cluster)
+        return margin_run, compute_stress(inputs, margin_run, progress, cluster)
 
 
 class SchedulerError(Exception):
