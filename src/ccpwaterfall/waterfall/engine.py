@@ -27,7 +27,13 @@ from ccpwaterfall.waterfall.accounts import (
     member_account,
     parse_capital_account,
 )
-from ccpwaterfall.waterfall.invariants import check_accounts, check_conservation, check_outcome
+from ccpwaterfall.waterfall.invariants import (
+    AccountBounds,
+    account_bounds,
+    check_accounts,
+    check_conservation,
+    check_outcome,
+)
 from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry
 from ccpwaterfall.waterfall.resolve import resolve_case
 from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
@@ -69,7 +75,8 @@ def run_waterfall(
     gives a negative balance.
     """
     units: dict[str, int] = {}
-    run = _Run(resolved, WaterfallState(resolved.currency, MappingProxyType(units), {}), [], units)
+    state = WaterfallState(resolved.currency, MappingProxyType(units), {})
+    run = _Run(resolved, state, [], units, account_bounds(resolved))
     postings = _opening_postings(resolved) if opening is None else _given_opening(resolved, opening)
     run.record(None, _opening_narration(resolved), postings, "opening", _capital_labels(resolved))
     events = tuple(_run_event(run, kinds, event) for event in resolved.events)
@@ -97,6 +104,7 @@ class _Run:
     state: WaterfallState
     entries: list[Entry]
     units: dict[str, int]  # the balances ``state`` reads, written here only
+    bounds: AccountBounds
 
     def record(
         self,
@@ -113,8 +121,9 @@ class _Run:
         # In place: the rules read the state through a read-only mapping between entries.
         units = self.units
         for posting in postings:
-            units[posting.account] = units.get(posting.account, 0) + posting.amount.minor_units
-        check_accounts(self.resolved, self.state, (p.account for p in postings))
+            account = posting.account
+            units[account] = units.get(account, 0) + posting.units
+        check_accounts(self.resolved, self.state, (p.account for p in postings), self.bounds)
 
 
 def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> EventResult:
@@ -203,14 +212,12 @@ def _replenishment_call(
     due = event.replenish_after if rulebook.cooling_off is None else event.cooling_off_end
     names = resolved.accounts[MemberPart.DEFAULT_FUND]
     units = state.units
+    put_up = resolved.put_up
     ccy = resolved.currency
     members = tuple(
         (member_id, Money.from_minor_units(top_up, ccy))
         for member_id in event.survivors
-        if (
-            top_up := resolved.members[member_id].default_fund.minor_units
-            - units.get(names[member_id], 0)
-        )
+        if (top_up := put_up[account := names[member_id]] - units.get(account, 0))
     )
     capital = tuple(
         (resolved.tranches[index].label, gap)
@@ -236,15 +243,11 @@ def _member_charges(
         of_member = parts.get(member_id)
         if of_member is None:
             of_member = parts[member_id] = [0, 0, 0]
-        of_member[slot[part]] -= posting.amount.minor_units
+        of_member[slot[part]] -= posting.units
     ccy = resolved.currency
-    zero = Money.zero(ccy)  # most survivors bear one part only
-
-    def money(units: int) -> Money:
-        return Money.from_minor_units(units, ccy) if units else zero
-
+    of_units = MemberCharge.of_units
     return tuple(
-        MemberCharge(member_id, money(fund), money(assessed), money(cut))
+        of_units(member_id, fund, assessed, cut, ccy)
         for member_id, (fund, assessed, cut) in sorted(parts.items())
     )
 
@@ -252,16 +255,23 @@ def _member_charges(
 def _opening_postings(resolved: ResolvedCase) -> tuple[Posting, ...]:
     """Members' resources and the CCP's capital, from the outside world."""
     postings: list[Posting] = []
-    margin_names = resolved.accounts[MemberPart.INITIAL_MARGIN]
-    fund_names = resolved.accounts[MemberPart.DEFAULT_FUND]
-    gains_names = resolved.accounts[MemberPart.VM_GAINS]
-    for member_id, member in resolved.members.items():
-        amounts = (
-            (margin_names[member_id], member.initial_margin),
-            (fund_names[member_id], member.default_fund),
-            (gains_names[member_id], member.vm_gains),
-        )
-        postings += _from_outside(amounts, external_member_account(member_id))
+    ccy = resolved.currency
+    of_units = Posting.of_units
+    put_up = resolved.put_up
+    parts = (
+        resolved.accounts[MemberPart.INITIAL_MARGIN],
+        resolved.accounts[MemberPart.DEFAULT_FUND],
+        resolved.accounts[MemberPart.VM_GAINS],
+    )
+    for member_id in resolved.members:
+        total = 0
+        for names in parts:
+            account = names[member_id]
+            if units := put_up[account]:
+                postings.append(of_units(account, units, ccy))
+                total += units
+        if total:
+            postings.append(of_units(external_member_account(member_id), -total, ccy))
     capital = ((capital_account(i), amount) for i, amount in resolved.capital.items())
     postings += _from_outside(capital, EXTERNAL_CCP)
     return tuple(postings)

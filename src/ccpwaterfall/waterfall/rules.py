@@ -387,10 +387,9 @@ def _draw_pro_rata(
                 )
             )
         left -= take
+    of_units = Posting.of_units
     credits = tuple(
-        Posting(accounts[m], Money.from_minor_units(-units, ccy))
-        for m, units in sorted(drawn.items())
-        if units
+        of_units(accounts[m], -units, ccy) for m, units in sorted(drawn.items()) if units
     )
     tier_inputs: tuple[tuple[str, InputValue], ...] = (
         () if tiers is None else (("auction_tiers", len(tiers)),)
@@ -435,4 +434,4 @@ def _money(units: int, state: WaterfallState) -> Money:
 
 
 def _nonzero(postings: Iterable[Posting]) -> tuple[Posting, ...]:
-    return tuple(p for p in postings if not p.amount.is_zero())
+    return tuple(p for p in postings if p.units)
