@@ -197,7 +197,11 @@ class CaseResult:
                     before[1] += assessed
                     before[2] += cut
         ccy = self.case.currency
-        return tuple(MemberCharge.of_units(m, *sums[m], ccy) for m in sorted(sums))
+        return tuple(
+            MemberCharge.of_units(m, fund, assessed, cut, ccy)
+            for m in sorted(sums)
+            for fund, assessed, cut in (sums[m],)
+        )
 
     @property
     def uncovered(self) -> Money:
