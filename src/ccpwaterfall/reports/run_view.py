@@ -209,7 +209,8 @@ def charge_table(
 
 def run_to_json(view: RunView) -> dict[str, object]:
     """The ``ccp-result/1`` document; with the journal, its entries under ``journal``."""
-    data = dict(view.document)
+    # The per-member objects are made as they are printed (``JsonPairs``).
+    data = result_to_json(view.result, streamed=True)
     if view.journal is not None:
         data["journal"] = [journal_entry_json(entry) for entry in view.journal]
     return data

@@ -76,7 +76,9 @@ def run_waterfall(
     """
     units: dict[str, int] = {}
     state = WaterfallState(resolved.currency, MappingProxyType(units), {})
-    run = _Run(resolved, state, [], units, account_bounds(resolved))
+    run = _Run(
+        resolved, state, [], units, account_bounds(resolved), _charged_accounts(resolved), set()
+    )
     postings = _opening_postings(resolved) if opening is None else _given_opening(resolved, opening)
     run.record(None, _opening_narration(resolved), postings, "opening", _capital_labels(resolved))
     events = tuple(_run_event(run, kinds, event) for event in resolved.events)
@@ -105,6 +107,9 @@ class _Run:
     entries: list[Entry]
     units: dict[str, int]  # the balances ``state`` reads, written here only
     bounds: AccountBounds
+    # Survivors' accounts a charge is read from: account -> (member, 0 fund, 1 assessed, 2 cut).
+    charged: Mapping[str, tuple[str, int]]
+    defaulted: set[str]  # the defaulters of the events run so far
 
     def record(
         self,
@@ -119,11 +124,28 @@ class _Run:
             return
         self.entries.append(Entry(len(self.entries), narration, postings, event, rule, meta))
         # In place: the rules read the state through a read-only mapping between entries.
+        # Each account is tested against its bounds as it is posted (the last posting to
+        # it sees its final balance); any other account, or one outside its bounds, gets
+        # the full check on the final balances.
         units = self.units
+        holding = self.bounds.holding
+        assessed = self.bounds.assessed
+        period_start = self.state.period_start
+        unchecked: list[str] = []
         for posting in postings:
             account = posting.account
-            units[account] = units.get(account, 0) + posting.units
-        check_accounts(self.resolved, self.state, (p.account for p in postings), self.bounds)
+            balance = units[account] = units.get(account, 0) + posting.units
+            bound = holding.get(account)
+            if bound is not None:
+                if bound[0] <= balance <= bound[1]:
+                    continue
+            elif (cap := assessed.get(account)) is not None and (
+                period_start.get(account, 0) - balance <= cap
+            ):
+                continue
+            unchecked.append(account)
+        if unchecked:
+            check_accounts(self.resolved, self.state, unchecked)
 
 
 def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> EventResult:
@@ -193,7 +215,7 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         loss=event.loss,
         losses=event.losses,
         tranches=tuple(tranches),
-        members=_member_charges(resolved, event, charged),
+        members=_member_charges(run, event, charged),
         defaulter_surplus=surplus,
         uncovered=sum_money((run.state.remaining_loss(d) for d in event.defaulters), ccy),
         replenished_before=event.replenished_before,
@@ -213,38 +235,52 @@ def _replenishment_call(
     names = resolved.accounts[MemberPart.DEFAULT_FUND]
     units = state.units
     put_up = resolved.put_up
-    ccy = resolved.currency
-    members = tuple(
-        (member_id, Money.from_minor_units(top_up, ccy))
+    top_ups = [
+        (member_id, top_up)
         for member_id in event.survivors
         if (top_up := put_up[account := names[member_id]] - units.get(account, 0))
-    )
+    ]
     capital = tuple(
         (resolved.tranches[index].label, gap)
         for index, amount in resolved.capital.items()
         if not (gap := amount - state.balance(capital_account(index))).is_zero()
     )
-    return ReplenishmentCall(due, members, capital)
+    member_ids = tuple([member_id for member_id, _ in top_ups])
+    member_units = tuple([top_up for _, top_up in top_ups])
+    return ReplenishmentCall.of_units(due, member_ids, member_units, capital, resolved.currency)
+
+
+def _charged_accounts(resolved: ResolvedCase) -> dict[str, tuple[str, int]]:
+    """Every member's fund, assessment and VM gains account, with its member and slot."""
+    slots = ((MemberPart.DEFAULT_FUND, 0), (MemberPart.ASSESSMENT, 1), (MemberPart.VM_GAINS, 2))
+    return {
+        account: (member_id, slot)
+        for part, slot in slots
+        for member_id, account in resolved.accounts[part].items()
+    }
 
 
 def _member_charges(
-    resolved: ResolvedCase, event: ResolvedEvent, postings: Iterable[Posting]
+    run: _Run, event: ResolvedEvent, postings: Iterable[Posting]
 ) -> tuple[MemberCharge, ...]:
     """What each survivor bore in the event, read from the tranches' postings."""
-    survivors = set(event.survivors)
+    # The survivors are the members not in ``defaulted``: this event's defaulters and earlier.
+    defaulted = run.defaulted
+    defaulted.update(event.defaulters)
     parts: dict[str, list[int]] = {}
-    slot = {MemberPart.DEFAULT_FUND: 0, MemberPart.ASSESSMENT: 1, MemberPart.VM_GAINS: 2}
-    owners = resolved.member_accounts
+    charged = run.charged
     for posting in postings:
-        owner = owners.get(posting.account)
-        if owner is None or owner[0] not in survivors or owner[1] not in slot:
+        owner = charged.get(posting.account)
+        if owner is None:
             continue
-        member_id, part = owner
+        member_id, slot = owner
+        if member_id in defaulted:
+            continue
         of_member = parts.get(member_id)
         if of_member is None:
             of_member = parts[member_id] = [0, 0, 0]
-        of_member[slot[part]] -= posting.units
-    ccy = resolved.currency
+        of_member[slot] -= posting.units
+    ccy = run.resolved.currency
     of_units = MemberCharge.of_units
     return tuple(
         of_units(member_id, fund, assessed, cut, ccy)

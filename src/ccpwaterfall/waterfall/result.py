@@ -134,25 +134,100 @@ class MemberCharge:
         return (MemberCharge.of_units, (self._member, *self._units, self._currency))
 
 
-@dataclass(frozen=True, slots=True)
 class ReplenishmentCall:
     """What restores the fund and the CCP capital to full after an event, and by when.
 
     ``due`` is the day the rulebook replenishes on: ``business_days_to_replenish``
     business days after the event, or the end of the cooling-off period (None for
     an undated event). Amounts count everything used since the last
-    replenishment; only non-zero top-ups are listed.
+    replenishment; only non-zero top-ups are listed. The members' top-ups are
+    held as minor units (one per survivor per event) and built as ``Money`` when
+    read. Immutable; equal when every field is.
     """
 
+    __slots__ = ("_currency", "_member_ids", "_member_units", "ccp_capital", "due")
+
     due: dt.date | None
-    members: tuple[tuple[str, Money], ...]  # (member, top-up of its contribution), by id
     ccp_capital: tuple[tuple[str, Money], ...]  # (tranche name, top-up), in rulebook order
+    _member_ids: tuple[str, ...]
+    _member_units: tuple[int, ...]
+    _currency: Currency | None
+
+    def __init__(
+        self,
+        due: dt.date | None,
+        members: tuple[tuple[str, Money], ...],
+        ccp_capital: tuple[tuple[str, Money], ...],
+    ) -> None:
+        currencies = {amount.currency for _, amount in members}
+        if len(currencies) > 1:
+            raise ValueError("replenishment top-ups are not in one currency")
+        self.due = due
+        self.ccp_capital = ccp_capital
+        self._member_ids = tuple(member for member, _ in members)
+        self._member_units = tuple(amount.minor_units for _, amount in members)
+        self._currency = next(iter(currencies), None)
+
+    @classmethod
+    def of_units(
+        cls,
+        due: dt.date | None,
+        member_ids: tuple[str, ...],
+        member_units: tuple[int, ...],
+        ccp_capital: tuple[tuple[str, Money], ...],
+        ccy: Currency,
+    ) -> ReplenishmentCall:
+        """A call from the members' top-ups in minor units of ``ccy``: the engine's path."""
+        call = object.__new__(cls)
+        call.due = due
+        call.ccp_capital = ccp_capital
+        call._member_ids = member_ids
+        call._member_units = member_units
+        call._currency = ccy if member_ids else None
+        return call
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"ReplenishmentCall.{name} cannot be changed")
+        object.__setattr__(self, name, value)
+
+    @property
+    def members(self) -> tuple[tuple[str, Money], ...]:
+        """(member, top-up of its contribution), by id."""
+        ccy = self._currency
+        if ccy is None:
+            return ()
+        money = Money.from_minor_units
+        return tuple(
+            (member, money(units, ccy))
+            for member, units in zip(self._member_ids, self._member_units, strict=True)
+        )
+
+    @property
+    def member_units(self) -> tuple[tuple[str, int], ...]:
+        """(member, top-up in minor units), by id."""
+        return tuple(zip(self._member_ids, self._member_units, strict=True))
 
     def members_total(self, currency: Currency) -> Money:
-        total = Money.zero(currency)
-        for _, amount in self.members:
-            total += amount
-        return total
+        return Money.from_minor_units(sum(self._member_units), currency)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReplenishmentCall):
+            return NotImplemented
+        return (
+            self.due == other.due
+            and self.ccp_capital == other.ccp_capital
+            and self.members == other.members
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.due, self.ccp_capital, self._member_ids, self._member_units))
+
+    def __repr__(self) -> str:
+        return (
+            f"ReplenishmentCall(due={self.due!r}, members={self.members!r}, "
+            f"ccp_capital={self.ccp_capital!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

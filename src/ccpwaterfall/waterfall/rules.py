@@ -219,29 +219,29 @@ def _member_fund_terms(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> ProRataTerms:
     """Accounts, weights (contribution) and caps (what is left) of the survivors' fund."""
-    members = context.case.members
-    survivors = context.event.survivors
     names = context.case.accounts[MemberPart.DEFAULT_FUND]
-    accounts = {s: names[s] for s in survivors}
-    weights = {s: members[s].default_fund.minor_units for s in survivors}
+    weights = context.contributions
     units = state.units
-    caps = {s: units.get(accounts[s], 0) for s in survivors}
-    return accounts, weights, caps
+    caps = {s: units.get(names[s], 0) for s in weights}
+    return names, weights, caps
 
 
 def _assessment_terms(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> ProRataTerms:
     """Accounts, weights (contribution) and caps (cap less assessed in the period)."""
-    members = context.case.members
     assert tranche.caps is not None  # resolved by the kind
-    survivors = context.event.survivors
     names = context.case.accounts[MemberPart.ASSESSMENT]
-    accounts = {s: names[s] for s in survivors}
-    weights = {s: members[s].default_fund.minor_units for s in survivors}
+    weights = context.contributions
     limit = tranche.caps
-    caps = {s: max(limit[s].minor_units - state.assessed_in(accounts[s]), 0) for s in survivors}
-    return accounts, weights, caps
+    units = state.units
+    start = state.period_start
+    # What is left of each cap: the cap less what was assessed since the period began.
+    caps = {
+        s: max(limit[s].minor_units - start.get(account := names[s], 0) + units.get(account, 0), 0)
+        for s in weights
+    }
+    return names, weights, caps
 
 
 # The survivors' side of the tranches a CCP amount can be shared pro rata with.
@@ -291,7 +291,7 @@ def assessments(
         ("caps", _money(sum(tranche.caps[s].minor_units for s in survivors), state)),
         (
             "assessed_in_period_before",
-            _money(sum(state.assessed_in(a) for a in accounts.values()), state),
+            _money(sum(state.assessed_in(accounts[s]) for s in survivors), state),
         ),
         ("cap_period", "cooling-off period" if per_period else "event"),
     ]
@@ -370,26 +370,34 @@ def _draw_pro_rata(
     remaining = _remaining(state, context)
     loss_before = sum_money(remaining.values(), ccy)
     # Only members of positive weight can give: a zero weight gets no share.
-    giving = {m for m, w in weights.items() if w > 0}
-    available = Money.from_minor_units(sum(caps[m] for m in giving), ccy)
+    if all(weights.values()):
+        giving: Mapping[str, int] = weights
+        available = Money.from_minor_units(sum(caps.values()), ccy)
+    else:
+        giving = {m: w for m, w in weights.items() if w > 0}
+        available = Money.from_minor_units(sum([caps[m] for m in giving]), ccy)
     used = available.min(loss_before)
     drawn: dict[str, int] = {}
     left = used.minor_units
-    for tier in (tuple(weights),) if tiers is None else tiers:
-        members = [m for m in tier if m in giving]
-        if not left or not members:
-            continue
-        take = min(left, sum(caps[m] for m in members))
-        if take:
-            drawn.update(
-                allocate_pro_rata_capped(
-                    take, {m: weights[m] for m in members}, {m: caps[m] for m in members}
+    if tiers is None and giving is weights and left:
+        # One split over every member: no per-tier copies of the weights and caps.
+        drawn = allocate_pro_rata_capped(left, weights, caps)
+    elif left:
+        for tier in (tuple(weights),) if tiers is None else tiers:
+            members = [m for m in tier if m in giving]
+            if not left or not members:
+                continue
+            take = min(left, sum([caps[m] for m in members]))
+            if take:
+                drawn.update(
+                    allocate_pro_rata_capped(
+                        take, {m: weights[m] for m in members}, {m: caps[m] for m in members}
+                    )
                 )
-            )
-        left -= take
+            left -= take
     of_units = Posting.of_units
     credits = tuple(
-        of_units(accounts[m], -units, ccy) for m, units in sorted(drawn.items()) if units
+        [of_units(accounts[m], -units, ccy) for m, units in sorted(drawn.items()) if units]
     )
     tier_inputs: tuple[tuple[str, InputValue], ...] = (
         () if tiers is None else (("auction_tiers", len(tiers)),)
