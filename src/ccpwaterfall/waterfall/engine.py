@@ -76,9 +76,7 @@ def run_waterfall(
     """
     units: dict[str, int] = {}
     state = WaterfallState(resolved.currency, MappingProxyType(units), {})
-    run = _Run(
-        resolved, state, [], units, account_bounds(resolved), _charged_accounts(resolved), set()
-    )
+    run = _Run(resolved, state, [], units, account_bounds(resolved))
     postings = _opening_postings(resolved) if opening is None else _given_opening(resolved, opening)
     run.record(None, _opening_narration(resolved), postings, "opening", _capital_labels(resolved))
     events = tuple(_run_event(run, kinds, event) for event in resolved.events)
@@ -107,9 +105,6 @@ class _Run:
     entries: list[Entry]
     units: dict[str, int]  # the balances ``state`` reads, written here only
     bounds: AccountBounds
-    # Survivors' accounts a charge is read from: account -> (member, 0 fund, 1 assessed, 2 cut).
-    charged: Mapping[str, tuple[str, int]]
-    defaulted: set[str]  # the defaulters of the events run so far
 
     def record(
         self,
@@ -169,7 +164,7 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         )
     context = EventContext(resolved, event)
     tranches: list[TrancheResult] = []
-    charged: list[Posting] = []
+    before = _charge_balances(run, event)
     used_so_far = Money.zero(ccy)
     for tranche in resolved.tranches:
         index = tranche.index
@@ -178,7 +173,6 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         inputs = tuple((key, input_text(value)) for key, value in outcome.inputs)
         meta = (("tranche", tranche.label), ("tranche_index", str(index)), *inputs)
         run.record(event.index, tranche.label, outcome.postings, str(tranche.kind), meta)
-        charged.extend(outcome.postings)
         used_so_far += outcome.used
         check_conservation(event, run.state, used_so_far)
         tranches.append(
@@ -215,7 +209,7 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         loss=event.loss,
         losses=event.losses,
         tranches=tuple(tranches),
-        members=_member_charges(run, event, charged),
+        members=_member_charges(run, before),
         defaulter_surplus=surplus,
         uncovered=sum_money((run.state.remaining_loss(d) for d in event.defaulters), ccy),
         replenished_before=event.replenished_before,
@@ -250,42 +244,36 @@ def _replenishment_call(
     return ReplenishmentCall.of_units(due, member_ids, member_units, capital, resolved.currency)
 
 
-def _charged_accounts(resolved: ResolvedCase) -> dict[str, tuple[str, int]]:
-    """Every member's fund, assessment and VM gains account, with its member and slot."""
-    slots = ((MemberPart.DEFAULT_FUND, 0), (MemberPart.ASSESSMENT, 1), (MemberPart.VM_GAINS, 2))
-    return {
-        account: (member_id, slot)
-        for part, slot in slots
-        for member_id, account in resolved.accounts[part].items()
-    }
+def _charge_balances(run: _Run, event: ResolvedEvent) -> list[tuple[str, int, int, int]]:
+    """Each survivor's fund, assessment and VM gains balances now, in id order."""
+    units = run.units
+    accounts = run.resolved.accounts
+    fund = accounts[MemberPart.DEFAULT_FUND]
+    assessed = accounts[MemberPart.ASSESSMENT]
+    gains = accounts[MemberPart.VM_GAINS]
+    return [
+        (s, units.get(fund[s], 0), units.get(assessed[s], 0), units.get(gains[s], 0))
+        for s in event.survivors
+    ]
 
 
-def _member_charges(
-    run: _Run, event: ResolvedEvent, postings: Iterable[Posting]
-) -> tuple[MemberCharge, ...]:
-    """What each survivor bore in the event, read from the tranches' postings."""
-    # The survivors are the members not in ``defaulted``: this event's defaulters and earlier.
-    defaulted = run.defaulted
-    defaulted.update(event.defaulters)
-    parts: dict[str, list[int]] = {}
-    charged = run.charged
-    for posting in postings:
-        owner = charged.get(posting.account)
-        if owner is None:
-            continue
-        member_id, slot = owner
-        if member_id in defaulted:
-            continue
-        of_member = parts.get(member_id)
-        if of_member is None:
-            of_member = parts[member_id] = [0, 0, 0]
-        of_member[slot] -= posting.units
+def _member_charges(run: _Run, before: list[tuple[str, int, int, int]]) -> tuple[MemberCharge, ...]:
+    """What each survivor bore in the event: the fall of its balances since ``before``."""
+    units = run.units
+    accounts = run.resolved.accounts
+    fund = accounts[MemberPart.DEFAULT_FUND]
+    assessed = accounts[MemberPart.ASSESSMENT]
+    gains = accounts[MemberPart.VM_GAINS]
     ccy = run.resolved.currency
     of_units = MemberCharge.of_units
-    return tuple(
-        of_units(member_id, fund, assessed, cut, ccy)
-        for member_id, (fund, assessed, cut) in sorted(parts.items())
-    )
+    charges: list[MemberCharge] = []
+    for s, fund_before, assessed_before, gains_before in before:
+        drawn = fund_before - units.get(fund[s], 0)
+        called = assessed_before - units.get(assessed[s], 0)
+        cut = gains_before - units.get(gains[s], 0)
+        if drawn or called or cut:
+            charges.append(of_units(s, drawn, called, cut, ccy))
+    return tuple(charges)
 
 
 def _opening_postings(resolved: ResolvedCase) -> tuple[Posting, ...]:

@@ -122,6 +122,10 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
             for m, member in members.items()
         },
         contributions={m: member.default_fund.minor_units for m, member in members.items()},
+        cap_units={
+            index: {m: cap.minor_units for m, cap in of_tranche.items()}
+            for index, of_tranche in caps.items()
+        },
     )
 
 

@@ -230,15 +230,14 @@ def _assessment_terms(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> ProRataTerms:
     """Accounts, weights (contribution) and caps (cap less assessed in the period)."""
-    assert tranche.caps is not None  # resolved by the kind
     names = context.case.accounts[MemberPart.ASSESSMENT]
     weights = context.contributions
-    limit = tranche.caps
+    limit = context.case.cap_units[tranche.index]
     units = state.units
     start = state.period_start
     # What is left of each cap: the cap less what was assessed since the period began.
     caps = {
-        s: max(limit[s].minor_units - start.get(account := names[s], 0) + units.get(account, 0), 0)
+        s: left if (left := limit[s] - start.get(a := names[s], 0) + units.get(a, 0)) > 0 else 0
         for s in weights
     }
     return names, weights, caps
@@ -280,18 +279,24 @@ def assessments(
 ) -> TrancheOutcome:
     """Cash calls on survivors, pro rata (or by tier), within each one's cap left."""
     accounts, weights, caps = _assessment_terms(state, tranche, context)
-    assert tranche.caps is not None  # resolved by the kind
+    limit = context.case.cap_units[tranche.index]
     survivors = context.event.survivors
+    units = state.units
+    start = state.period_start
     per_period = context.case.case.rulebook.cooling_off is not None
     multiple = tranche.terms.cap_multiple
     assert multiple is not None  # a required parameter of the kind
     inputs: list[tuple[str, InputValue]] = [
         ("survivors", len(survivors)),
         ("cap_multiple", multiple),
-        ("caps", _money(sum(tranche.caps[s].minor_units for s in survivors), state)),
+        ("caps", _money(sum([limit[s] for s in survivors]), state)),
         (
             "assessed_in_period_before",
-            _money(sum(state.assessed_in(accounts[s]) for s in survivors), state),
+            _money(
+                sum([start.get(accounts[s], 0) for s in survivors])
+                - sum([units.get(accounts[s], 0) for s in survivors]),
+                state,
+            ),
         ),
         ("cap_period", "cooling-off period" if per_period else "event"),
     ]
@@ -315,26 +320,25 @@ def vm_gains_haircut(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Haircut of survivors' VM gains, pro rata to gains, within each one's cap left."""
-    members = context.case.members
-    caps = tranche.caps
-    assert caps is not None  # resolved by the kind
-    survivors = [s for s in context.event.survivors if not members[s].vm_gains.is_zero()]
-    names = context.case.accounts[MemberPart.VM_GAINS]
-    accounts = {s: names[s] for s in survivors}
-    weights = {s: members[s].vm_gains.minor_units for s in survivors}
-    cut_before = {s: weights[s] - state.units.get(accounts[s], 0) for s in survivors}
+    limit = context.case.cap_units[tranche.index]
+    accounts = context.case.accounts[MemberPart.VM_GAINS]
+    put_up = context.case.put_up
+    # Survivors with gains only, weighted by their gains (what they put up).
+    gains = {s: g for s in context.event.survivors if (g := put_up[accounts[s]])}
+    units = state.units
+    cut_before = {s: g - units.get(accounts[s], 0) for s, g in gains.items()}
     return _draw_pro_rata(
         state,
         context,
         accounts=accounts,
-        weights=weights,
-        caps={s: max(caps[s].minor_units - cut_before[s], 0) for s in survivors},
+        weights=gains,
+        caps={s: left if (left := limit[s] - cut) > 0 else 0 for s, cut in cut_before.items()},
         tiers=None,
         rule=HAIRCUT_RULE,
         inputs=(
-            ("survivors_with_gains", len(survivors)),
+            ("survivors_with_gains", len(gains)),
             ("max_fraction", tranche.terms.haircut_fraction),
-            ("vm_gains", _money(sum(weights.values()), state)),
+            ("vm_gains", _money(sum(gains.values()), state)),
             ("haircut_before", _money(sum(cut_before.values()), state)),
         ),
     )
@@ -396,9 +400,10 @@ def _draw_pro_rata(
                 )
             left -= take
     of_units = Posting.of_units
-    credits = tuple(
-        [of_units(accounts[m], -units, ccy) for m, units in sorted(drawn.items()) if units]
-    )
+    # Credits by member id: one split keeps the order of ``weights`` (survivors come
+    # in id order); draws by tier are sorted back.
+    ordered = drawn.items() if tiers is None and giving is weights else sorted(drawn.items())
+    credits = tuple([of_units(accounts[m], -units, ccy) for m, units in ordered if units])
     tier_inputs: tuple[tuple[str, InputValue], ...] = (
         () if tiers is None else (("auction_tiers", len(tiers)),)
     )
