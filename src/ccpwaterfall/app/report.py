@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccpwaterfall.app.cases import run_case
 from ccpwaterfall.app.loaders import IO_LOADERS, Loaders
 from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
 from ccpwaterfall.io import RISK_CASE_FORMAT, Issue, check_target
 from ccpwaterfall.io.files import write_bytes
-from ccpwaterfall.io.issues import InputWarning
-from ccpwaterfall.lifecycle.inputs import Progress, quiet
+
+if TYPE_CHECKING:  # the risk steps load numpy, which a case's report never needs
+    from ccpwaterfall.lifecycle.inputs import Progress
 
 #: The option that names the output, in its problems.
 OUTPUT_OPTION = "--output"
@@ -59,7 +61,7 @@ def write_report(
     *,
     force: bool = False,
     loaders: Loaders = IO_LOADERS,
-    progress: Progress = quiet,
+    progress: Progress | None = None,
     threads: int = 1,
 ) -> Outcome[WrittenReport]:
     """Write the report of the case or risk case at ``path`` to ``output`` (``.html`` or
@@ -71,9 +73,9 @@ def write_report(
     if refusal is not None:
         return refused(refusal)
     page = _risk_page(path, loaders, progress, threads) if risk_case else _case_page(path, loaders)
-    if isinstance(page, Problems):
-        return refused(page)
-    built, warnings = page
+    built = page.value
+    if built is None:
+        return refused(*page.problems)
     kind = FORMATS[output.suffix.lower()]
     if kind == "pdf":
         from ccpwaterfall.reports.html_pdf import html_to_pdf  # noqa: PLC0415 (PDF only)
@@ -93,7 +95,7 @@ def write_report(
         size=len(data),
         charts=built.charts,
     )
-    return done(written, warnings)
+    return done(written, page.warnings)
 
 
 def _output_refusal(output: Path, *, force: bool, inputs: tuple[Path, ...]) -> Problems | None:
@@ -122,36 +124,37 @@ def _output_refusal(output: Path, *, force: bool, inputs: tuple[Path, ...]) -> P
     return problems_in(output, issues) if issues else None
 
 
-def _case_page(path: Path, loaders: Loaders) -> tuple[_Page, tuple[InputWarning, ...]] | Problems:
+def _case_page(path: Path, loaders: Loaders) -> Outcome[_Page]:
     from ccpwaterfall.reports.charts import run_charts  # noqa: PLC0415 (reports only)
     from ccpwaterfall.reports.html import run_report_html  # noqa: PLC0415
     from ccpwaterfall.reports.run_view import run_view  # noqa: PLC0415
 
     outcome = run_case(path, loaders)
     if outcome.value is None:
-        return outcome.problems[0]
+        return refused(*outcome.problems)
     view = run_view(outcome.value, None)
     charts = run_charts(view)
     page = _Page(run_report_html(view, charts), view.case, len(charts.all()))
-    return page, outcome.warnings
+    return done(page, outcome.warnings)
 
 
 def _risk_page(
-    path: Path, loaders: Loaders, progress: Progress, threads: int
-) -> tuple[_Page, tuple[InputWarning, ...]] | Problems:
+    path: Path, loaders: Loaders, progress: Progress | None, threads: int
+) -> Outcome[_Page]:
     # Imported here: the risk use cases load numpy and pandas, which a case never needs.
     from ccpwaterfall.app.risk import end_of_day  # noqa: PLC0415
+    from ccpwaterfall.lifecycle.inputs import quiet  # noqa: PLC0415
     from ccpwaterfall.reports.charts import end_of_day_charts  # noqa: PLC0415
     from ccpwaterfall.reports.eod_view import eod_view  # noqa: PLC0415
     from ccpwaterfall.reports.html import end_of_day_report_html  # noqa: PLC0415
 
-    outcome = end_of_day(path, loaders, progress, threads=threads)
+    outcome = end_of_day(path, loaders, quiet if progress is None else progress, threads=threads)
     if outcome.value is None:
-        return outcome.problems[0]
+        return refused(*outcome.problems)
     view = eod_view(outcome.value, None, None)
     charts = end_of_day_charts(view)
     page = _Page(end_of_day_report_html(view, charts), view.header.case, len(charts.all()))
-    return page, outcome.warnings
+    return done(page, outcome.warnings)
 
 
 def _input_files(case: Path, doc: dict[str, object] | None) -> tuple[Path, ...]:

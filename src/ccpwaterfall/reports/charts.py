@@ -15,8 +15,8 @@ terminal and JSON already read (``run_view``, ``margin_view``, ``fund_view``):
 which a page can show interactively with the Vega JavaScript served alongside
 it (``vl_convert.javascript_bundle``); ``chart_svg`` draws it as SVG offline
 (``vl-convert``), with no browser and no network. Amounts are exact money in
-the view models and in the tooltips (decimal strings); only bar lengths are
-floats, as a chart needs.
+the view models, and decimal strings in the specification's data (as in the JSON
+results), which Vega reads as numbers only to draw the bars.
 
 Altair and vl-convert are imported only by the functions that draw, so building
 the view models costs nothing for a command that never draws.
@@ -348,7 +348,7 @@ def _waterfall_spec(chart: WaterfallChart) -> dict[str, Any]:
         subtitle = "Loss covered within the waterfall"
         subtitle_colour = "#555555"
     bars = (
-        alt.Chart(alt.InlineData(values=rows))
+        alt.Chart(_inline(rows))
         .mark_bar(stroke="white", strokeWidth=0.5)
         .encode(
             x=alt.X("amount:Q", stack="zero", title=f"{ccy.code}", axis=_money_axis()),
@@ -393,7 +393,7 @@ def _amounts_spec(chart: MemberAmountsChart) -> dict[str, Any]:
     rows = [_row(label, i, chart.measure, amount, "") for i, (label, amount) in enumerate(amounts)]
     order = [label for label, _ in amounts]
     bars = (
-        alt.Chart(alt.InlineData(values=rows))
+        alt.Chart(_inline(rows))
         .mark_bar(color=_TRANCHE_COLOURS[1])
         .encode(
             x=alt.X(
@@ -422,7 +422,7 @@ def _layers_spec(title: str, ccy: Currency, bars: Sequence[MemberChargeBar]) -> 
         for order, (layer, amount) in enumerate(zip(_LAYERS, layers, strict=True)):
             rows.append(_row(bar.member, order, layer, amount, ""))
     chart = (
-        alt.Chart(alt.InlineData(values=rows))
+        alt.Chart(_inline(rows))
         .mark_bar()
         .encode(
             x=alt.X("amount:Q", stack="zero", title=ccy.code, axis=_money_axis()),
@@ -446,14 +446,28 @@ def _money_axis() -> Any:
     return alt.Axis(labelExpr=_MONEY_LABELS)
 
 
+def decimal_text(amount: Money) -> str:
+    """The amount as a decimal string in its minor unit (``"10700000.00"``), as JSON has it."""
+    # Fixed-point: str() of a Decimal may switch to exponents.
+    return format(amount.amount, "f")
+
+
+def _inline(rows: list[dict[str, object]]) -> Any:
+    """The rows as the chart's data: amounts are decimal strings, read as numbers by Vega."""
+    import altair as alt  # noqa: PLC0415 (drawing only)
+
+    return alt.InlineData(values=rows, format={"parse": {"amount": "number"}})
+
+
 def _row(bar: str, order: int, segment: str, amount: Money, kind: str) -> dict[str, object]:
-    # The length is a float (a chart needs one); the exact amount rides along as text.
+    # Exact in the specification: the bar's length as a decimal string, the tooltip with
+    # its currency; only the drawing reads the length as a number.
     return {
         "bar": bar,
         "order": order,
         "segment": segment,
         "kind": kind,
-        "amount": float(amount.amount),
+        "amount": decimal_text(amount),
         "exact": format_money(amount),
     }
 

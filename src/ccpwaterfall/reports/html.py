@@ -34,6 +34,7 @@ from ccpwaterfall.reports.charts import (
     EndOfDayCharts,
     RunCharts,
     chart_svg,
+    decimal_text,
     end_of_day_charts,
     run_charts,
 )
@@ -45,7 +46,6 @@ from ccpwaterfall.reports.formatting import (
     format_share,
     share_of,
 )
-from ccpwaterfall.reports.risk_figures import amount_json
 from ccpwaterfall.reports.run_view import RunView
 
 if TYPE_CHECKING:  # the risk views load numpy, which a waterfall's report never needs
@@ -80,7 +80,7 @@ def environment() -> Environment:
     env.filters["money"] = format_money
     env.filters["amount"] = format_amount
     env.filters["compact"] = compact_amount
-    env.filters["decimal"] = amount_json
+    env.filters["decimal"] = decimal_text
     env.filters["date"] = format_date
     env.filters["consumed"] = consumed
     return env
