@@ -221,3 +221,13 @@ def test_member_names_are_escaped_in_the_svg(tmp_path: Path) -> None:
     svg = chart_svg(member_charges_chart(survivors))
     assert "<b>" not in svg
     assert "&lt;b&gt;A&amp;B&lt;/b&gt;" in svg
+
+
+def test_the_chart_javascript_is_one_script_that_sets_vega_embed() -> None:
+    from ccpwaterfall.reports.charts import chart_javascript
+
+    script = chart_javascript()
+    assert "window.vegaEmbed = " in script or "window.vegaEmbed=" in script
+    # A classic script with nothing to import: a page serves it whole, with no network.
+    assert re.findall(r"^\s*(?:import|export)\s", script, re.MULTILINE) == []
+    assert "cdn.jsdelivr" not in script

@@ -352,3 +352,39 @@ def test_plain_commands_load_none_of_the_report_libraries() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+class _Embeds(HTMLParser):
+    """The Vega-Lite specifications that ``embed_drawer`` left in a page, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.specs: list[object] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        spec = dict(attrs).get("data-vega-lite")
+        if spec is not None:
+            self.specs.append(json.loads(spec))
+
+
+def test_the_same_templates_draw_charts_in_the_browser_with_the_embed_drawer(
+    tmp_path: Path,
+) -> None:
+    from ccpwaterfall.reports.charts import chart_spec
+    from ccpwaterfall.reports.html import EMBED_SCRIPT, embed_drawer, run_report_html
+
+    text = BEYOND.read_text(encoding="utf-8").replace('id = "A"', 'id = "</div><script>x"')
+    case = tmp_path / "case.toml"
+    case.write_text(text, encoding="utf-8")
+    view = run_view(run_case(load_case(case)), None)
+    charts = run_charts(view)
+    html = run_report_html(view, charts, embed_drawer())
+    page = _parse(html)
+    assert page.errors == []
+    assert page.svgs == 0
+    assert page.scripts == 0
+    embeds = _Embeds()
+    embeds.feed(html)
+    # Each chart's specification, whole, even with HTML in a member's id.
+    assert embeds.specs == [chart_spec(chart) for chart in charts.all()]
+    assert "data-vega-lite" in EMBED_SCRIPT

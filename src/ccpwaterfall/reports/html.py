@@ -8,10 +8,12 @@ and its charts (``RunCharts``, ``EndOfDayCharts``). Every text from a case is
 escaped (autoescape is on for every template), so HTML in a member's name shows
 as written.
 
-A template draws a chart by calling ``draw(chart)``: here each chart becomes an
-inline SVG drawn offline, so the file needs no network to be read or printed. A
-page served live can pass another ``draw`` (one that embeds the Vega-Lite
-specification for the Vega JavaScript it serves) and reuse the same templates.
+A template draws a chart by calling ``draw(chart)``: by default each chart
+becomes an inline SVG drawn offline (``svg_drawer``), so the file needs no
+network to be read or printed. A page served live can pass ``embed_drawer``
+instead, which leaves each chart's Vega-Lite specification for the Vega
+JavaScript the page serves itself (``charts.chart_javascript``), and reuse the
+same templates.
 
 Amounts are exact: each money cell shows the amount with thousands separators
 and carries it as a decimal string in ``data-value`` (``"10700000.00"``), as in
@@ -21,6 +23,7 @@ the JSON results.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -33,6 +36,7 @@ from ccpwaterfall.reports.charts import (
     Chart,
     EndOfDayCharts,
     RunCharts,
+    chart_spec,
     chart_svg,
     decimal_text,
     end_of_day_charts,
@@ -62,6 +66,28 @@ def svg_drawer() -> Draw:
     def draw(chart: Chart) -> Markup:
         # vl-convert writes every text of the chart escaped: the SVG is safe markup.
         return Markup(chart_svg(chart, f"chart{next(numbers)}"))
+
+    return draw
+
+
+#: Draws every placeholder that ``embed_drawer`` left, once the page has run the script of
+#: ``charts.chart_javascript``.
+EMBED_SCRIPT = """\
+document.querySelectorAll("[data-vega-lite]").forEach((element) => {
+  vegaEmbed(element, JSON.parse(element.dataset.vegaLite), {actions: false, renderer: "svg"});
+});
+"""
+
+
+def embed_drawer() -> Draw:
+    """Draws each chart as a placeholder holding its Vega-Lite specification, for a page that
+    serves ``chart_javascript()`` and runs ``EMBED_SCRIPT``: the charts are drawn in the
+    browser, with their tooltips, and still with no network."""
+
+    def draw(chart: Chart) -> Markup:
+        spec = json.dumps(chart_spec(chart), separators=(",", ":"), ensure_ascii=False)
+        # format() escapes the specification into the attribute.
+        return Markup('<div class="chart-embed" data-vega-lite="{}"></div>').format(spec)
 
     return draw
 
