@@ -231,3 +231,17 @@ def test_the_chart_javascript_is_one_script_that_sets_vega_embed() -> None:
     # A classic script with nothing to import: a page serves it whole, with no network.
     assert re.findall(r"^\s*(?:import|export)\s", script, re.MULTILINE) == []
     assert "cdn.jsdelivr" not in script
+
+
+def test_the_bar_of_the_others_is_marked_and_faded() -> None:
+    from ccpwaterfall.reports.charts import OTHERS
+
+    view = _run("nasdaq-2018")
+    survivors = view.events[0].survivors
+    assert survivors is not None
+    chart = member_charges_chart(survivors, top=5)
+    assert chart.rest is not None
+    spec = chart_spec(chart)
+    others = {row["bar"] for row in _data(spec) if row["kind"] == OTHERS}
+    assert others == {chart.rest.member}
+    assert OTHERS in spec["encoding"]["opacity"]["condition"]["test"]

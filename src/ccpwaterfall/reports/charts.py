@@ -70,6 +70,7 @@ _MONEY_LABELS = (
 AVAILABLE_BAR = "Available"
 USED_BAR = "Used"
 UNCOVERED_SEGMENT = "Uncovered"
+OTHERS = "others"  # the kind of the bar of the members not shown one by one
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,8 +377,7 @@ def _waterfall_spec(chart: WaterfallChart) -> dict[str, Any]:
 
 @chart_spec.register
 def _charges_spec(chart: MemberChargesChart) -> dict[str, Any]:
-    bars = [*chart.members, *(() if chart.rest is None else (chart.rest,))]
-    return _layers_spec(chart.title, chart.currency, bars)
+    return _layers_spec(chart.title, chart.currency, chart.members, chart.rest)
 
 
 @chart_spec.register
@@ -389,9 +389,12 @@ def _liability_spec(chart: LiabilityChart) -> dict[str, Any]:
 def _amounts_spec(chart: MemberAmountsChart) -> dict[str, Any]:
     import altair as alt  # noqa: PLC0415 (drawing only)
 
-    amounts = [*chart.members, *(() if chart.rest is None else (chart.rest,))]
-    rows = [_row(label, i, chart.measure, amount, "") for i, (label, amount) in enumerate(amounts)]
-    order = [label for label, _ in amounts]
+    rows = [
+        _row(label, i, chart.measure, amount, "") for i, (label, amount) in enumerate(chart.members)
+    ]
+    if chart.rest is not None:
+        rows.append(_row(chart.rest[0], len(rows), chart.measure, chart.rest[1], OTHERS))
+    order = [str(row["bar"]) for row in rows]
     bars = (
         alt.Chart(_inline(rows))
         .mark_bar(color=_TRANCHE_COLOURS[1])
@@ -400,6 +403,7 @@ def _amounts_spec(chart: MemberAmountsChart) -> dict[str, Any]:
                 "amount:Q", title=f"{chart.measure} ({chart.currency.code})", axis=_money_axis()
             ),
             y=alt.Y("bar:N", sort=order, title=None),
+            opacity=_others_faded(),
             tooltip=["bar:N", "exact:N"],
         )
     )
@@ -412,15 +416,23 @@ def _amounts_spec(chart: MemberAmountsChart) -> dict[str, Any]:
     )
 
 
-def _layers_spec(title: str, ccy: Currency, bars: Sequence[MemberChargeBar]) -> dict[str, Any]:
-    """Horizontal bars stacked by layer: default fund, assessment, VM haircut."""
+def _layers_spec(
+    title: str,
+    ccy: Currency,
+    bars: Sequence[MemberChargeBar],
+    others: MemberChargeBar | None = None,
+) -> dict[str, Any]:
+    """Horizontal bars stacked by layer: default fund, assessment, VM haircut; the bar of the
+    ``others`` together last, faded."""
     import altair as alt  # noqa: PLC0415 (drawing only)
 
     rows = []
-    for bar in bars:
+    everyone = [(bar, "") for bar in bars] + ([] if others is None else [(others, OTHERS)])
+    for bar, kind in everyone:
         layers = (bar.default_fund, bar.assessment, bar.vm_haircut)
         for order, (layer, amount) in enumerate(zip(_LAYERS, layers, strict=True)):
-            rows.append(_row(bar.member, order, layer, amount, ""))
+            rows.append(_row(bar.member, order, layer, amount, kind))
+    bars = [bar for bar, _ in everyone]
     chart = (
         alt.Chart(_inline(rows))
         .mark_bar()
@@ -433,11 +445,19 @@ def _layers_spec(title: str, ccy: Currency, bars: Sequence[MemberChargeBar]) -> 
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
             order=alt.Order("order:Q", sort="ascending"),
+            opacity=_others_faded(),
             tooltip=["bar:N", "segment:N", "exact:N"],
         )
         .properties(width=CHART_WIDTH, height=alt.Step(16))
     )
     return _finish(chart.properties(title=title))
+
+
+def _others_faded() -> Any:
+    """The bar of the members not shown one by one, faded: a sum, not a member."""
+    import altair as alt  # noqa: PLC0415 (drawing only)
+
+    return alt.condition(f"datum.kind === '{OTHERS}'", alt.value(0.45), alt.value(1.0))
 
 
 def _money_axis() -> Any:
