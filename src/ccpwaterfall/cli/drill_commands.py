@@ -1,0 +1,69 @@
+"""``ccp drill``: a default management drill, from the missed margin call to who pays.
+
+A bad drill file exits with status 2 after listing every problem in it, and
+nothing runs or is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ccpwaterfall.cli.options import JsonOutput
+
+DrillFile = Annotated[
+    Path, typer.Argument(metavar="DRILL", help="A drill file (ccp-drill/1 TOML).")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the drill command to ``app``."""
+    app.command("drill")(drill)
+
+
+def drill(
+    drill_file: DrillFile,
+    json_output: JsonOutput = False,
+    check_only: Annotated[
+        bool,
+        typer.Option("--check", help="Validate the drill file only: every problem, exit 2."),
+    ] = False,
+    write_case_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-case",
+            metavar="OUT.toml",
+            help="Write the ccp-case/1 case the drill allocated (its loss and auction tiers) "
+            "to OUT.toml, for ccp run.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Let --write-case replace an existing regular file."),
+    ] = False,
+) -> None:
+    """Run a default management drill and show its timeline, auction, loss and statements."""
+    from ccpwaterfall.app import drill as use_case
+    from ccpwaterfall.cli.context import value_of
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.drill_view import drill_to_json, drill_view, render_drill
+
+    if check_only:
+        plan = value_of(use_case.check_drill(drill_file))
+        if json_output:
+            print_json({"file": str(drill_file), "kind": "drill", "valid": True, "problems": []})
+            return
+        typer.echo(
+            f"{drill_file}: valid drill ({len(plan.ccp.members)} members, "
+            f"{len(plan.positions)} positions, {len(plan.auction.lots)} lots)"
+        )
+        return
+    run = value_of(use_case.drill(drill_file, write_case_to=write_case_to, force=force))
+    written = None if run.case_written is None else str(run.case_written)
+    view = drill_view(run.state, written)
+    if json_output:
+        print_json(drill_to_json(view))
+        return
+    print_view(render_drill(view))

@@ -1,0 +1,246 @@
+"""The default management drill: the tiers example's numbers, the command, bad input.
+
+The tiers example's figures are those of the juniorisation rule stated on its
+own: contributions A 100 (no bid), B 200 (bid below the winner), C 300 (the
+winner), D 400 (bid equal to the winner); the loss reaching the fund is drawn
+from the most junior tier first, and pro rata within a tier by the case
+format's rounding rule (floor, then the largest remainders).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ccpwaterfall.cli.main import create_app
+from ccpwaterfall.domain import Money
+from ccpwaterfall.io import load_case
+from ccpwaterfall.io.drill_file import load_drill
+from ccpwaterfall.lifecycle.drill import (
+    BidRefused,
+    DrillEvent,
+    DrillReplayError,
+    close_auction,
+    open_drill,
+    replay,
+    run_drill,
+    submit_bid,
+)
+from ccpwaterfall.waterfall import run_case
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+TIERS = EXAMPLES / "drill-swapclear-tiers"
+UPDATE = os.environ.get("CCP_UPDATE_EXPECTED") == "1"
+GOLDEN = (
+    ("drill-swapclear-tiers", "drill.toml", "expected.json"),
+    ("drill-swapclear-tiers", "drill-500.toml", "expected-500.json"),
+)
+runner = CliRunner()
+
+
+def _fund_draws(path: Path) -> dict[str, Decimal]:
+    state = run_drill(load_drill(path))
+    assert state.outcome is not None
+    event = state.outcome.result.events[0]
+    return {c.member: c.default_fund.amount for c in event.members}
+
+
+def _spec_rounding(total: Fraction, weights: dict[str, int]) -> dict[str, Decimal]:
+    """The case format's rule, in cents: floors, then a cent each to the largest remainders."""
+    cents = total * 100
+    whole = sum(weights.values())
+    exact = {k: cents * w / whole for k, w in weights.items()}
+    floors = {k: v.numerator // v.denominator for k, v in exact.items()}
+    left = int(cents) - sum(floors.values())
+    for key in sorted(exact, key=lambda k: (-(exact[k] - floors[k]), k))[:left]:
+        floors[key] += 1
+    return {k: Decimal(v) / 100 for k, v in floors.items()}
+
+
+def test_tiers_example_a_loss_of_250_takes_the_no_bid_tier_then_the_low_bidder() -> None:
+    draws = _fund_draws(TIERS / "drill.toml")
+    assert draws == {"A": Decimal(100), "B": Decimal(150)}
+
+
+def test_tiers_example_a_loss_of_500_reaches_the_winners_pro_rata() -> None:
+    draws = _fund_draws(TIERS / "drill-500.toml")
+    rest = _spec_rounding(Fraction(200), {"C": 300, "D": 400})
+    assert rest == {"C": Decimal("85.71"), "D": Decimal("114.29")}  # 600/7 and 800/7
+    assert draws == {"A": Decimal(100), "B": Decimal(200), **rest}
+
+
+def test_a_bid_equal_to_the_winner_ranks_with_the_winner_and_the_earlier_bid_wins() -> None:
+    state = run_drill(load_drill(TIERS / "drill.toml"))
+    allocated = [e for e in state.events if e.kind == "lot_allocated"]
+    assert [e.payload["to"] for e in allocated] == ["C"]
+    assert state.outcome is not None
+    assert state.outcome.tiers == (("A",), ("B",), ("C", "D"))
+
+
+@pytest.mark.parametrize(("folder", "drill", "expected"), GOLDEN)
+def test_drill_example_matches_its_expected_json(folder: str, drill: str, expected: str) -> None:
+    result = runner.invoke(create_app(), ["drill", str(EXAMPLES / folder / drill), "--json"])
+    assert result.exit_code == 0, result.output
+    golden = EXAMPLES / folder / expected
+    if UPDATE:
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert golden.read_text(encoding="utf-8") == result.stdout
+
+
+@pytest.mark.parametrize("drill", ["drill.toml", "drill-500.toml"])
+def test_the_written_case_runs_to_the_drills_allocation(tmp_path: Path, drill: str) -> None:
+    target = tmp_path / "case.toml"
+    result = runner.invoke(create_app(), ["drill", str(TIERS / drill), "--write-case", str(target)])
+    assert result.exit_code == 0, result.output
+    state = run_drill(load_drill(TIERS / drill))
+    assert state.outcome is not None
+    written = load_case(target)
+    assert written.auctions == state.outcome.case.auctions
+    assert run_case(written).events[0].members == state.outcome.result.events[0].members
+
+
+def test_drill_timeline_is_shown_as_text() -> None:
+    result = runner.invoke(create_app(), ["drill", str(TIERS / "drill.toml")])
+    assert result.exit_code == 0, result.output
+    for words in ("Timeline (UTC)", "default declared", "[A] < [B] < [C, D]", "Statements"):
+        assert words in result.stdout
+
+
+def test_drill_check_accepts_a_valid_file() -> None:
+    result = runner.invoke(create_app(), ["drill", "--check", str(TIERS / "drill.toml")])
+    assert result.exit_code == 0, result.output
+    assert "valid drill" in result.stdout
+
+
+BAD_DRILL = """
+[[bids]]
+member = "Z"
+lot = "GBP-IRS"
+price = "-1"
+at = 2024-03-05T10:00:00Z
+
+[[bids]]
+member = "C"
+lot = "NO-SUCH-LOT"
+price = "-1"
+at = 2024-03-05T10:00:00Z
+
+[[bids]]
+member = "E"
+lot = "GBP-IRS"
+price = "-1"
+at = 2024-03-05T10:00:00Z
+
+[[accounts]]
+id = "E-client"
+kind = "client"
+collateral = 5
+port_to = "E"
+
+[hedging]
+at = 2024-03-04T12:00:00Z
+stage = "before_auction"
+hedges = [{ product = "GBP-IRS", instrument = "NO-SUCH-SWAP", ratio = "1" }]
+"""
+
+
+def _bad_drill(tmp_path: Path) -> Path:
+    text = (TIERS / "drill.toml").read_text(encoding="utf-8")
+    head = text[: text.index("[[bids]]")]
+    head = head.replace("day = 1 }", "day = 3 }")  # the path has one day of moves
+    path = tmp_path / "bad.toml"
+    path.write_text(head + BAD_DRILL, encoding="utf-8")
+    return path
+
+
+def test_every_problem_of_a_bad_drill_is_reported_at_once_with_its_field(
+    tmp_path: Path,
+) -> None:
+    path = _bad_drill(tmp_path)
+    target = tmp_path / "out.toml"
+    result = runner.invoke(create_app(), ["drill", str(path), "--write-case", str(target)])
+    assert result.exit_code == 2
+    expected = (
+        ("bids[0].member", "unknown member 'Z'"),
+        ("bids[1].lot", "unknown lot 'NO-SUCH-LOT'"),
+        ("bids[2].member", "'E' is the defaulter"),
+        ("auction.rounds[0].day", "beyond the market path of GBP-IRS"),
+        ("accounts[1].port_to", "'E' is the defaulter"),
+        ("hedging.hedges[0].instrument", "unknown instrument 'NO-SUCH-SWAP'"),
+    )
+    for field, message in expected:
+        assert f"{path}: {field}: " in result.stderr, field
+        line = next(x for x in result.stderr.splitlines() if f": {field}: " in x)
+        assert message in line
+    assert f"6 problems in {path}" in result.stderr
+    assert not target.exists()
+    check = runner.invoke(create_app(), ["drill", "--check", str(path)])
+    assert check.exit_code == 2
+    assert check.stderr == result.stderr
+
+
+def test_a_bid_after_the_deadline_is_a_problem_of_the_file(tmp_path: Path) -> None:
+    text = (TIERS / "drill.toml").read_text(encoding="utf-8")
+    path = tmp_path / "late.toml"
+    path.write_text(text.replace("at = 2024-03-05T11:00:00Z", "at = 2024-03-05T13:00:00Z"))
+    result = runner.invoke(create_app(), ["drill", "--check", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}: bids[2]: after the deadline" in result.stderr
+
+
+def test_submit_bid_refuses_what_the_auction_does_not_take() -> None:
+    plan = load_drill(TIERS / "drill.toml")
+    state = open_drill(plan)
+    gbp = plan.ccp.currency
+    price = Money.of("-1", gbp)
+    during = dt.datetime(2024, 3, 5, 10, tzinfo=dt.UTC)
+    refusals = {
+        "the defaulter": ("E", "GBP-IRS", during),
+        "unknown member": ("Z", "GBP-IRS", during),
+        "no lot": ("C", "X", during),
+        "after the deadline": ("C", "GBP-IRS", during + dt.timedelta(hours=3)),
+    }
+    for reason, (member, lot, at) in refusals.items():
+        with pytest.raises(BidRefused, match=reason):
+            submit_bid(state, member, lot, price, at)
+    closed = close_auction(state, during + dt.timedelta(hours=2))
+    with pytest.raises(BidRefused, match="closed"):
+        submit_bid(closed, "C", "GBP-IRS", price, during + dt.timedelta(hours=2))
+
+
+def test_events_round_trip_through_json_and_replay_gives_the_same_record() -> None:
+    plan = load_drill(TIERS / "drill-500.toml")
+    state = run_drill(plan)
+    stored = [DrillEvent.from_json(json.loads(json.dumps(e.to_json()))) for e in state.events]
+    assert stored == list(state.events)
+    assert replay(plan, stored).record() == state.record()
+
+
+def test_replay_refuses_events_the_plan_does_not_give() -> None:
+    plan = load_drill(TIERS / "drill.toml")
+    events = list(run_drill(plan).events)
+    waterfall = next(i for i, e in enumerate(events) if e.kind == "waterfall")
+    tampered = events[waterfall]
+    events[waterfall] = DrillEvent(
+        tampered.sequence, tampered.kind, tampered.at, {**tampered.payload, "loss": "1.00"}
+    )
+    with pytest.raises(DrillReplayError, match="waterfall"):
+        replay(plan, events)
+
+
+def test_replay_refuses_a_stored_bid_the_auction_would_refuse() -> None:
+    plan = load_drill(TIERS / "drill.toml")
+    events = list(run_drill(plan).events)
+    first_bid = next(i for i, e in enumerate(events) if e.kind == "bid")
+    bid = events[first_bid]
+    events[first_bid] = DrillEvent(bid.sequence, "bid", bid.at, {**bid.payload, "member": "E"})
+    with pytest.raises(DrillReplayError, match="defaulter"):
+        replay(plan, events)
