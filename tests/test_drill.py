@@ -42,7 +42,9 @@ UPDATE = os.environ.get("CCP_UPDATE_EXPECTED") == "1"
 GOLDEN = (
     ("drill-swapclear-tiers", "drill.toml", "expected.json"),
     ("drill-swapclear-tiers", "drill-500.toml", "expected-500.json"),
+    ("drill-nasdaq-2018-style", "drill.toml", "expected.json"),
 )
+NASDAQ = EXAMPLES / "drill-nasdaq-2018-style" / "drill.toml"
 runner = CliRunner()
 
 
@@ -244,3 +246,30 @@ def test_replay_refuses_a_stored_bid_the_auction_would_refuse() -> None:
     events[first_bid] = DrillEvent(bid.sequence, "bid", bid.at, {**bid.payload, "member": "E"})
     with pytest.raises(DrillReplayError, match="defaulter"):
         replay(plan, events)
+
+
+def test_nasdaq_style_first_round_fails_unhedged_and_the_second_clears_after_hedging() -> None:
+    state = run_drill(load_drill(NASDAQ))
+    kinds = [e.kind for e in state.events]
+    first_close = kinds.index("auction_round_closed")
+    hedged = kinds.index("hedged")
+    second_close = kinds.index("auction_round_closed", first_close + 1)
+    assert first_close < hedged < second_close
+    lots = state.events[first_close].payload["lots"]
+    assert isinstance(lots, list)
+    assert [lot["winner"] for lot in lots] == [None]
+    won = state.events[second_close].payload["lots"]
+    assert isinstance(won, list)
+    assert [lot["winner"] for lot in won] == ["CM01"]
+
+
+def test_nasdaq_style_uses_the_published_7m_of_capital_and_107m_of_the_fund() -> None:
+    state = run_drill(load_drill(NASDAQ))
+    assert state.outcome is not None
+    event = state.outcome.result.events[0]
+    used = {t.kind: t.used.amount for t in event.tranches}
+    # [NASDAQ-2018]: EUR 107m of the fund in addition to EUR 7m of junior capital.
+    assert used["ccp_capital"] == Decimal("7000000")
+    assert used["member_default_fund"] == Decimal("107000000")
+    replayed = run_case(load_case(EXAMPLES / "nasdaq-2018" / "case.toml")).events[0]
+    assert event.members == replayed.members

@@ -80,7 +80,7 @@ def drill_view(state: DrillState, written: str | None = None) -> DrillView:
         currency=ccy,
         defaulter=state.plan.defaulter,
         phase=state.phase,
-        timeline=tuple((_time(e), e.kind.replace("_", " "), _what(e, ccy)) for e in events),
+        timeline=_timeline(events, ccy),
         lots=lots,
         loss=loss,
         tiers=outcome.tiers if outcome is not None else (),
@@ -135,6 +135,14 @@ def render_drill(view: DrillView) -> RenderableType:
     return Group(*parts)
 
 
+_TIER_SHORT = {
+    "no bid": "no bid",
+    "bid below the winning price": "below winner",
+    "bid at or above the winning price": "at winner",
+    "not involved in the auction": "-",
+}
+
+
 def _statements(rows: Sequence[Mapping[str, object]], ccy: Currency) -> FitTable:
     table = FitTable(
         (
@@ -153,14 +161,42 @@ def _statements(rows: Sequence[Mapping[str, object]], ccy: Currency) -> FitTable
         until = row["at_risk_until"]
         table.add_row(
             clean(str(row["member"])),
-            clean(str(row["tier"])),
+            _TIER_SHORT.get(str(row["tier"]), clean(str(row["tier"]))),
             _money(row["paid"], ccy),
             _money(row["replenishment"], ccy),
             format_amount(at_risk),
-            "per further default" if until is None else str(until),
+            "each default" if until is None else str(until),
             words=True,
         )
     return table
+
+
+# Steps with one event per member: one timeline row each, the details in their tables.
+_PER_MEMBER = {"replenishment_call": "members called to top up", "statement": "statements sent"}
+
+
+def _timeline(events: Sequence[DrillEvent], ccy: Currency) -> tuple[tuple[str, str, str], ...]:
+    rows: list[tuple[str, str, str]] = []
+    index = 0
+    while index < len(events):
+        event = events[index]
+        if event.kind in _PER_MEMBER:
+            end = index
+            while end < len(events) and events[end].kind == event.kind:
+                end += 1
+            count = end - index
+            what = f"{count} {_PER_MEMBER[event.kind]}"
+            if event.kind == "replenishment_call":
+                total = sum(
+                    (Decimal(str(e.payload["amount"])) for e in events[index:end]), Decimal(0)
+                )
+                what += f": {_money(str(total), ccy)} by {event.payload['due']}"
+            rows.append((_time(event), event.kind.replace("_", " "), what))
+            index = end
+            continue
+        rows.append((_time(event), event.kind.replace("_", " "), _what(event, ccy)))
+        index += 1
+    return tuple(rows)
 
 
 def _what(event: DrillEvent, ccy: Currency) -> str:
