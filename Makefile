@@ -19,10 +19,11 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $@
 
-# The main job: replay the precedents, then the demo CCP's end of day.
+# The main job: replay the precedents, then the demo CCP's end of day and a default drill.
 run: $(STAMP)
 	$(BIN)/ccp compare examples/nasdaq-2018/case.toml examples/krx-2013/case.toml examples/krx-2013-with-sitg/case.toml
 	$(BIN)/ccp eod examples/demo-ccp/case.toml
+	$(BIN)/ccp drill examples/drill-demo-ccp/drill.toml
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
@@ -22,6 +22,7 @@ from ccpwaterfall.domain import Case, Currency, Money
 from ccpwaterfall.io.case_file import _CaseChecker, read_toml
 from ccpwaterfall.io.checker import closest
 from ccpwaterfall.io.issues import InputError, Issue, field_path
+from ccpwaterfall.io.risk_case import load_risk_case
 from ccpwaterfall.io.values import kind_of, parse_decimal, shown
 from ccpwaterfall.lifecycle.drill import drill_problems
 from ccpwaterfall.lifecycle.drill_plan import (
@@ -42,6 +43,11 @@ from ccpwaterfall.lifecycle.drill_plan import (
     Product,
     Round,
 )
+from ccpwaterfall.lifecycle.drill_risk import largest_member, path_days, risk_drill_parts
+from ccpwaterfall.lifecycle.fund import size_fund
+from ccpwaterfall.lifecycle.inputs import EndOfDayInputs
+from ccpwaterfall.lifecycle.margin import compute_margin
+from ccpwaterfall.lifecycle.stress import compute_stress
 
 _TOP_KEYS = (
     "accounts",
@@ -83,6 +89,24 @@ _MAX_HOURS = 24 * 366
 
 T = TypeVar("T")
 
+#: ``member = "largest"``: the member with the largest initial margin (risk cases only).
+LARGEST = "largest"
+#: ``margin_call = "engine"``: the defaulter's initial margin from the engine.
+ENGINE = "engine"
+_RISK_TOP_KEYS = (
+    "auction",
+    "bidding",
+    "bids",
+    "default",
+    "description",
+    "format",
+    "hedging",
+    "market",
+    "name",
+    "porting",
+    "risk_case",
+)
+
 
 def load_drill(path: str | PathLike[str]) -> DrillPlan:
     """The plan in the ``ccp-drill/1`` file at ``path``; InputError with every issue if bad."""
@@ -102,7 +126,13 @@ def is_drill(doc: Mapping[str, object]) -> bool:
 
 
 def validate_drill(doc: Mapping[str, object], file: str) -> tuple[DrillPlan | None, list[Issue]]:
-    """The plan a parsed drill document describes, or every issue with it."""
+    """The plan a parsed drill document describes, or every issue with it.
+
+    With ``risk_case`` the CCP, the defaulter's book and the market path come
+    from that risk case and the engine (``validate_risk_drill``).
+    """
+    if "risk_case" in doc:
+        return validate_risk_drill(doc, file)
     check = _DrillChecker(file)
     check.keys(doc, _TOP_KEYS, "")
     header, ccy = check.header(doc)
@@ -158,6 +188,108 @@ def validate_drill(doc: Mapping[str, object], file: str) -> tuple[DrillPlan | No
         bids=tuple(bids),
         bidding=bidding,
         description=header.description,
+    )
+    for where, message in drill_problems(plan):
+        check.add(where, message)
+    if check.issues:
+        return None, check.issues
+    return plan, []
+
+
+def validate_risk_drill(
+    doc: Mapping[str, object], file: str
+) -> tuple[DrillPlan | None, list[Issue]]:
+    """A drill on a risk case: its file, then the default, porting, market and auction."""
+    check = _DrillChecker(file)
+    check.keys(doc, _RISK_TOP_KEYS, "")
+    check.case_format(doc)
+    name = check.string(doc, "name", "", required=True, non_empty=True)
+    description = check.string(doc, "description", "")
+    source = check.string(doc, "risk_case", "", required=True, non_empty=True)
+    if check.issues or source is None or name is None:
+        return None, check.issues
+    path = Path(file).parent / source
+    try:
+        risk_case = load_risk_case(path)
+    except InputError as error:
+        return None, [*check.issues, *error.issues]
+    inputs = risk_case.inputs
+    ccy = inputs.currency
+    call, member = check.default(doc, ccy, engine=True)
+    port_to, ported, window, refused = check.risk_porting(doc)
+    market = check.market(doc, inputs)
+    hedging = check.hedging(doc)
+    bids = check.list_of(doc, "bids", lambda t, p: check.bid(t, p, ccy), required=False)
+    bidding = check.bidding(doc)
+    if check.issues:
+        return None, check.issues
+    assert call is not None
+    assert member is not None
+    assert market is not None
+    assert window is not None
+    assert bids is not None
+    margin = compute_margin(inputs)
+    fund = size_fund(inputs, margin, compute_stress(inputs, margin))
+    ids = inputs.portfolio.member_ids
+    defaulter = largest_member(margin, inputs) if member == LARGEST else member
+    if defaulter not in ids:
+        check.add(
+            "default.member",
+            f"unknown member {defaulter!r}: not in {source}{closest(defaulter, ids)}",
+        )
+    if port_to is not None and port_to not in ids:
+        check.add(
+            "porting.port_to", f"unknown member {port_to!r}: not in {source}{closest(port_to, ids)}"
+        )
+    accounts = inputs.portfolio.account_ids
+    defaulter_index = ids.index(defaulter) if defaulter in ids else -1
+    own = {
+        a
+        for a, m in zip(accounts, inputs.portfolio.account_member, strict=True)
+        if m == defaulter_index
+    }
+    for index, account in enumerate(refused):
+        if account not in own:
+            check.add(
+                f"porting.refused[{index}]",
+                f"{account!r} is not an account of the defaulter {defaulter!r}",
+            )
+    if check.issues:
+        return None, check.issues
+    start, days, costs = market
+    parts = risk_drill_parts(
+        inputs,
+        margin,
+        fund,
+        defaulter,
+        path_start=start,
+        days=days,
+        costs=costs,
+        port_to=port_to,
+        collateral_ported=ported,
+        refused=frozenset(refused),
+    )
+    auction = check.auction(doc, list(parts.products))
+    if check.issues or auction is None:
+        return None, check.issues
+    default_table = doc.get("default")
+    if isinstance(default_table, dict) and default_table.get("margin_call") == ENGINE:
+        call = replace(call, amount=parts.margin)
+    plan = DrillPlan(
+        name=name,
+        ccp=parts.ccp,
+        defaulter=defaulter,
+        margin_call=call,
+        porting_window=window,
+        accounts=parts.accounts,
+        products=parts.products,
+        positions=parts.positions,
+        instruments=parts.instruments,
+        hedging=hedging,
+        auction=auction,
+        bids=tuple(bids),
+        bidding=bidding,
+        description=description,
     )
     for where, message in drill_problems(plan):
         check.add(where, message)
@@ -263,8 +395,11 @@ class _DrillChecker(_CaseChecker):
         return number
 
     def default(
-        self, doc: Mapping[str, object], ccy: Currency | None
+        self, doc: Mapping[str, object], ccy: Currency | None, *, engine: bool = False
     ) -> tuple[MarginCall | None, str | None]:
+        """The margin call and the defaulter; with ``engine`` (a drill on a risk case),
+        ``margin_call = "engine"`` (an amount of zero here, the engine's margin later)
+        and ``member = "largest"`` are allowed."""
         table = self.table_at(doc, "default", "", "a table ([default])", required=True)
         if table is None:
             return None, None
@@ -272,7 +407,16 @@ class _DrillChecker(_CaseChecker):
         start = len(self.issues)
         self.keys(table, _DEFAULT_KEYS, path)
         member = self.string(table, "member", path, required=True, non_empty=True)
-        amount = self.amount(table, "margin_call", path, ccy)
+        if member == LARGEST and not engine:
+            self.add(f"{path}.member", f"{LARGEST!r} needs a risk case: name the member")
+        amount: Money | None = None
+        if table.get("margin_call") == ENGINE:
+            if engine and ccy is not None:
+                amount = Money.zero(ccy)
+            else:
+                self.add(f"{path}.margin_call", f"{ENGINE!r} needs a risk case: give the amount")
+        else:
+            amount = self.amount(table, "margin_call", path, ccy)
         issued = self.moment(table, "issued_at", path)
         deadline = self.moment(table, "deadline", path)
         grace = self.integer(table, "grace_minutes", path, 0, maximum=60 * _MAX_HOURS)
@@ -292,6 +436,92 @@ class _DrillChecker(_CaseChecker):
             regulator or "the competent authority",
         )
         return call, member
+
+    def risk_porting(
+        self, doc: Mapping[str, object]
+    ) -> tuple[str | None, Decimal, dt.timedelta | None, tuple[str, ...]]:
+        """The back-up member of every client account, the collateral share, the window,
+        and the accounts the back-up refuses."""
+        if "porting" not in doc:
+            return None, Decimal(1), dt.timedelta(0), ()
+        table = self.table(doc["porting"], "porting", "a table ([porting])")
+        if table is None:
+            return None, Decimal(1), None, ()
+        self.keys(table, ("collateral_ported", "port_to", "refused", "window_hours"), "porting")
+        refused: tuple[str, ...] = ()
+        if "refused" in table:
+            value = table["refused"]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                refused = tuple(str(v) for v in value)
+            else:
+                self.add(
+                    "porting.refused", f"expected an array of account ids, got {kind_of(value)}"
+                )
+        hours = self.integer(table, "window_hours", "porting", 0, maximum=_MAX_HOURS)
+        port_to = self.string(table, "port_to", "porting", non_empty=True)
+        ported = self.fraction(table, "collateral_ported", "porting", Decimal(1))
+        window = None if hours is None else dt.timedelta(hours=hours)
+        return port_to, ported or Decimal(0), window, refused
+
+    def market(
+        self, doc: Mapping[str, object], inputs: EndOfDayInputs
+    ) -> tuple[int, int, dict[str, tuple[Decimal, Decimal]]] | None:
+        """The market path (a start date of the history, a number of days) and the costs."""
+        table = self.table_at(doc, "market", "", "a table ([market])", required=True)
+        if table is None:
+            return None
+        path = "market"
+        start = len(self.issues)
+        self.keys(table, ("costs", "days", "path_start"), path)
+        day = None
+        if self.present(table, "path_start", path, required=True):
+            value = table["path_start"]
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                day = value
+            else:
+                self.add(
+                    f"{path}.path_start",
+                    f"expected a date such as 2008-10-06, got {kind_of(value)}",
+                )
+        days = self.integer(table, "days", path, 1, maximum=250, required=True)
+        costs: dict[str, tuple[Decimal, Decimal]] = {}
+        factors = inputs.instruments.factor_ids
+        if "costs" in table:
+            costs_path = f"{path}.costs"
+            by_factor = self.table(table["costs"], costs_path, "a table by underlying")
+            for factor, value in (by_factor or {}).items():
+                at = field_path(costs_path, factor)
+                if factor not in factors:
+                    self.add(
+                        at,
+                        f"unknown underlying {factor!r}; the risk case has: {', '.join(factors)}",
+                    )
+                    continue
+                cost = self.table(value, at, "a table { half_spread, impact }")
+                if cost is None:
+                    continue
+                self.keys(cost, ("half_spread", "impact"), at)
+                spread = self.non_negative(cost, "half_spread", at, Decimal(0))
+                impact = self.non_negative(cost, "impact", at, Decimal(0))
+                if spread is not None and impact is not None:
+                    costs[factor] = (spread, impact)
+        if len(self.issues) > start or day is None or days is None:
+            return None
+        row = path_days(inputs, day, days)
+        if row is None:
+            history = inputs.history
+            span = (
+                "no price history"
+                if history is None
+                else f"history from {history.dates[0]} to {history.dates[-1]}"
+            )
+            self.add(
+                f"{path}.path_start",
+                f"a path of {days} days from {day.isoformat()} is outside the risk case's "
+                f"{span} (the start must be a date of the history, with {days} dates after it)",
+            )
+            return None
+        return row, days, costs
 
     def porting(self, doc: Mapping[str, object]) -> dt.timedelta | None:
         if "porting" not in doc:

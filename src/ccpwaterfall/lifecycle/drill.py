@@ -652,7 +652,8 @@ def _close_round(state: DrillState, events: _Events, at: dt.datetime | None = No
         )
         if best is not None:
             awards.append(_Award(book.lot.id, index, best.price, best.member, mark))
-    events.add("auction_round_closed", closes, round=index + 1, lots=results)
+    if results:  # a round with no lot left to take closes without an event
+        events.add("auction_round_closed", closes, round=index + 1, lots=results)
     for award in awards[len(state.awards) :]:
         events.add(
             "lot_allocated",

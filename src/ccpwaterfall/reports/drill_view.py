@@ -172,7 +172,14 @@ def _statements(rows: Sequence[Mapping[str, object]], ccy: Currency) -> FitTable
 
 
 # Steps with one event per member: one timeline row each, the details in their tables.
-_PER_MEMBER = {"replenishment_call": "members called to top up", "statement": "statements sent"}
+_PER_MEMBER = {
+    "replenishment_call": "members called to top up",
+    "statement": "statements sent",
+    "ported": "client accounts ported",
+}
+
+
+_BIDS_SHOWN = 8  # more bids in a row are one timeline row
 
 
 def _timeline(events: Sequence[DrillEvent], ccy: Currency) -> tuple[tuple[str, str, str], ...]:
@@ -180,6 +187,16 @@ def _timeline(events: Sequence[DrillEvent], ccy: Currency) -> tuple[tuple[str, s
     index = 0
     while index < len(events):
         event = events[index]
+        if event.kind == "bid":
+            end = index
+            while end < len(events) and events[end].kind == "bid":
+                end += 1
+            if end - index > _BIDS_SHOWN:
+                lots = sorted({str(e.payload["lot"]) for e in events[index:end]})
+                what = f"{end - index} sealed bids on {', '.join(lots)}"
+                rows.append((_time(event), "bids", what))
+                index = end
+                continue
         if event.kind in _PER_MEMBER:
             end = index
             while end < len(events) and events[end].kind == event.kind:
@@ -191,6 +208,13 @@ def _timeline(events: Sequence[DrillEvent], ccy: Currency) -> tuple[tuple[str, s
                     (Decimal(str(e.payload["amount"])) for e in events[index:end]), Decimal(0)
                 )
                 what += f": {_money(str(total), ccy)} by {event.payload['due']}"
+            if event.kind == "ported":
+                moved = sum(
+                    (Decimal(str(e.payload["collateral_ported"])) for e in events[index:end]),
+                    Decimal(0),
+                )
+                targets = sorted({str(e.payload["to"]) for e in events[index:end]})
+                what += f" to {', '.join(targets)} with {_money(str(moved), ccy)} of collateral"
             rows.append((_time(event), event.kind.replace("_", " "), what))
             index = end
             continue
@@ -213,7 +237,7 @@ def _what(event: DrillEvent, ccy: Currency) -> str:
         return f"notice to {p['to']}"
     if kind == "isolated":
         return (
-            f"accounts frozen: house {_ids(p['house'])}, clients {_ids(p['clients'])}; "
+            f"accounts frozen: house {_ids(p['house'])}, {_count(p['clients'])} client; "
             f"margin {_money(p['house_collateral'], ccy)} and fund "
             f"{_money(p['default_fund'], ccy)} set aside"
         )
@@ -265,6 +289,11 @@ def _forced(payload: Mapping[str, object]) -> list[str]:
     forced = payload.get("forced")
     assert isinstance(forced, dict)
     return [str(member) for member in forced]
+
+
+def _count(values: object) -> int:
+    assert isinstance(values, list)
+    return len(values)
 
 
 def _ids(values: object) -> str:
