@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -37,6 +41,7 @@ from ccpwaterfall.lifecycle.drill_plan import (
     Round,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 EUR = currency("EUR")
 T0 = dt.datetime(2024, 3, 4, 8, tzinfo=dt.UTC)
 PRODUCTS = ("P1", "P2")
@@ -209,3 +214,23 @@ def test_bidding_at_the_winning_price_never_costs_more_than_not_bidding(
     paid = {c.member: c.total for c in event.members}
     zero = Money.zero(EUR)
     assert not paid.get("NONE", zero) < paid.get("AT", zero)
+
+
+def test_the_drill_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    figures = tmp_path / "drill.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_drill", "--quick", "--json", str(figures)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    assert report["demo_process_s"] > 0
+    large = report["large"]
+    assert large["positions"] == 10_000
+    assert len(large["steps"]) == 3
+    assert all(math.isfinite(s) and s > 0 for s in large["steps"].values())
+    assert math.isfinite(large["close_over_run_case"])
