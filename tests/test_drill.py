@@ -357,3 +357,19 @@ def test_a_risk_drill_path_outside_the_history_is_a_problem_of_the_file(tmp_path
     assert f"{path}: market.path_start: a path of 5 days from 1990-01-02 is outside" in (
         result.stderr
     )
+
+
+def test_a_member_obliged_to_bid_that_did_not_is_named_when_the_round_closes() -> None:
+    state = run_drill(load_drill(TIERS / "drill.toml"))
+    closed = next(e for e in state.events if e.kind == "auction_round_closed")
+    lots = closed.payload["lots"]
+    assert isinstance(lots, list)
+    assert [lot["missed_obligation"] for lot in lots] == [["A"]]
+
+
+def test_every_event_names_the_currency_of_its_amounts() -> None:
+    state = run_drill(load_drill(TIERS / "drill.toml"))
+    assert {e.payload["currency"] for e in state.events} == {"GBP"}
+    notices = [e.payload for e in state.events if e.kind == "notice"]
+    assert [n["to"] for n in notices] == ["E", "Bank of England", "all members"]
+    assert "GBP 60.00" in str(notices[0]["text"])

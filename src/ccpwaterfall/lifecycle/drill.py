@@ -509,7 +509,9 @@ class _Events:
         self.events = list(before)
 
     def add(self, step: str, at: dt.datetime, **payload: object) -> None:
-        self.events.append(DrillEvent(len(self.events), step, at.astimezone(dt.UTC), {**payload}))
+        # Every amount in a payload is a decimal string of this currency, named with it.
+        document = {**payload, "currency": self.ccy.code}
+        self.events.append(DrillEvent(len(self.events), step, at.astimezone(dt.UTC), document))
 
     def done(self) -> tuple[DrillEvent, ...]:
         return tuple(self.events)
@@ -520,7 +522,11 @@ def _notices(plan: DrillPlan) -> list[tuple[str, str]]:
     who = plan.defaulter
     ccp = plan.ccp.ccp_name
     day = _time(call.declared_at)
-    amount = f"{call.amount.currency.code} {call.amount.fixed()}"
+    amount = f"{call.amount.currency.code} {call.amount.amount:,}"
+    tiered = any(t.allocation == "auction_tiers" for t in plan.ccp.rulebook.waterfall)
+    juniorised = (
+        "; the members' fund is drawn from the members that bid worst first" if tiered else ""
+    )
     return [
         (
             who,
@@ -536,8 +542,7 @@ def _notices(plan: DrillPlan) -> list[tuple[str, str]]:
         (
             "all members",
             f"{ccp} declared {who} in default at {day}. Members active in its products will be "
-            "invited to the default auction and must bid on their lots; the members' fund may "
-            "be drawn by auction tier.",
+            f"invited to the default auction and must bid on their lots{juniorised}.",
         ),
     ]
 
@@ -640,9 +645,11 @@ def _close_round(state: DrillState, events: _Events, at: dt.datetime | None = No
         bids = [b for b in state.bids if b.lot == book.lot.id and b.round == index]
         acceptable = [b for b in bids if reserve is None or not b.price < reserve]
         best = min(acceptable, key=lambda b: (-b.price.amount, b.at, b.member), default=None)
+        bidders = {b.member for b in state.bids if b.lot == book.lot.id}
         results.append(
             {
                 "lot": book.lot.id,
+                "missed_obligation": [m for m in _obliged(plan, book.lot) if m not in bidders],
                 "fair_value": mark.fair_value.fixed(),
                 "reserve": None if reserve is None else reserve.fixed(),
                 "bids": len(bids),

@@ -45,6 +45,7 @@ class DrillView:
     lots: tuple[tuple[str, str, str, str], ...]  # (lot, round, taken by, price)
     loss: tuple[tuple[str, str], ...]
     tiers: tuple[tuple[str, ...], ...]
+    notices: tuple[tuple[str, str, str], ...]  # (time, addressee, text)
     waterfall: RunView | None
     statements: tuple[Mapping[str, object], ...]
     record: Mapping[str, object]
@@ -84,6 +85,11 @@ def drill_view(state: DrillState, written: str | None = None) -> DrillView:
         lots=lots,
         loss=loss,
         tiers=outcome.tiers if outcome is not None else (),
+        notices=tuple(
+            (_time(e), str(e.payload["to"]), str(e.payload["text"]))
+            for e in events
+            if e.kind == "notice"
+        ),
         waterfall=run_view(outcome.result) if outcome is not None else None,
         statements=tuple(e.payload for e in events if e.kind == "statement"),
         record=state.record(),
@@ -111,6 +117,10 @@ def render_drill(view: DrillView) -> RenderableType:
     for moment, step, what in view.timeline:
         timeline.add_row(moment, step, clean(what), words=True)
     parts.append(timeline)
+    if view.notices:
+        parts += [Text(""), Heading("Notices")]
+        for moment, addressee, text in view.notices:
+            parts.append(Text.assemble((clean(f"{moment} to {addressee}: "), "bold"), clean(text)))
     if view.lots:
         parts += [Text(""), Heading(f"Lots ({code})")]
         table = FitTable(
