@@ -13,11 +13,13 @@ import datetime as dt
 import json
 import os
 import re
+import tomllib
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from ccpwaterfall.cli.main import create_app
@@ -373,3 +375,53 @@ def test_every_event_names_the_currency_of_its_amounts() -> None:
     notices = [e.payload for e in state.events if e.kind == "notice"]
     assert [n["to"] for n in notices] == ["E", "Bank of England", "all members"]
     assert "GBP 60.00" in str(notices[0]["text"])
+
+
+def test_every_problem_of_a_bad_risk_drill_is_reported_at_once(tmp_path: Path) -> None:
+    text = DEMO.read_text(encoding="utf-8").replace("../demo-ccp/", f"{EXAMPLES}/demo-ccp/")
+    text = text.replace('member = "largest"', 'member = "CM34"')
+    text = text.replace('port_to = "CM02"', 'port_to = "CM34"')
+    text = text.replace('instrument = "NQ-F1"', 'instrument = "NQ-F9"')
+    text += '\n[[bids]]\nmember = "CM99"\nlot = "copper"\nprice = "1"\nat = 2019-01-04T09:00:00Z\n'
+    path = tmp_path / "drill.toml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(create_app(), ["drill", "--check", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}: porting.port_to: 'CM34' is the defaulter" in result.stderr
+    fixed = text.replace('port_to = "CM34"', 'port_to = "CM02"')
+    path.write_text(fixed, encoding="utf-8")
+    result = runner.invoke(create_app(), ["drill", "--check", str(path)])
+    assert result.exit_code == 2
+    for field, message in (
+        ("hedging.hedges[1].instrument", "unknown instrument 'NQ-F9'"),
+        ("bids[0].member", "unknown member 'CM99'"),
+        ("bids[0].lot", "unknown lot 'copper'"),
+    ):
+        line = next(x for x in result.stderr.splitlines() if f"{path}: {field}: " in x)
+        assert message in line
+
+
+def _as_json(value: object) -> object:
+    """A TOML document as JSON holds it: dates and times as ISO strings."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def test_every_example_drill_is_valid_under_the_printed_schema() -> None:
+    result = runner.invoke(create_app(), ["drill", "--schema"])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    for folder, drill, _ in GOLDEN:
+        document = tomllib.loads((EXAMPLES / folder / drill).read_text(encoding="utf-8"))
+        errors = [e.message for e in validator.iter_errors(_as_json(document))]
+        assert errors == [], f"{folder}/{drill}: {errors}"
+    bad = tomllib.loads((TIERS / "drill.toml").read_text(encoding="utf-8"))
+    bad["auction"]["rundos"] = []
+    assert list(validator.iter_errors(_as_json(bad)))

@@ -14,7 +14,7 @@ import typer
 from ccpwaterfall.cli.options import JsonOutput
 
 DrillFile = Annotated[
-    Path, typer.Argument(metavar="DRILL", help="A drill file (ccp-drill/1 TOML).")
+    Path | None, typer.Argument(metavar="DRILL", help="A drill file (ccp-drill/1 TOML).")
 ]
 
 
@@ -24,8 +24,11 @@ def register(app: typer.Typer) -> None:
 
 
 def drill(
-    drill_file: DrillFile,
+    drill_file: DrillFile = None,
     json_output: JsonOutput = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the JSON Schema of drill files and exit.")
+    ] = False,
     check_only: Annotated[
         bool,
         typer.Option("--check", help="Validate the drill file only: every problem, exit 2."),
@@ -50,6 +53,13 @@ def drill(
     from ccpwaterfall.cli.output import print_json, print_view
     from ccpwaterfall.reports.drill_view import drill_to_json, drill_view, render_drill
 
+    if schema:
+        from ccpwaterfall.io.drill_schema import drill_schema
+
+        print_json(drill_schema())
+        return
+    if drill_file is None:
+        raise typer.BadParameter("give a drill file (or --schema)", param_hint="DRILL")
     if check_only:
         plan = value_of(use_case.check_drill(drill_file))
         if json_output:

@@ -237,7 +237,9 @@ def validate_risk_drill(
             "default.member",
             f"unknown member {defaulter!r}: not in {source}{closest(defaulter, ids)}",
         )
-    if port_to is not None and port_to not in ids:
+    if port_to is not None and port_to == defaulter:
+        check.add("porting.port_to", f"{port_to!r} is the defaulter: it cannot take clients")
+    elif port_to is not None and port_to not in ids:
         check.add(
             "porting.port_to", f"unknown member {port_to!r}: not in {source}{closest(port_to, ids)}"
         )

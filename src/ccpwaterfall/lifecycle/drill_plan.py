@@ -325,8 +325,8 @@ def _hedging_problems(
             problems.append(
                 (
                     f"{at}.instrument",
-                    f"unknown instrument {hedge.instrument!r}: not in [[instruments]]; "
-                    f"known: {_names(instruments)}",
+                    f"unknown instrument {hedge.instrument!r}: not one of the instruments the "
+                    f"drill may hedge with; known: {_names(instruments)}",
                 )
             )
         elif instrument.product != hedge.product:
