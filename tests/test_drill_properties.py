@@ -15,6 +15,7 @@ import json
 import math
 import subprocess
 import sys
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ccpwaterfall.domain import Case, Member, Money, Rulebook, Tranche, currency
+from ccpwaterfall.io import case_to_toml, validate_case
 from ccpwaterfall.lifecycle.drill import DrillEvent, drill_problems, replay, run_drill
 from ccpwaterfall.lifecycle.drill_plan import (
     Account,
@@ -40,6 +42,7 @@ from ccpwaterfall.lifecycle.drill_plan import (
     Product,
     Round,
 )
+from ccpwaterfall.waterfall import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 EUR = currency("EUR")
@@ -234,3 +237,17 @@ def test_the_drill_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert len(large["steps"]) == 3
     assert all(math.isfinite(s) and s > 0 for s in large["steps"].values())
     assert math.isfinite(large["close_over_run_case"])
+
+
+@given(plans())
+def test_the_case_the_drill_writes_runs_to_the_same_allocation(plan: DrillPlan) -> None:
+    assume(_valid(plan))
+    state = run_drill(plan)
+    assert state.outcome is not None
+    written, issues = validate_case(tomllib.loads(case_to_toml(state.outcome.case)), "case.toml")
+    assert issues == []
+    assert written is not None
+    again = run_case(written).events[0]
+    drilled = state.outcome.result.events[0]
+    assert again.members == drilled.members
+    assert again.tranches == drilled.tranches
