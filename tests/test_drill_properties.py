@@ -251,3 +251,19 @@ def test_the_case_the_drill_writes_runs_to_the_same_allocation(plan: DrillPlan) 
     drilled = state.outcome.result.events[0]
     assert again.members == drilled.members
     assert again.tranches == drilled.tranches
+
+
+def test_assessments_called_are_what_the_assessments_tranche_used() -> None:
+    plan = _plan(
+        {"A": 100, "B": 200},
+        [Bid("A", "L1", _eur(-5_000), _at(27))],  # the CCP pays 50.00 for a lot marked -20.00
+        loss_units=2_000,
+        second_lot=False,
+    )
+    state = run_drill(plan)
+    assert state.outcome is not None
+    event = state.outcome.result.events[0]
+    used = next(t.used for t in event.tranches if t.kind == "assessments")
+    called = [e.payload for e in state.events if e.kind == "assessment_called"]
+    assert not used.is_zero()
+    assert sum((Money.of(str(c["amount"]), EUR) for c in called), Money.zero(EUR)) == used

@@ -397,7 +397,15 @@ def close_auction(state: DrillState, at: dt.datetime) -> DrillState:
         },
         defaulter_surplus={m: s.fixed() for m, s in event.defaulter_surplus},
         uncovered=event.uncovered.fixed(),
+        cooling_off_end=None
+        if event.cooling_off_end is None
+        else event.cooling_off_end.isoformat(),
     )
+    for charge in event.members:
+        if not charge.assessment.is_zero():
+            events.add(
+                "assessment_called", at, member=charge.member, amount=charge.assessment.fixed()
+            )
     call = event.replenishment
     due = None if call is None or call.due is None else call.due.isoformat()
     for member, amount in call.members if call is not None else ():
@@ -650,6 +658,7 @@ def _close_round(state: DrillState, events: _Events, at: dt.datetime | None = No
             {
                 "lot": book.lot.id,
                 "missed_obligation": [m for m in _obliged(plan, book.lot) if m not in bidders],
+                "unhedged_value": (mark.at_default + mark.market_move).fixed(),
                 "fair_value": mark.fair_value.fixed(),
                 "reserve": None if reserve is None else reserve.fixed(),
                 "bids": len(bids),

@@ -183,6 +183,7 @@ def _statements(rows: Sequence[Mapping[str, object]], ccy: Currency) -> FitTable
 
 # Steps with one event per member: one timeline row each, the details in their tables.
 _PER_MEMBER = {
+    "assessment_called": "members assessed",
     "replenishment_call": "members called to top up",
     "statement": "statements sent",
     "ported": "client accounts ported",
@@ -213,11 +214,13 @@ def _timeline(events: Sequence[DrillEvent], ccy: Currency) -> tuple[tuple[str, s
                 end += 1
             count = end - index
             what = f"{count} {_PER_MEMBER[event.kind]}"
-            if event.kind == "replenishment_call":
+            if event.kind in ("replenishment_call", "assessment_called"):
                 total = sum(
                     (Decimal(str(e.payload["amount"])) for e in events[index:end]), Decimal(0)
                 )
-                what += f": {_money(str(total), ccy)} by {event.payload['due']}"
+                what += f": {_money(str(total), ccy)}"
+                if event.kind == "replenishment_call":
+                    what += f" by {event.payload['due']}"
             if event.kind == "ported":
                 moved = sum(
                     (Decimal(str(e.payload["collateral_ported"])) for e in events[index:end]),
