@@ -237,6 +237,7 @@ def test_the_drill_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert len(large["steps"]) == 3
     assert all(math.isfinite(s) and s > 0 for s in large["steps"].values())
     assert math.isfinite(large["close_over_run_case"])
+    assert math.isfinite(large["waterfall_step_over_run_case"])
 
 
 @given(plans())

@@ -366,6 +366,15 @@ def close_auction(state: DrillState, at: dt.datetime) -> DrillState:
         proceeds=_sum((a.price for a in state.awards), ccy).fixed(),
         **{name: amount.fixed() for name, amount in parts.items()},
     )
+    state = replace(state, events=events.done())
+    return _allocate_loss(state, loss, at)
+
+
+def _allocate_loss(state: DrillState, loss: Money, at: dt.datetime) -> DrillState:
+    """The waterfall step: the tiers, the case, the exact engine, calls and statements."""
+    plan = state.plan
+    ccy = state.currency
+    events = _Events(ccy, state.events)
     tiers, why = _tiers(state)
     case = drill_case(plan, state.collateral, loss, tiers)
     result = run_case(case)
@@ -733,15 +742,22 @@ def _tiers(state: DrillState) -> tuple[tuple[tuple[str, ...], ...], dict[str, st
     plan = state.plan
     order = (NO_BID, BELOW, AT_OR_ABOVE)
     rank: dict[str, int] = {}
+    # Each member's best price on each lot over the rounds, in minor units: one pass.
+    best_of: dict[str, dict[str, int]] = {}
+    for bid in state.bids:
+        on_lot = best_of.setdefault(bid.lot, {})
+        on_lot[bid.member] = max(
+            bid.price.minor_units, on_lot.get(bid.member, bid.price.minor_units)
+        )
+    lots = {book.lot.id: book.lot for book in state.lots}
     for award in state.awards:
-        lot = next(b.lot for b in state.lots if b.lot.id == award.lot)
-        bids = [b for b in state.bids if b.lot == award.lot]
-        involved = set(_obliged(plan, lot)) | {b.member for b in bids}
-        for member in involved:
-            best = max((b.price for b in bids if b.member == member), default=None)
+        bids = best_of.get(award.lot, {})
+        winning = award.price.minor_units
+        for member in set(_obliged(plan, lots[award.lot])) | set(bids):
+            best = bids.get(member)
             if best is None:
                 level = 0
-            elif award.winner is None or best < award.price:
+            elif award.winner is None or best < winning:
                 level = 1
             else:
                 level = 2
