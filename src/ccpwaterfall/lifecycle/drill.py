@@ -176,6 +176,8 @@ class DrillState:
     hedging_cost: Money | None = None
     round: int = 0
     bids: tuple[_Bid, ...] = ()
+    # Each member's best price on each lot so far, in minor units: the tiers' ranking.
+    best_prices: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     awards: tuple[_Award, ...] = ()
     outcome: DrillOutcome | None = None
 
@@ -333,7 +335,10 @@ def submit_bid(
         raise BidRefused(f"{member!r} has already bid on lot {lot!r} in round {index + 1}")
     events.add("bid", at, member=member, lot=lot, price=price.fixed(), round=index + 1)
     bid = _Bid(member, lot, price, at, index)
-    return replace(state, events=events.done(), bids=(*state.bids, bid))
+    on_lot = dict(state.best_prices.get(lot, {}))
+    on_lot[member] = max(price.minor_units, on_lot.get(member, price.minor_units))
+    best_prices = {**state.best_prices, lot: on_lot}
+    return replace(state, events=events.done(), bids=(*state.bids, bid), best_prices=best_prices)
 
 
 def close_auction(state: DrillState, at: dt.datetime) -> DrillState:
@@ -742,13 +747,7 @@ def _tiers(state: DrillState) -> tuple[tuple[tuple[str, ...], ...], dict[str, st
     plan = state.plan
     order = (NO_BID, BELOW, AT_OR_ABOVE)
     rank: dict[str, int] = {}
-    # Each member's best price on each lot over the rounds, in minor units: one pass.
-    best_of: dict[str, dict[str, int]] = {}
-    for bid in state.bids:
-        on_lot = best_of.setdefault(bid.lot, {})
-        on_lot[bid.member] = max(
-            bid.price.minor_units, on_lot.get(bid.member, bid.price.minor_units)
-        )
+    best_of = state.best_prices
     lots = {book.lot.id: book.lot for book in state.lots}
     for award in state.awards:
         bids = best_of.get(award.lot, {})
@@ -779,32 +778,54 @@ def _statements(
     event = result.events[0]
     charges = {c.member: c for c in event.members}
     top_ups = dict(event.replenishment.members) if event.replenishment else {}
-    rulebook = plan.ccp.rulebook
-    caps = [t.cap_multiple for t in rulebook.waterfall if t.kind == "assessments"]
+    caps = [
+        t.cap_multiple
+        for t in plan.ccp.rulebook.waterfall
+        if t.kind == "assessments" and t.cap_multiple is not None
+    ]
     period = event.cooling_off_end
+    until = None if period is None else period.isoformat()
+    nothing = zero.fixed()
     statements: list[dict[str, str | None]] = []
     for member in plan.ccp.members:
         if member.id == plan.defaulter:
             continue
+        cap = _sum((member.default_fund.times_floor(c) for c in caps), ccy)
         charge = charges.get(member.id)
-        fund = charge.default_fund if charge else zero
-        assessed = charge.assessment if charge else zero
-        cap = _sum((member.default_fund.times_floor(c) for c in caps if c is not None), ccy)
+        top_up = top_ups.get(member.id)
+        if charge is None:
+            # Most members of a large CCP bear nothing: their statement is their exposure.
+            statements.append(
+                {
+                    "member": member.id,
+                    "tier": why.get(member.id, "not involved in the auction"),
+                    "default_fund": nothing,
+                    "assessment": nothing,
+                    "vm_haircut": nothing,
+                    "paid": nothing,
+                    "replenishment": nothing if top_up is None else top_up.fixed(),
+                    "replenishment_due": due,
+                    "contribution_at_risk": member.default_fund.fixed(),
+                    "assessments_at_risk": cap.fixed(),
+                    "at_risk_until": until,
+                }
+            )
+            continue
         # Over a cooling-off period caps count once; without one each new default may take them.
-        assessable = (cap - assessed).max(zero) if period is not None else cap
+        assessable = (cap - charge.assessment).max(zero) if period is not None else cap
         statements.append(
             {
                 "member": member.id,
                 "tier": why.get(member.id, "not involved in the auction"),
-                "default_fund": fund.fixed(),
-                "assessment": assessed.fixed(),
-                "vm_haircut": (charge.vm_haircut if charge else zero).fixed(),
-                "paid": (charge.total if charge else zero).fixed(),
-                "replenishment": top_ups.get(member.id, zero).fixed(),
+                "default_fund": charge.default_fund.fixed(),
+                "assessment": charge.assessment.fixed(),
+                "vm_haircut": charge.vm_haircut.fixed(),
+                "paid": charge.total.fixed(),
+                "replenishment": nothing if top_up is None else top_up.fixed(),
                 "replenishment_due": due,
-                "contribution_at_risk": (member.default_fund - fund).fixed(),
+                "contribution_at_risk": (member.default_fund - charge.default_fund).fixed(),
                 "assessments_at_risk": assessable.fixed(),
-                "at_risk_until": None if period is None else period.isoformat(),
+                "at_risk_until": until,
             }
         )
     return statements
