@@ -425,3 +425,16 @@ def test_every_example_drill_is_valid_under_the_printed_schema() -> None:
     bad = tomllib.loads((TIERS / "drill.toml").read_text(encoding="utf-8"))
     bad["auction"]["rundos"] = []
     assert list(validator.iter_errors(_as_json(bad)))
+
+
+def test_drill_check_json_lists_every_problem_as_data(tmp_path: Path) -> None:
+    path = _bad_drill(tmp_path)
+    result = runner.invoke(create_app(), ["drill", "--check", "--json", str(path)])
+    assert result.exit_code == 2
+    verdict = json.loads(result.stdout)
+    assert verdict["valid"] is False
+    assert len(verdict["problems"]) == 6
+    assert {p["file"] for p in verdict["problems"]} == {str(path)}
+    good = runner.invoke(create_app(), ["drill", "--check", "--json", str(TIERS / "drill.toml")])
+    assert good.exit_code == 0
+    assert json.loads(good.stdout)["valid"] is True

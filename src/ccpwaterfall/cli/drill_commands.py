@@ -49,7 +49,7 @@ def drill(
 ) -> None:
     """Run a default management drill and show its timeline, auction, loss and statements."""
     from ccpwaterfall.app import drill as use_case
-    from ccpwaterfall.cli.context import value_of
+    from ccpwaterfall.cli.context import BAD_INPUT, value_of
     from ccpwaterfall.cli.output import print_json, print_view
     from ccpwaterfall.reports.drill_view import drill_to_json, drill_view, render_drill
 
@@ -61,10 +61,26 @@ def drill(
     if drill_file is None:
         raise typer.BadParameter("give a drill file (or --schema)", param_hint="DRILL")
     if check_only:
-        plan = value_of(use_case.check_drill(drill_file))
+        checked = use_case.check_drill(drill_file)
         if json_output:
-            print_json({"file": str(drill_file), "kind": "drill", "valid": True, "problems": []})
+            # The verdict is the answer: problems go to standard output as data, still exit 2.
+            problems = [
+                {"file": issue.file, "field": issue.field, "message": issue.message}
+                for found in checked.problems
+                for issue in found.issues
+            ]
+            print_json(
+                {
+                    "file": str(drill_file),
+                    "kind": "drill",
+                    "valid": not problems,
+                    "problems": problems,
+                }
+            )
+            if problems:
+                raise typer.Exit(BAD_INPUT)
             return
+        plan = value_of(checked)
         typer.echo(
             f"{drill_file}: valid drill ({len(plan.ccp.members)} members, "
             f"{len(plan.positions)} positions, {len(plan.auction.lots)} lots)"
