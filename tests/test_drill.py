@@ -438,3 +438,17 @@ def test_drill_check_json_lists_every_problem_as_data(tmp_path: Path) -> None:
     good = runner.invoke(create_app(), ["drill", "--check", "--json", str(TIERS / "drill.toml")])
     assert good.exit_code == 0
     assert json.loads(good.stdout)["valid"] is True
+
+
+def test_steps_out_of_order_in_time_are_problems_of_the_file(tmp_path: Path) -> None:
+    text = (EXAMPLES / "drill-demo-ccp" / "drill.toml").read_text(encoding="utf-8")
+    text = text.replace("../demo-ccp/", f"{EXAMPLES}/demo-ccp/")
+    # The hedge before the close-out, the auction before the hedge.
+    text = text.replace("at = 2019-01-03T12:00:00Z", "at = 2019-01-03T10:00:00Z")
+    text = text.replace("opens_at = 2019-01-04T08:00:00Z", "opens_at = 2019-01-03T09:00:00Z")
+    path = tmp_path / "drill.toml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(create_app(), ["drill", "--check", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}: hedging.at: before the close-out" in result.stderr
+    assert f"{path}: auction.rounds[0].opens_at: opens before" in result.stderr

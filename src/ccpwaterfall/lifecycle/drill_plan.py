@@ -281,7 +281,15 @@ def plan_problems(plan: DrillPlan) -> list[tuple[str, str]]:
             if name not in days:
                 problems.append((f"auction.lots[{index}].products", f"unknown product {name!r}"))
     rounds = plan.auction.rounds
-    start = call.declared_at
+    # Porting and close-out happen when the window ends; everything after runs in order.
+    start = call.declared_at + plan.porting_window
+    hedging = plan.hedging
+    if hedging is not None and hedging.at < start:
+        problems.append(
+            ("hedging.at", f"before the close-out ({_t(start)}, when the porting window ends)")
+        )
+    if hedging is not None and hedging.stage is HedgeStage.BEFORE_AUCTION:
+        start = max(start, hedging.at)
     for index, round_ in enumerate(rounds):
         at = f"auction.rounds[{index}]"
         if round_.opens_at < start:
