@@ -452,3 +452,27 @@ def test_steps_out_of_order_in_time_are_problems_of_the_file(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert f"{path}: hedging.at: before the close-out" in result.stderr
     assert f"{path}: auction.rounds[0].opens_at: opens before" in result.stderr
+
+
+def test_a_risk_drill_can_spread_a_named_stress_scenario_over_the_close_out(
+    tmp_path: Path,
+) -> None:
+    text = DEMO.read_text(encoding="utf-8").replace("../demo-ccp/", f"{EXAMPLES}/demo-ccp/")
+    text = text.replace("path_start = 2008-10-03", 'scenario = "2008-style equity crash"')
+    path = tmp_path / "drill.toml"
+    path.write_text(text, encoding="utf-8")
+    plan = load_drill(path)
+    risk = tomllib.loads((EXAMPLES / "demo-ccp" / "case.toml").read_text(encoding="utf-8"))
+    crash = next(s for s in risk["risk"]["stress"] if s["name"] == "2008-style equity crash")
+    shock = Decimal(crash["shocks"]["sp500"])
+    moves = plan.product("sp500").moves
+    assert len(moves) == 5
+    assert len(set(moves)) == 1  # equal daily steps
+    compounded = (1 + moves[0]) ** 5
+    assert abs(compounded - shock.exp()) < Decimal("1e-8")
+    wrong = text.replace('"2008-style equity crash"', '"2008 equity crash"')
+    path.write_text(wrong, encoding="utf-8")
+    result = runner.invoke(create_app(), ["drill", "--check", str(path)])
+    assert result.exit_code == 2
+    assert "market.scenario: no stress scenario '2008 equity crash'" in result.stderr
+    assert "did you mean '2008-style equity crash'?" in result.stderr

@@ -43,7 +43,13 @@ from ccpwaterfall.lifecycle.drill_plan import (
     Product,
     Round,
 )
-from ccpwaterfall.lifecycle.drill_risk import largest_member, path_days, risk_drill_parts
+from ccpwaterfall.lifecycle.drill_risk import (
+    history_moves,
+    largest_member,
+    path_days,
+    risk_drill_parts,
+    scenario_moves,
+)
 from ccpwaterfall.lifecycle.fund import size_fund
 from ccpwaterfall.lifecycle.inputs import EndOfDayInputs
 from ccpwaterfall.lifecycle.margin import compute_margin
@@ -258,14 +264,13 @@ def validate_risk_drill(
             )
     if check.issues:
         return None, check.issues
-    start, days, costs = market
+    moves, costs = market
     parts = risk_drill_parts(
         inputs,
         margin,
         fund,
         defaulter,
-        path_start=start,
-        days=days,
+        moves=moves,
         costs=costs,
         port_to=port_to,
         collateral_ported=ported,
@@ -467,16 +472,17 @@ class _DrillChecker(_CaseChecker):
 
     def market(
         self, doc: Mapping[str, object], inputs: EndOfDayInputs
-    ) -> tuple[int, int, dict[str, tuple[Decimal, Decimal]]] | None:
-        """The market path (a start date of the history, a number of days) and the costs."""
+    ) -> tuple[dict[str, tuple[Decimal, ...]], dict[str, tuple[Decimal, Decimal]]] | None:
+        """The market path (real history from a date, or a named stress scenario spread over
+        the close-out days) and the hedging costs by underlying."""
         table = self.table_at(doc, "market", "", "a table ([market])", required=True)
         if table is None:
             return None
         path = "market"
         start = len(self.issues)
-        self.keys(table, ("costs", "days", "path_start"), path)
+        self.keys(table, ("costs", "days", "path_start", "scenario"), path)
         day = None
-        if self.present(table, "path_start", path, required=True):
+        if "path_start" in table:
             value = table["path_start"]
             if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
                 day = value
@@ -485,30 +491,25 @@ class _DrillChecker(_CaseChecker):
                     f"{path}.path_start",
                     f"expected a date such as 2008-10-06, got {kind_of(value)}",
                 )
+        scenario = self.string(table, "scenario", path, non_empty=True)
+        if ("path_start" in table) == ("scenario" in table):
+            self.add(path, "give either path_start (a date of the history) or scenario (a name)")
         days = self.integer(table, "days", path, 1, maximum=250, required=True)
-        costs: dict[str, tuple[Decimal, Decimal]] = {}
-        factors = inputs.instruments.factor_ids
-        if "costs" in table:
-            costs_path = f"{path}.costs"
-            by_factor = self.table(table["costs"], costs_path, "a table by underlying")
-            for factor, value in (by_factor or {}).items():
-                at = field_path(costs_path, factor)
-                if factor not in factors:
-                    self.add(
-                        at,
-                        f"unknown underlying {factor!r}; the risk case has: {', '.join(factors)}",
-                    )
-                    continue
-                cost = self.table(value, at, "a table { half_spread, impact }")
-                if cost is None:
-                    continue
-                self.keys(cost, ("half_spread", "impact"), at)
-                spread = self.non_negative(cost, "half_spread", at, Decimal(0))
-                impact = self.non_negative(cost, "impact", at, Decimal(0))
-                if spread is not None and impact is not None:
-                    costs[factor] = (spread, impact)
-        if len(self.issues) > start or day is None or days is None:
+        costs = self.costs(table, path, inputs)
+        if len(self.issues) > start or days is None:
             return None
+        if scenario is not None:
+            moves = scenario_moves(inputs, scenario, days)
+            if moves is None:
+                names = [d.name for d in inputs.stress]
+                self.add(
+                    f"{path}.scenario",
+                    f"no stress scenario {scenario!r} in the risk case; it has: "
+                    f"{', '.join(names) or 'none'}{closest(scenario, names)}",
+                )
+                return None
+            return moves, costs
+        assert day is not None
         row = path_days(inputs, day, days)
         if row is None:
             history = inputs.history
@@ -523,7 +524,34 @@ class _DrillChecker(_CaseChecker):
                 f"{span} (the start must be a date of the history, with {days} dates after it)",
             )
             return None
-        return row, days, costs
+        return history_moves(inputs, row, days), costs
+
+    def costs(
+        self, table: Mapping[str, object], path: str, inputs: EndOfDayInputs
+    ) -> dict[str, tuple[Decimal, Decimal]]:
+        """(half spread, impact) by underlying; an underlying not in the risk case is an issue."""
+        costs: dict[str, tuple[Decimal, Decimal]] = {}
+        if "costs" not in table:
+            return costs
+        factors = inputs.instruments.factor_ids
+        costs_path = f"{path}.costs"
+        by_factor = self.table(table["costs"], costs_path, "a table by underlying")
+        for factor, value in (by_factor or {}).items():
+            at = field_path(costs_path, factor)
+            if factor not in factors:
+                self.add(
+                    at, f"unknown underlying {factor!r}; the risk case has: {', '.join(factors)}"
+                )
+                continue
+            cost = self.table(value, at, "a table { half_spread, impact }")
+            if cost is None:
+                continue
+            self.keys(cost, ("half_spread", "impact"), at)
+            spread = self.non_negative(cost, "half_spread", at, Decimal(0))
+            impact = self.non_negative(cost, "impact", at, Decimal(0))
+            if spread is not None and impact is not None:
+                costs[factor] = (spread, impact)
+        return costs
 
     def porting(self, doc: Mapping[str, object]) -> dt.timedelta | None:
         if "porting" not in doc:

@@ -208,6 +208,7 @@ def drill_schema() -> dict[str, object]:
         "market": _object(
             {
                 "path_start": {"type": "string", "format": "date"},
+                "scenario": _text("A stress scenario of the risk case, spread over the days."),
                 "days": {"type": "integer", "minimum": 1, "maximum": 250},
                 "costs": {
                     "type": "object",
@@ -218,8 +219,8 @@ def drill_schema() -> dict[str, object]:
                     ),
                 },
             },
-            ("costs", "days", "path_start"),
-            ("path_start", "days"),
+            ("costs", "days", "path_start", "scenario"),
+            ("days",),
         ),
     }
     common = {

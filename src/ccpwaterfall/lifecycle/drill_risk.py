@@ -79,14 +79,14 @@ def risk_drill_parts(
     fund: FundRun,
     defaulter: str,
     *,
-    path_start: int,
-    days: int,
+    moves: dict[str, tuple[Decimal, ...]],
     costs: dict[str, tuple[Decimal, Decimal]],
     port_to: str | None,
     collateral_ported: Decimal,
     refused: frozenset[str] = frozenset(),
 ) -> RiskDrillParts:
-    """The drill's parts for ``defaulter`` with the market path from history row ``path_start``.
+    """The drill's parts for ``defaulter``, each underlying moving by ``moves`` (its relative
+    move on each close-out day: ``history_moves`` or ``scenario_moves``).
 
     ``costs``: (half spread, impact) per underlying; ``port_to``: the back-up
     clearing member of every client account (None: clients are closed out);
@@ -156,7 +156,7 @@ def risk_drill_parts(
     products = tuple(
         Product(
             id=factor,
-            moves=_moves(history.levels[:, f], path_start, days),
+            moves=moves[factor],
             margin_rate=_margin_rate(inputs, f),
             half_spread=costs.get(factor, (Decimal(0), Decimal(0)))[0],
             impact=costs.get(factor, (Decimal(0), Decimal(0)))[1],
@@ -199,10 +199,30 @@ def _unit_values(inputs: EndOfDayInputs, spot: NDArray[np.float64]) -> NDArray[n
     return result
 
 
-def _moves(levels: NDArray[np.float64], start: int, days: int) -> tuple[Decimal, ...]:
-    """The factor's relative daily moves on the ``days`` days after row ``start``."""
-    window = levels[start : start + days + 1]
-    return tuple(_decimal(float(b / a - 1.0)) for a, b in itertools.pairwise(window))
+def history_moves(inputs: EndOfDayInputs, start: int, days: int) -> dict[str, tuple[Decimal, ...]]:
+    """Each factor's real relative daily moves on the ``days`` days after history row ``start``."""
+    history = inputs.history
+    assert history is not None
+    window = history.levels[start : start + days + 1]
+    return {
+        factor: tuple(_decimal(float(b / a - 1.0)) for a, b in itertools.pairwise(window[:, f]))
+        for f, factor in enumerate(history.factor_ids)
+    }
+
+
+def scenario_moves(
+    inputs: EndOfDayInputs, scenario: str, days: int
+) -> dict[str, tuple[Decimal, ...]] | None:
+    """A named stress scenario spread evenly over ``days``: its log-return shock in equal
+    daily steps, as relative moves (None if the risk case has no such scenario)."""
+    definition = next((d for d in inputs.stress if d.name == scenario), None)
+    if definition is None:
+        return None
+    shocks = dict(definition.shocks)
+    return {
+        factor: (_decimal(math.expm1(shocks.get(factor, 0.0) / days)),) * days
+        for factor in inputs.instruments.factor_ids
+    }
 
 
 def _margin_rate(inputs: EndOfDayInputs, factor: int) -> Decimal:
