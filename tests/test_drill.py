@@ -323,7 +323,7 @@ def test_every_drill_example_has_its_readme_and_golden() -> None:
 DEMO = EXAMPLES / "drill-demo-ccp" / "drill.toml"
 
 
-def test_demo_drill_ports_clients_hedges_and_auctions_by_underlying() -> None:
+def test_demo_drill_ports_clients_hedges_and_auctions_by_asset_class() -> None:
     state = run_drill(load_drill(DEMO))
     kinds = [e.kind for e in state.events]
     closed = next(e for e in state.events if e.kind == "closed_out")
@@ -337,7 +337,7 @@ def test_demo_drill_ports_clients_hedges_and_auctions_by_underlying() -> None:
     opened = next(e for e in state.events if e.kind == "auction_opened")
     lots = opened.payload["lots"]
     assert isinstance(lots, list)
-    assert [lot["lot"] for lot in lots] == ["sp500", "nasdaq", "wti"]
+    assert [lot["lot"] for lot in lots] == ["equity-index", "energy"]
     assert kinds.index("hedged") < kinds.index("auction_opened")
     assert state.outcome is not None
     event = state.outcome.result.events[0]
