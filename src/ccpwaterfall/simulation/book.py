@@ -17,8 +17,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ccpwaterfall.domain import Case, Currency, Default, Member, Money, Rulebook
-from ccpwaterfall.lifecycle import EndOfDay, to_money
-from ccpwaterfall.lifecycle.inputs import by_index
+from ccpwaterfall.lifecycle import (
+    EndOfDayInputs,
+    FundRun,
+    MarginRun,
+    Progress,
+    StressRun,
+    compute_margin,
+    compute_stress,
+    size_fund,
+    to_money,
+)
+from ccpwaterfall.lifecycle.inputs import by_index, quiet
 from ccpwaterfall.simulation.exact_int import MAX_UNITS
 
 Int = NDArray[np.int64]
@@ -138,7 +148,23 @@ def _units(values: NDArray[np.float64], ccy: Currency) -> Int:
     return np.asarray(flat, dtype=np.int64).reshape(values.shape)
 
 
-def book_from_end_of_day(day: EndOfDay, closeout_factor: float = 1.0) -> Book:
+def compute_book(
+    inputs: EndOfDayInputs, closeout_factor: float = 1.0, progress: Progress = quiet
+) -> Book:
+    """Margin, stress and the sized fund of a risk case's end of day, as a book."""
+    margin = compute_margin(inputs, progress)
+    stress = compute_stress(inputs, margin, progress)
+    fund = size_fund(inputs, margin, stress, progress)
+    return book_of(inputs, margin, stress, fund, closeout_factor)
+
+
+def book_of(
+    inputs: EndOfDayInputs,
+    margin: MarginRun,
+    stress: StressRun,
+    fund: FundRun,
+    closeout_factor: float = 1.0,
+) -> Book:
     """The book of an end of day: its stress scenarios, margins and fund contributions.
 
     A defaulting member's close-out loss in a scenario is the loss of its
@@ -148,12 +174,12 @@ def book_from_end_of_day(day: EndOfDay, closeout_factor: float = 1.0) -> Book:
     """
     if not (closeout_factor >= 1.0 and np.isfinite(closeout_factor)):
         raise ValueError("closeout_factor must be a finite number of at least 1")
-    portfolio = day.inputs.portfolio
-    ccy = day.inputs.currency
-    pnl = day.stress.account_pnl
+    portfolio = inputs.portfolio
+    ccy = inputs.currency
+    pnl = stress.account_pnl
     n = portfolio.n_members
     loss = np.maximum(-pnl, 0.0)
-    usable = np.minimum(day.margin.account_margin[:, None], loss)
+    usable = np.minimum(margin.account_margin[:, None], loss)
     gains = np.maximum(pnl, 0.0)
     scenarios = range(pnl.shape[1])
 
@@ -162,17 +188,17 @@ def book_from_end_of_day(day: EndOfDay, closeout_factor: float = 1.0) -> Book:
 
     member_loss = per_member(loss) * closeout_factor
     return Book(
-        name=day.inputs.name,
-        ccp_name=day.inputs.ccp_name,
+        name=inputs.name,
+        ccp_name=inputs.ccp_name,
         currency=ccy,
-        rulebook=day.inputs.rulebook,
+        rulebook=inputs.rulebook,
         member_ids=portfolio.member_ids,
         member_names=portfolio.member_names,
         group_ids=portfolio.group_ids,
         member_group=np.asarray(portfolio.member_group, dtype=np.intp),
-        contribution=np.asarray([m.minor_units for m in day.fund.contributions_money], np.int64),
-        margin=_units(np.asarray(day.margin.member_margin, dtype=np.float64), ccy),
-        scenario_names=day.stress.scenario_names,
+        contribution=np.asarray([m.minor_units for m in fund.contributions_money], np.int64),
+        margin=_units(np.asarray(margin.member_margin, dtype=np.float64), ccy),
+        scenario_names=stress.scenario_names,
         loss=_units(member_loss, ccy),
         usable_margin=_units(per_member(usable), ccy),
         gains=_units(per_member(gains), ccy),

@@ -1,0 +1,102 @@
+"""Figures of many paths, kept in pieces that merge: counts, sums and the worst values.
+
+Each chunk of paths gives a ``Tally`` of every figure: how many paths have it
+above zero, its sum and sum of squares, and its largest values (as many as
+the tail of the whole run holds). Tallies merge in chunk order, so the same
+chunks give the same figures however they were run. Memory is the chunk's
+arrays plus the tail: ``ceil((1 - confidence) * paths)`` values per figure.
+
+Value at risk and expected shortfall at confidence ``a`` over ``n`` paths:
+the tail is the ``k = ceil((1 - a) * n)`` largest values; VaR is the
+smallest of them, ES their mean.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Int = NDArray[np.int64]
+
+
+def tail_size(paths: int, confidence: float) -> int:
+    """The count of paths in the tail beyond ``confidence`` (at least 1)."""
+    return max(1, math.ceil(round((1.0 - confidence) * paths, 9)))
+
+
+def largest(values: Int, k: int) -> Int:
+    """The ``k`` largest values of each column, in descending order: shape (k, columns)."""
+    k = min(k, values.shape[0])
+    if k == 0:
+        return np.zeros((0, values.shape[1]), np.int64)
+    if k < values.shape[0]:
+        part = np.partition(values, values.shape[0] - k, axis=0)[values.shape[0] - k :]
+    else:
+        part = values
+    result: Int = -np.sort(-part, axis=0)
+    return result
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Tally:
+    """Counts, sums and the largest values of figures over paths (columns: the figures)."""
+
+    paths: int
+    positive: Int
+    total: list[int]
+    squares: NDArray[np.float64]
+    top: Int
+
+    @classmethod
+    def of(cls, values: Int, k: int) -> Tally:
+        return cls(
+            paths=int(values.shape[0]),
+            positive=(values > 0).sum(axis=0).astype(np.int64),
+            total=[int(v) for v in values.sum(axis=0, dtype=np.int64).tolist()],
+            squares=np.square(values.astype(np.float64)).sum(axis=0),
+            top=largest(values, k),
+        )
+
+    def merge(self, other: Tally, k: int) -> Tally:
+        return Tally(
+            paths=self.paths + other.paths,
+            positive=self.positive + other.positive,
+            total=[a + b for a, b in zip(self.total, other.total, strict=True)],
+            squares=self.squares + other.squares,
+            top=largest(np.concatenate([self.top, other.top]), k),
+        )
+
+    def probability(self) -> NDArray[np.float64]:
+        result: NDArray[np.float64] = self.positive / max(self.paths, 1)
+        return result
+
+    def mean(self) -> list[float]:
+        return [t / max(self.paths, 1) for t in self.total]
+
+    def mean_error(self) -> NDArray[np.float64]:
+        """Monte Carlo standard error of the mean of each figure."""
+        n = max(self.paths, 1)
+        mean = np.asarray(self.mean())
+        variance = np.maximum(self.squares / n - mean**2, 0.0)
+        result: NDArray[np.float64] = np.sqrt(variance / n)
+        return result
+
+    def var(self, k: int) -> Int:
+        """The smallest of the ``k`` largest (0 where fewer paths)."""
+        if self.top.shape[0] < k:
+            return np.zeros(self.top.shape[1], np.int64)
+        result: Int = self.top[k - 1]
+        return result
+
+    def es_units(self, k: int) -> list[tuple[int, int]]:
+        """Each column's tail sum and count: ES = sum / count, exact."""
+        taken = self.top[:k]
+        return [(int(s), k) for s in taken.sum(axis=0, dtype=np.int64).tolist()]
+
+
+def probability_error(p: float, paths: int) -> float:
+    """Monte Carlo standard error of a frequency ``p`` over ``paths`` paths."""
+    return math.sqrt(max(p * (1.0 - p), 0.0) / max(paths, 1))
