@@ -99,14 +99,13 @@ def draw(model: DefaultModel, rng: np.random.Generator, n_paths: int) -> Draws:
     scale = None
     if model.nu is not None:
         scale = np.sqrt(rng.chisquare(model.nu, n_paths) / model.nu)
-    idio = rng.standard_normal((n_paths, model.n_groups))
-    # e_g < (c_g * s - sqrt(rho) Z) / sqrt(1 - rho), without forming X_g.
-    c = model.thresholds
-    level = (c[None, :] if scale is None else c[None, :] * scale[:, None]) - math.sqrt(
-        model.rho
-    ) * factor[:, None]
-    level /= math.sqrt(1.0 - model.rho)
-    return Draws(factor=factor, defaulted=idio < level)
+    latent = rng.standard_normal((n_paths, model.n_groups))
+    # X_g = sqrt(rho) Z + sqrt(1 - rho) e_g (divided by sqrt(W / nu) for t), in place.
+    latent *= math.sqrt(1.0 - model.rho)
+    latent += math.sqrt(model.rho) * factor[:, None]
+    if scale is not None:
+        latent /= scale[:, None]
+    return Draws(factor=factor, defaulted=latent < model.thresholds[None, :])
 
 
 def count_distribution(probabilities: Float) -> Float:

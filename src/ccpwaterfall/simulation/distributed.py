@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ccpwaterfall.simulation.engine import (
+    Accumulator,
     ChunkProgress,
     ChunkRunner,
     ChunkSummary,
@@ -33,17 +34,18 @@ def on_cluster(client: Any) -> ChunkRunner:
         seeds: list[np.random.SeedSequence],
         sampled: NDArray[np.int64],
         progress: ChunkProgress,
-    ) -> list[ChunkSummary]:
+    ) -> ChunkSummary:
         shared = client.scatter(market, broadcast=True, hash=False)
         futures = [
             client.submit(run_chunk, shared, settings, index, seed, sampled, pure=False)
             for index, seed in enumerate(seeds)
         ]
-        summaries: list[ChunkSummary] = []
+        tally = Accumulator(settings)
         # In chunk order: the merge is in that order wherever the chunks ran.
         for future in futures:
-            summaries.append(future.result())
-            progress(sum(s.paths for s in summaries), settings.paths)
-        return summaries
+            tally.add(future.result())
+            future.release()
+            progress(tally.paths, settings.paths)
+        return tally.result()
 
     return run

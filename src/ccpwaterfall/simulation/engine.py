@@ -179,6 +179,7 @@ class Figures:
 
     @classmethod
     def of(cls, results: PathResults, rulebook: Rulebook, k: int, *, full: bool) -> Figures:
+        n = results.loss.shape[0]
         paid = results.paid
         capital = results.used[:, _capital_columns(rulebook)].sum(axis=1, dtype=np.int64)
         exhausted = ((results.available > 0) & (results.used == results.available)).sum(axis=0)
@@ -187,14 +188,14 @@ class Figures:
             exhausted=exhausted.astype(np.int64),
             uncovered=Tally.of(results.uncovered[:, None], k),
             ccp=Tally.of(capital[:, None], k),
-            members=Tally.of(paid.sum(axis=1, dtype=np.int64)[:, None], k),
+            members=Tally.of(paid.sum(axis=1, dtype=np.int64)[:, None], k, paths=n),
         )
         if not full:
             return figures
         parts = np.stack([results.fund, results.assessment, results.haircut], axis=2)
         return replace(
             figures,
-            paid=Tally.of(paid, k),
+            paid=Tally.of(paid, k, paths=n),
             parts=tuple(  # type: ignore[arg-type]
                 [int(v) for v in p.sum(axis=0, dtype=np.int64).tolist()]
                 for p in (results.fund, results.assessment, results.haircut)
@@ -202,42 +203,55 @@ class Figures:
             tail_parts=_tail_rows(paid, parts, k),
         )
 
-    def merge(self, other: Figures, k: int) -> Figures:
+    @staticmethod
+    def merge(figures: Sequence[Figures], k: int) -> Figures:
+        """Several chunks' figures of one rulebook as one."""
         merged = Figures(
-            used=self.used.merge(other.used, k),
-            exhausted=self.exhausted + other.exhausted,
-            uncovered=self.uncovered.merge(other.uncovered, k),
-            ccp=self.ccp.merge(other.ccp, k),
-            members=self.members.merge(other.members, k),
+            used=Tally.merge([f.used for f in figures], k),
+            exhausted=np.sum([f.exhausted for f in figures], axis=0).astype(np.int64),
+            uncovered=Tally.merge([f.uncovered for f in figures], k),
+            ccp=Tally.merge([f.ccp for f in figures], k),
+            members=Tally.merge([f.members for f in figures], k),
         )
-        if self.paid is None or other.paid is None:
+        paid = [f.paid for f in figures if f.paid is not None]
+        parts = [f.parts for f in figures if f.parts is not None]
+        tails = [f.tail_parts for f in figures if f.tail_parts is not None]
+        if len(paid) < len(figures):
             return merged
-        assert self.parts is not None  # full figures carry their parts
-        assert other.parts is not None
-        assert self.tail_parts is not None
-        assert other.tail_parts is not None
-        both_top = np.concatenate([self.paid.top, other.paid.top])
-        both_parts = np.concatenate([self.tail_parts, other.tail_parts])
+        both_parts = np.concatenate(tails)
         return replace(
             merged,
-            paid=self.paid.merge(other.paid, k),
+            paid=Tally.merge(paid, k),
             parts=tuple(  # type: ignore[arg-type]
-                [a + b for a, b in zip(x, y, strict=True)]
-                for x, y in zip(self.parts, other.parts, strict=True)
+                [sum(column) for column in zip(*(p[i] for p in parts), strict=True)]
+                for i in range(3)
             ),
-            tail_parts=_tail_rows(both_top, both_parts, k),
+            tail_parts=_tail_rows(both_parts.sum(axis=2), both_parts, k),
         )
+
+    @property
+    def weight(self) -> int:
+        """Rows of kept values: what a merge has to rank."""
+        # The per-member tail is the costly one to rank; other figures have few columns.
+        rows = self.members.top.shape[0]
+        if self.tail_parts is not None:
+            rows = max(rows, self.tail_parts.shape[0])
+        return int(rows)
 
 
 def _tail_rows(totals: Int, parts: Int, k: int) -> Int:
-    """``parts`` (rows, columns, n) on the ``k`` largest ``totals`` of each column, largest first.
+    """``parts`` (rows, columns, n) on the ``k`` largest ``totals`` of each column.
 
-    Ties go to the earlier row, so merging in chunk order is deterministic.
+    Rows left out are zeros: only rows where some total is above 0 are kept.
+    Among equal totals at the edge of the tail, the one kept is the one the
+    partition keeps: the same for the same chunks merged in the same order.
     """
-    k = min(k, totals.shape[0])
-    order = np.argsort(-totals, axis=0, kind="stable")[:k]
-    result: Int = np.take_along_axis(parts, order[:, :, None], axis=0)
-    return result
+    some = totals.any(axis=1)
+    totals, parts = totals[some], parts[some]
+    if totals.shape[0] > k:
+        pick = np.argpartition(-totals, k - 1, axis=0)[:k]
+        parts = np.take_along_axis(parts, pick[:, :, None], axis=0)
+    return parts
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -285,29 +299,67 @@ def _worst_key(record: PathRecord) -> tuple[int, int]:
 def merge_summaries(
     summaries: Sequence[ChunkSummary], settings: SimulationSettings
 ) -> ChunkSummary:
-    """The chunks' summaries merged in order."""
+    """Chunks' summaries merged as one, in order."""
     k = settings.tail
-    merged = summaries[0]
-    for other in summaries[1:]:
-        keys = np.concatenate([merged.tail_keys, other.tail_keys])
-        groups = np.concatenate([merged.tail_groups, other.tail_groups])
-        order = np.argsort(-keys, kind="stable")[:k]
-        merged = ChunkSummary(
-            paths=merged.paths + other.paths,
-            figures=merged.figures.merge(other.figures, k),
-            variants=tuple(
-                a.merge(b, k) for a, b in zip(merged.variants, other.variants, strict=True)
-            ),
-            loss=merged.loss.merge(other.loss, k),
-            primary_loss=merged.primary_loss.merge(other.primary_loss, k),
-            primary_groups=merged.primary_groups + other.primary_groups,
-            secondary_groups=merged.secondary_groups + other.secondary_groups,
-            tail_keys=keys[order],
-            tail_groups=groups[order],
-            worst=_merge_records((*merged.worst, *other.worst), settings.exact_worst, _worst_key),
-            sampled=(*merged.sampled, *other.sampled),
-        )
-    return merged
+    if len(summaries) == 1:
+        return summaries[0]
+    keys = np.concatenate([s.tail_keys for s in summaries])
+    groups = np.concatenate([s.tail_groups for s in summaries])
+    order = np.argsort(-keys, kind="stable")[:k]
+    return ChunkSummary(
+        paths=sum(s.paths for s in summaries),
+        figures=Figures.merge([s.figures for s in summaries], k),
+        variants=tuple(
+            Figures.merge(list(v), k) for v in zip(*(s.variants for s in summaries), strict=True)
+        ),
+        loss=Tally.merge([s.loss for s in summaries], k),
+        primary_loss=Tally.merge([s.primary_loss for s in summaries], k),
+        primary_groups=np.sum([s.primary_groups for s in summaries], axis=0),
+        secondary_groups=np.sum([s.secondary_groups for s in summaries], axis=0),
+        tail_keys=keys[order],
+        tail_groups=groups[order],
+        worst=_merge_records(
+            (r for s in summaries for r in s.worst), settings.exact_worst, _worst_key
+        ),
+        sampled=tuple(r for s in summaries for r in s.sampled),
+    )
+
+
+class Accumulator:
+    """Chunks' summaries merged as they come, in chunk order, a batch at a time.
+
+    A batch is merged once its kept rows reach the tail's size: ranking the
+    tail once per batch instead of once per chunk. The batches depend only on
+    the summaries and their order, so the figures are the same wherever the
+    chunks ran. Memory: the merged tail and one batch.
+    """
+
+    def __init__(self, settings: SimulationSettings) -> None:
+        self.settings = settings
+        self.merged: ChunkSummary | None = None
+        self.batch: list[ChunkSummary] = []
+        self.rows = 0
+        self.paths = 0
+
+    def add(self, summary: ChunkSummary) -> None:
+        self.batch.append(summary)
+        self.paths += summary.paths
+        self.rows += summary.figures.weight
+        if self.rows >= self.settings.tail:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.batch:
+            return
+        head = [] if self.merged is None else [self.merged]
+        self.merged = merge_summaries([*head, *self.batch], self.settings)
+        self.batch = []
+        self.rows = 0
+
+    def result(self) -> ChunkSummary:
+        self._flush()
+        assert self.merged is not None  # a run has at least one chunk
+        return self.merged
 
 
 def scenario_of(book: Book, factor: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -353,12 +405,18 @@ def run_chunk(
     n_groups = book.n_groups
     first_count = group_defaulted.sum(axis=1)
     second_count = final_groups.sum(axis=1) - first_count
-    beyond = np.where(final, book.loss[scenario] - book.usable_margin[scenario], 0)
-    by_group = np.zeros((count, n_groups), np.int64)
-    np.add.at(by_group.T, book.member_group, beyond.T)
     own = results.used[:, _defaulter_columns(book.rulebook)].sum(axis=1, dtype=np.int64)
     mutualised = results.loss - own
     tail_order = np.argsort(-mutualised, kind="stable")[:k]
+    tail_order = tail_order[mutualised[tail_order] > 0]
+    # Each group's loss beyond its margin, on the tail paths only.
+    tail_scenario = scenario[tail_order]
+    beyond = np.where(
+        final[tail_order],
+        book.loss[tail_scenario] - book.usable_margin[tail_scenario],
+        0,
+    )
+    by_group = _sum_by_group(book, beyond)
     variants = tuple(
         Figures.of(
             run_paths(
@@ -383,10 +441,21 @@ def run_chunk(
         primary_groups=np.bincount(first_count, minlength=n_groups + 1).astype(np.int64),
         secondary_groups=np.bincount(second_count, minlength=n_groups + 1).astype(np.int64),
         tail_keys=mutualised[tail_order],
-        tail_groups=by_group[tail_order],
+        tail_groups=by_group,
         worst=tuple(_record(results, scenario, final, start, int(r)) for r in worst_rows),
         sampled=tuple(_record(results, scenario, final, start, int(r)) for r in sample_rows),
     )
+
+
+def _sum_by_group(book: Book, values: Int) -> Int:
+    """Columns of members summed by group: shape (rows, groups)."""
+    order = np.argsort(book.member_group, kind="stable")
+    groups = book.member_group[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(groups) != 0])
+    out = np.zeros((values.shape[0], book.n_groups), np.int64)
+    if values.shape[0]:
+        out[:, groups[starts]] = np.add.reduceat(values[:, order], starts, axis=1)
+    return out
 
 
 def _defaulter_columns(rulebook: Rulebook) -> NDArray[np.intp]:
@@ -403,15 +472,18 @@ def _record(
     start: int,
     row: int,
 ) -> PathRecord:
+    at = int(np.searchsorted(results.charged, row))
+    charged = at < results.charged.size and results.charged[at] == row
+    zero = np.zeros(defaulted.shape[1], np.int64)
     return PathRecord(
         path=start + row,
         scenario=int(scenario[row]),
         defaulted=defaulted[row].copy(),
         loss=int(results.loss[row]),
         used=results.used[row].copy(),
-        fund=results.fund[row].copy(),
-        assessment=results.assessment[row].copy(),
-        haircut=results.haircut[row].copy(),
+        fund=results.fund[at].copy() if charged else zero,
+        assessment=results.assessment[at].copy() if charged else zero,
+        haircut=results.haircut[at].copy() if charged else zero,
         uncovered=int(results.uncovered[row]),
     )
 
@@ -446,7 +518,7 @@ def _contagion(
         )
         failing = np.zeros((rows.size, book.n_groups), dtype=bool)
         hit_rows, hit_members = np.nonzero(breach)
-        failing[hit_rows, book.member_group[hit_members]] = True
+        failing[current.charged[hit_rows], book.member_group[hit_members]] = True
         failing &= ~groups[rows]
         changed = failing.any(axis=1)
         if not changed.any():
@@ -459,13 +531,20 @@ def _contagion(
 
 
 def _put_rows(results: PathResults, rows: NDArray[np.intp], part: PathResults) -> PathResults:
-    """``results`` with ``rows`` replaced by ``part``'s (arrays copied, not changed)."""
-    fields = {}
-    for name in ("loss", "available", "used", "fund", "assessment", "haircut", "uncovered"):
+    """``results`` with ``rows`` (ascending) replaced by ``part``'s (nothing changed in place)."""
+    fields: dict[str, NDArray[np.int64]] = {}
+    for name in ("loss", "available", "used", "uncovered"):
         whole = getattr(results, name).copy()
         whole[rows] = getattr(part, name)
         fields[name] = whole
-    return PathResults(**fields)
+    keep = ~np.isin(results.charged, rows)
+    charged = np.concatenate([results.charged[keep], rows[part.charged]])
+    order = np.argsort(charged, kind="stable")
+    charges = {
+        name: np.concatenate([getattr(results, name)[keep], getattr(part, name)])[order]
+        for name in ("fund", "assessment", "haircut")
+    }
+    return PathResults(charged=charged[order], **fields, **charges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,7 +612,7 @@ class Simulation:
 
 ChunkRunner = Callable[
     [Market, SimulationSettings, list[np.random.SeedSequence], NDArray[np.int64], ChunkProgress],
-    list[ChunkSummary],
+    ChunkSummary,
 ]
 
 
@@ -543,13 +622,13 @@ def run_in_process(
     seeds: list[np.random.SeedSequence],
     sampled: NDArray[np.int64],
     progress: ChunkProgress,
-) -> list[ChunkSummary]:
-    """Every chunk here, one after another."""
-    summaries = []
+) -> ChunkSummary:
+    """Every chunk here, one after another, merged as they come."""
+    tally = Accumulator(settings)
     for index, seed in enumerate(seeds):
-        summaries.append(run_chunk(market, settings, index, seed, sampled))
-        progress(sum(s.paths for s in summaries), settings.paths)
-    return summaries
+        tally.add(run_chunk(market, settings, index, seed, sampled))
+        progress(tally.paths, settings.paths)
+    return tally.result()
 
 
 def simulate(
@@ -563,8 +642,7 @@ def simulate(
         sitg_rulebook(market.book.rulebook, variant, market.book)  # refuses a rulebook early
     seeds = chunk_seeds(settings.seed, len(settings.chunks))
     sampled = sample_paths(settings)
-    summaries = runner(market, settings, seeds, sampled, progress)
-    summary = merge_summaries(summaries, settings)
+    summary = runner(market, settings, seeds, sampled, progress)
     records = {r.path: r for r in (*summary.worst, *summary.sampled)}
     exact = exact_check(market.book, (records[p] for p in sorted(records)))
     return Simulation(market, settings, summary, exact)

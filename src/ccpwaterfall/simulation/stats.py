@@ -14,6 +14,7 @@ smallest of them, ES their mean.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,10 @@ def tail_size(paths: int, confidence: float) -> int:
 
 
 def largest(values: Int, k: int) -> Int:
-    """The ``k`` largest values of each column, in descending order: shape (k, columns)."""
+    """The ``k`` largest values of each column, in descending order: shape (<= k, columns).
+
+    Rows of zeros at the end are dropped: the values left out are zeros.
+    """
     k = min(k, values.shape[0])
     if k == 0:
         return np.zeros((0, values.shape[1]), np.int64)
@@ -37,12 +41,17 @@ def largest(values: Int, k: int) -> Int:
     else:
         part = values
     result: Int = -np.sort(-part, axis=0)
-    return result
+    nonzero = np.flatnonzero(result.any(axis=1))
+    return result[: nonzero[-1] + 1 if nonzero.size else 0]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Tally:
-    """Counts, sums and the largest values of figures over paths (columns: the figures)."""
+    """Counts, sums and the largest values of figures over paths (columns: the figures).
+
+    ``top``: the largest values of each column, descending, at most the tail's
+    count of rows; the rows left out are zeros.
+    """
 
     paths: int
     positive: Int
@@ -51,22 +60,35 @@ class Tally:
     top: Int
 
     @classmethod
-    def of(cls, values: Int, k: int) -> Tally:
+    def of(cls, values: Int, k: int, paths: int | None = None) -> Tally:
+        """The tally of ``values`` (rows: paths, columns: figures), all >= 0.
+
+        ``paths``: the count of paths when ``values`` holds only some of them, the
+        others being 0 in every column.
+        """
+        n = values.shape[0] if paths is None else paths
+        # Most paths give 0 everywhere: rank only the rows that give something.
+        some = values[values.any(axis=1)] if values.size else values
         return cls(
-            paths=int(values.shape[0]),
-            positive=(values > 0).sum(axis=0).astype(np.int64),
-            total=[int(v) for v in values.sum(axis=0, dtype=np.int64).tolist()],
-            squares=np.square(values.astype(np.float64)).sum(axis=0),
-            top=largest(values, k),
+            paths=n,
+            positive=(some > 0).sum(axis=0).astype(np.int64),
+            total=[int(v) for v in some.sum(axis=0, dtype=np.int64).tolist()],
+            squares=np.square(some.astype(np.float64)).sum(axis=0),
+            top=largest(some, k),
         )
 
-    def merge(self, other: Tally, k: int) -> Tally:
+    @staticmethod
+    def merge(tallies: Sequence[Tally], k: int) -> Tally:
+        """Several tallies of the same figures as one, their largest values ranked once."""
+        first = tallies[0]
         return Tally(
-            paths=self.paths + other.paths,
-            positive=self.positive + other.positive,
-            total=[a + b for a, b in zip(self.total, other.total, strict=True)],
-            squares=self.squares + other.squares,
-            top=largest(np.concatenate([self.top, other.top]), k),
+            paths=sum(t.paths for t in tallies),
+            positive=np.sum([t.positive for t in tallies], axis=0).astype(np.int64),
+            total=[sum(column) for column in zip(*(t.total for t in tallies), strict=True)],
+            squares=np.sum([t.squares for t in tallies], axis=0),
+            top=largest(np.concatenate([t.top for t in tallies]), k)
+            if len(tallies) > 1
+            else first.top,
         )
 
     def probability(self) -> NDArray[np.float64]:
@@ -85,7 +107,7 @@ class Tally:
         return result
 
     def var(self, k: int) -> Int:
-        """The smallest of the ``k`` largest (0 where fewer paths)."""
+        """The smallest of the ``k`` largest (0 where fewer are above 0)."""
         if self.top.shape[0] < k:
             return np.zeros(self.top.shape[1], np.int64)
         result: Int = self.top[k - 1]
