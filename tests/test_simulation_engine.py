@@ -164,3 +164,36 @@ def test_contagion_adds_secondary_defaults_and_agrees_with_the_exact_engine() ->
     assert with_capital.summary.primary_loss.total == without.summary.primary_loss.total
     assert with_capital.exact.agrees
     assert with_capital.exact.checked > 100
+
+
+def test_tallies_merged_by_chunk_equal_the_tally_of_all_paths() -> None:
+    from ccpwaterfall.simulation.stats import Tally
+
+    rng = np.random.default_rng(8)
+    values = rng.integers(0, 1000, (5_000, 4)) * (rng.random((5_000, 4)) < 0.1)
+    k = 50
+    whole = Tally.of(values, k)
+    pieces = [Tally.of(part, k) for part in np.array_split(values, 7)]
+    merged = Tally.merge(pieces[:3], k)
+    merged = Tally.merge([merged, *pieces[3:]], k)
+    assert merged.paths == whole.paths == 5_000
+    assert merged.total == whole.total == values.sum(axis=0).tolist()
+    assert np.array_equal(np.sort(merged.top, axis=0), np.sort(whole.top, axis=0))
+    expected = -np.sort(-values, axis=0)[:k]
+    assert np.array_equal(merged.var(k), expected[k - 1])
+    assert [s for s, _ in merged.es_units(k)] == expected.sum(axis=0).tolist()
+
+
+def test_each_members_tail_parts_add_up_to_its_expected_shortfall() -> None:
+    settings = SimulationSettings(
+        paths=20_000, seed=12, chunk_paths=3_000, exact_worst=0, exact_random=0
+    )
+    run = simulate(_demo_like(), settings)
+    figures = run.summary.figures
+    assert figures.paid is not None
+    assert figures.tail_parts is not None
+    k = settings.tail
+    tail_sums = [total for total, _ in figures.paid.es_units(k)]
+    assert sum(tail_sums) > 0
+    for member, tail_sum in enumerate(tail_sums):
+        assert int(figures.tail_parts[member].sum()) == tail_sum

@@ -225,10 +225,10 @@ def _members(run: Simulation, figures: Figures, k: int) -> tuple[MemberRow, ...]
     assert figures.parts is not None
     assert figures.tail_parts is not None
     n = figures.paid.paths
-    tail = figures.tail_parts[:k]
+    tail = figures.tail_parts
     rows = []
     for i, member in enumerate(book.member_ids):
-        parts_sum = tail[:, i, :].sum(axis=0, dtype=np.int64).tolist()
+        parts_sum = tail[i].sum(axis=0, dtype=np.int64).tolist()
         rows.append(
             MemberRow(
                 id=member,

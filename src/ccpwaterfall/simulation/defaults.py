@@ -99,13 +99,19 @@ def draw(model: DefaultModel, rng: np.random.Generator, n_paths: int) -> Draws:
     scale = None
     if model.nu is not None:
         scale = np.sqrt(rng.chisquare(model.nu, n_paths) / model.nu)
-    latent = rng.standard_normal((n_paths, model.n_groups))
-    # X_g = sqrt(rho) Z + sqrt(1 - rho) e_g (divided by sqrt(W / nu) for t), in place.
-    latent *= math.sqrt(1.0 - model.rho)
-    latent += math.sqrt(model.rho) * factor[:, None]
-    if scale is not None:
-        latent /= scale[:, None]
-    return Draws(factor=factor, defaulted=latent < model.thresholds[None, :])
+    idio = rng.standard_normal((n_paths, model.n_groups))
+    # X_g < c_g  <=>  e_g < (c_g * s - sqrt(rho) Z) / sqrt(1 - rho), with s = sqrt(W / nu)
+    # (1 for the Gaussian copula): one comparison per group and path.
+    c = model.thresholds
+    shift = math.sqrt(model.rho) * factor
+    root = math.sqrt(1.0 - model.rho)
+    if scale is None and np.all(c == c[0]):
+        level = ((c[0] - shift) / root)[:, None]  # one level per path: no (paths, groups) temporary
+    elif scale is None:
+        level = (c[None, :] - shift[:, None]) / root
+    else:
+        level = (c[None, :] * scale[:, None] - shift[:, None]) / root
+    return Draws(factor=factor, defaulted=idio < level)
 
 
 def count_distribution(probabilities: Float) -> Float:

@@ -164,7 +164,7 @@ class Figures:
     ``uncovered``, ``ccp`` (all CCP capital used) and ``members`` (all
     survivors' charges): one column each; ``paid``: per member, with
     ``parts`` the sums of each member's fund, assessment and haircut charges
-    and ``tail_parts`` (tail paths, members, 3) the same on the tail paths of
+    and ``tail_parts`` (members, tail paths, 3) the same on the tail paths of
     its total.
     """
 
@@ -218,7 +218,6 @@ class Figures:
         tails = [f.tail_parts for f in figures if f.tail_parts is not None]
         if len(paid) < len(figures):
             return merged
-        both_parts = np.concatenate(tails)
         return replace(
             merged,
             paid=Tally.merge(paid, k),
@@ -226,7 +225,7 @@ class Figures:
                 [sum(column) for column in zip(*(p[i] for p in parts), strict=True)]
                 for i in range(3)
             ),
-            tail_parts=_tail_rows(both_parts.sum(axis=2), both_parts, k),
+            tail_parts=_merge_member_tails(tails, k),
         )
 
     @property
@@ -235,23 +234,48 @@ class Figures:
         # The per-member tail is the costly one to rank; other figures have few columns.
         rows = self.members.top.shape[0]
         if self.tail_parts is not None:
-            rows = max(rows, self.tail_parts.shape[0])
+            rows = max(rows, self.tail_parts.shape[1])
         return int(rows)
 
 
 def _tail_rows(totals: Int, parts: Int, k: int) -> Int:
-    """``parts`` (rows, columns, n) on the ``k`` largest ``totals`` of each column.
+    """Each member's ``parts`` on the ``k`` paths of its largest totals: (members, <= k, n).
 
-    Rows left out are zeros: only rows where some total is above 0 are kept.
-    Among equal totals at the edge of the tail, the one kept is the one the
-    partition keeps: the same for the same chunks merged in the same order.
+    ``totals``: shape (rows, members); ``parts``: (rows, members, n). Rows where
+    no total is above 0 are left out (they are zeros). Among equal totals at
+    the edge of the tail, the one kept is the one the partition keeps: the
+    same for the same chunks merged in the same order.
     """
     some = totals.any(axis=1)
-    totals, parts = totals[some], parts[some]
-    if totals.shape[0] > k:
-        pick = np.argpartition(-totals, k - 1, axis=0)[:k]
-        parts = np.take_along_axis(parts, pick[:, :, None], axis=0)
-    return parts
+    by_member = np.ascontiguousarray(parts[some].transpose(1, 0, 2))
+    return _member_tail(by_member, k)
+
+
+#: Members ranked at once when tails merge: bounds the temporaries of a merge.
+MEMBER_BLOCK = 16
+
+
+def _merge_member_tails(tails: Sequence[Int], k: int) -> Int:
+    """Several (members, rows, n) tails as one, a block of members at a time."""
+    members = tails[0].shape[0]
+    blocks = [
+        _member_tail(np.concatenate([t[lo : lo + MEMBER_BLOCK] for t in tails], axis=1), k)
+        for lo in range(0, members, MEMBER_BLOCK)
+    ]
+    return np.concatenate(blocks, axis=0)
+
+
+def _member_tail(by_member: Int, k: int) -> Int:
+    """Each member's rows of ``by_member`` (members, rows, n) with the ``k`` largest sums."""
+    members, rows, n = by_member.shape
+    if rows <= k:
+        return by_member
+    totals = by_member.sum(axis=2)
+    pick = np.argpartition(-totals, k - 1, axis=1)[:, :k]
+    # One flat gather: members' rows are contiguous in this layout.
+    flat = (pick + (np.arange(members) * rows)[:, None]).ravel()
+    result: Int = by_member.reshape(-1, n)[flat].reshape(members, k, n)
+    return result
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -345,7 +369,8 @@ class Accumulator:
         self.batch.append(summary)
         self.paths += summary.paths
         self.rows += summary.figures.weight
-        if self.rows >= self.settings.tail:
+        # Twice the tail: each merge ranks at most three tails' worth of rows.
+        if self.rows >= 2 * self.settings.tail:
             self._flush()
 
     def _flush(self) -> None:
@@ -398,17 +423,18 @@ def run_chunk(
     scenario = scenario_of(book, draws.factor)
     group_defaulted = draws.defaulted
     caps = _caps(book)
-    defaulted = group_defaulted[:, book.member_group]
+    defaulted = np.take(group_defaulted, book.member_group, axis=1)
     primary = run_paths(book, scenario, defaulted, caps=caps)
     results, final_groups = _contagion(market, settings, scenario, group_defaulted, primary)
-    final = final_groups[:, book.member_group]
+    final = np.take(final_groups, book.member_group, axis=1)
     n_groups = book.n_groups
     first_count = group_defaulted.sum(axis=1)
     second_count = final_groups.sum(axis=1) - first_count
     own = results.used[:, _defaulter_columns(book.rulebook)].sum(axis=1, dtype=np.int64)
     mutualised = results.loss - own
-    tail_order = np.argsort(-mutualised, kind="stable")[:k]
-    tail_order = tail_order[mutualised[tail_order] > 0]
+    tail_order = np.flatnonzero(mutualised > 0)
+    if tail_order.size > k:
+        tail_order = tail_order[np.argpartition(-mutualised[tail_order], k - 1)[:k]]
     # Each group's loss beyond its margin, on the tail paths only.
     tail_scenario = scenario[tail_order]
     beyond = np.where(
@@ -429,8 +455,12 @@ def run_chunk(
         for v in settings.sitg
     )
     paths = np.arange(start, start + count)
-    worst_rows = np.lexsort((paths, -results.loss))[: settings.exact_worst]
-    worst_rows = worst_rows[results.loss[worst_rows] > 0]
+    worst_rows = np.zeros(0, np.intp)
+    if settings.exact_worst:
+        losing = np.flatnonzero(results.loss > 0)
+        worst_rows = losing[np.lexsort((paths[losing], -results.loss[losing]))][
+            : settings.exact_worst
+        ]
     sample_rows = sampled[(sampled >= start) & (sampled < start + count)] - start
     return ChunkSummary(
         paths=count,

@@ -29,28 +29,22 @@ def tail_size(paths: int, confidence: float) -> int:
 
 
 def largest(values: Int, k: int) -> Int:
-    """The ``k`` largest values of each column, in descending order: shape (<= k, columns).
+    """The ``k`` largest values of each column, in no particular order: (<= k, columns).
 
-    Rows of zeros at the end are dropped: the values left out are zeros.
+    Rows where every column is 0 are dropped: the values left out are zeros.
     """
-    k = min(k, values.shape[0])
-    if k == 0:
-        return np.zeros((0, values.shape[1]), np.int64)
-    if k < values.shape[0]:
-        part = np.partition(values, values.shape[0] - k, axis=0)[values.shape[0] - k :]
-    else:
-        part = values
-    result: Int = -np.sort(-part, axis=0)
-    nonzero = np.flatnonzero(result.any(axis=1))
-    return result[: nonzero[-1] + 1 if nonzero.size else 0]
+    if values.shape[0] > k:
+        values = np.partition(values, values.shape[0] - k, axis=0)[values.shape[0] - k :]
+    kept: Int = values[values.any(axis=1)]
+    return kept
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Tally:
     """Counts, sums and the largest values of figures over paths (columns: the figures).
 
-    ``top``: the largest values of each column, descending, at most the tail's
-    count of rows; the rows left out are zeros.
+    ``top``: the largest values of each column, in no particular order, at most
+    the tail's count of rows; the rows left out are zeros.
     """
 
     paths: int
@@ -110,13 +104,12 @@ class Tally:
         """The smallest of the ``k`` largest (0 where fewer are above 0)."""
         if self.top.shape[0] < k:
             return np.zeros(self.top.shape[1], np.int64)
-        result: Int = self.top[k - 1]
+        result: Int = self.top.min(axis=0)
         return result
 
     def es_units(self, k: int) -> list[tuple[int, int]]:
         """Each column's tail sum and count: ES = sum / count, exact."""
-        taken = self.top[:k]
-        return [(int(s), k) for s in taken.sum(axis=0, dtype=np.int64).tolist()]
+        return [(int(s), k) for s in self.top.sum(axis=0, dtype=np.int64).tolist()]
 
 
 def probability_error(p: float, paths: int) -> float:
