@@ -203,3 +203,17 @@ def test_scheduler_gives_the_in_process_document(ccp: typer.Typer, cluster: Any)
     here = _json(ccp, *args)
     there = _json(ccp, *args, "--scheduler", cluster.scheduler_address)
     assert there == here
+
+
+def test_an_unreachable_scheduler_is_refused_before_any_work(ccp: typer.Typer) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, out, err = _invoke(
+        ccp, "simulate", DEMO, "--paths", "10", "--scheduler", f"tcp://127.0.0.1:{port}"
+    )
+    assert code == 2
+    assert "--scheduler" in err
+    assert out == ""

@@ -91,22 +91,23 @@ def simulate(
     connect = _client_factory(path, scheduler)
     if isinstance(connect, Problems):
         return refused(connect)
-    progress("margin, stress and the fund")
-    book = compute_book(loaded.inputs, 1.0 + float(config.closeout_cost), progress)
-    market_or = _market(path, book, config, options)
-    if isinstance(market_or, Problems):
-        return refused(market_or)
     with ExitStack() as stack:
+        # The cluster is reached first: a bad address stops the run before any work.
         client = _connected(stack, path, connect)
         if isinstance(client, Problems):
             return refused(client)
+        progress("margin, stress and the fund")
+        book = compute_book(loaded.inputs, 1.0 + float(config.closeout_cost), progress)
+        market = _market(path, book, config, options)
+        if isinstance(market, Problems):
+            return refused(market)
         runner: ChunkRunner = run_in_process
         if client is not None:
             from ccpwaterfall.simulation.distributed import on_cluster  # noqa: PLC0415
 
             runner = on_cluster(client)
         progress("paths")
-        run = run_simulation(market_or, settings, chunks, runner)
+        run = run_simulation(market, settings, chunks, runner)
     return done(run, loaded.warnings)
 
 

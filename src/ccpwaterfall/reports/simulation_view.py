@@ -468,14 +468,14 @@ def render_simulation(view: SimulationView, shown: int | None = MEMBERS_SHOWN) -
     for row in view.tranches:
         tranches.add_row(
             f"{clean(row.name)}\n{row.kind}",
-            row.reached.text(),
-            row.exhausted.text(),
+            row.reached.short(),
+            row.exhausted.short(),
             compact_amount(row.use.mean),
             compact_amount(row.use.es),
         )
     tranches.add_row(
         "Uncovered loss",
-        view.uncovered.text(),
+        view.uncovered.short(),
         "",
         compact_amount(view.uncovered_tail.mean),
         compact_amount(view.uncovered_tail.es),
@@ -488,9 +488,10 @@ def render_simulation(view: SimulationView, shown: int | None = MEMBERS_SHOWN) -
             Column("Mean", numeric=True),
             Column(f"VaR {level}", numeric=True),
             Column(f"ES {level}", numeric=True),
-            Column("ES: fund/assess/VM", numeric=True),
+            Column("ES from fund", numeric=True),
         ),
-        title=f"What each surviving member pays ({code}), largest ES first",
+        title=f"What each surviving member pays ({code}), largest ES first; the split of "
+        "each ES by fund, assessments and VM haircut is in --json and --csv",
     )
     ordered = sorted(view.members, key=lambda r: (-r.total.es.minor_units, r.id))
     for member in ordered if shown is None else ordered[:shown]:
@@ -500,7 +501,7 @@ def render_simulation(view: SimulationView, shown: int | None = MEMBERS_SHOWN) -
             compact_amount(member.total.mean),
             compact_amount(member.total.var),
             compact_amount(member.total.es),
-            "/".join(compact_amount(m) for m in member.es_parts),
+            _fund_share(member),
         )
     parts += [*heading("Members' losses from mutualisation"), members]
     if shown is not None and len(ordered) > shown:
@@ -541,7 +542,7 @@ def render_simulation(view: SimulationView, shown: int | None = MEMBERS_SHOWN) -
                 compact_amount(variant.ccp.es),
                 compact_amount(variant.members.mean),
                 compact_amount(variant.members.es),
-                variant.uncovered.text(),
+                variant.uncovered.short(),
             )
         parts += [*heading("How much skin in the game"), sitg]
     parts += [
@@ -579,6 +580,14 @@ def _defaults_table(view: SimulationView) -> FitTable:
     return table
 
 
+def _fund_share(member: MemberRow) -> str:
+    """How much of the member's ES its contribution bears (the rest: assessments, VM)."""
+    es = member.total.es.minor_units
+    if es == 0:
+        return "-"
+    return f"{100 * member.es_parts[0].minor_units / es:.0f}%"
+
+
 def _percent(value: float) -> str:
     return f"{100 * value:.4g}%"
 
@@ -597,7 +606,7 @@ def _exact_text(view: SimulationView) -> Text:
             style="bold red",
         )
     return Text(
-        f"{view.exact_checked:,} paths (the worst and a random sample) re-run through the "
-        "exact engine: they agree to the minor unit",
+        f"{view.exact_checked:,} paths (the worst, and those with a default among a random "
+        "sample) re-run through the exact engine: they agree to the minor unit",
         style="green",
     )

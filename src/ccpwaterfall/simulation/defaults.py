@@ -3,7 +3,7 @@
 Group ``g`` defaults when its latent variable falls below its threshold:
 ``X_g = sqrt(rho) * Z + sqrt(1 - rho) * e_g`` with ``Z`` (the systematic
 factor) and the ``e_g`` independent standard normals (Vasicek's one-factor
-model), and the threshold ``Phi^-1(pd_g)``, so that each group defaults with
+model [VASICEK-2002]), and the threshold ``Phi^-1(pd_g)``, so that each group defaults with
 its own probability. With ``nu`` degrees of freedom the latent variables are
 divided by one ``sqrt(W / nu)`` per path, ``W`` chi-squared with ``nu``
 degrees of freedom (a Student t copula: defaults cluster in the tails), and
