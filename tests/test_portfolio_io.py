@@ -153,7 +153,7 @@ def test_every_problem_in_every_file_at_once(tmp_path: Path) -> None:
     assert sorted(str(i) for i in issues) == sorted(
         [
             f"{members}: column colour: unknown column 'colour'; "
-            "expected: id, name, group, pd, capital",
+            "expected: id, name, group, pd, rating, capital",
             f"{members}: row 2, column id: duplicate member id 'A' (first at row 1)",
             f"{members}: row 3, column id: missing member id",
             f"{accounts}: row 2, column member: unknown member 'Z'",

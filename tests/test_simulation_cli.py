@@ -217,3 +217,51 @@ def test_an_unreachable_scheduler_is_refused_before_any_work(ccp: typer.Typer) -
     assert code == 2
     assert "--scheduler" in err
     assert out == ""
+
+
+def _members_with(column: str, values: dict[str, str], default: str) -> str:
+    lines = (DEMO_DIR / "members.csv").read_text("utf-8").splitlines()
+    rows = [f"{lines[0]},{column}"]
+    rows += [f"{line},{values.get(line.split(',')[0], default)}" for line in lines[1:]]
+    return "\n".join(rows) + "\n"
+
+
+def test_check_refuses_members_of_one_group_with_different_probabilities(
+    ccp: typer.Typer, tmp_path: Path
+) -> None:
+    ashdown = [
+        line.split(",")[0]
+        for line in (DEMO_DIR / "members.csv").read_text("utf-8").splitlines()
+        if line.endswith("ASHDOWN-GROUP")
+    ]
+    members = _members_with("pd", {ashdown[1]: "0.02"}, "0.01")
+    case = _copy_demo(tmp_path, members=members)
+    code, _, err = _invoke(ccp, "check", case)
+    assert code == 2
+    assert "probability of default 0.02 differs from 0.01" in err
+    assert "for the same group 'ASHDOWN-GROUP'" in err
+
+
+def test_ratings_give_each_group_its_probability_of_default(
+    ccp: typer.Typer, tmp_path: Path
+) -> None:
+    ratings = '[simulation]\nratings = { A = "0.002", BBB = "0.02" }\n'
+    investment = _copy_demo(tmp_path, ratings, members=_members_with("rating", {}, "A"))
+    low = _json(ccp, investment, *SMALL)
+    riskier = tmp_path / "riskier"
+    riskier.mkdir()
+    speculative = _copy_demo(riskier, ratings, members=_members_with("rating", {}, "BBB"))
+    high = _json(ccp, speculative, *SMALL)
+    # Ten times the probability: the first tranche is reached far more often.
+    assert high["tranches"][0]["reached"]["p"] > 3 * low["tranches"][0]["reached"]["p"]
+
+
+def test_check_refuses_a_rating_without_a_probability(ccp: typer.Typer, tmp_path: Path) -> None:
+    case = _copy_demo(
+        tmp_path,
+        '[simulation]\nratings = { A = "0.002" }\n',
+        members=_members_with("rating", {"CM03": "CCC"}, "A"),
+    )
+    code, _, err = _invoke(ccp, "check", case)
+    assert code == 2
+    assert "row 3, column rating: rating 'CCC' has no probability" in err

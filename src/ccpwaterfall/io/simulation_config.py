@@ -9,10 +9,12 @@
     closeout_cost = "0.1"    # close-out losses times 1 + this (liquidation cost)
     contagion_share = "0.5"  # a member fails when its charges exceed this share of its capital
     confidence = "0.99"      # of VaR and ES
+    ratings = { A = "0.0005", BBB = "0.002" }   # probability of default by rating
 
-The members file may have a ``pd`` column (a probability from 0 to below 1;
-members of one group give the same one, or leave it empty) and a ``capital``
-column (an amount, for contagion). Every problem is reported at once, each
+The members file may have a ``pd`` column (a probability from 0 to below 1), a
+``rating`` column (a rating of ``ratings``, for members with no ``pd``) and a
+``capital`` column (an amount, for contagion). Members of one group must come
+to the same probability, or give none. Every problem is reported at once, each
 naming the file and the field or the row and column. CSV results are written
 by ``write_csv_tables``, all files or none.
 """
@@ -36,9 +38,19 @@ from ccpwaterfall.io.tables import row_field
 from ccpwaterfall.io.values import exact_amount, parse_decimal, shown
 
 SIMULATION_TABLE = "simulation"
-SIMULATION_KEYS = ("closeout_cost", "confidence", "contagion_share", "default_pd", "nu", "rho")
+SIMULATION_KEYS = (
+    "closeout_cost",
+    "confidence",
+    "contagion_share",
+    "default_pd",
+    "nu",
+    "ratings",
+    "rho",
+)
+#: The number keys of ``[simulation]`` (``ratings`` is a table).
+NUMBER_KEYS = tuple(k for k in SIMULATION_KEYS if k != "ratings")
 #: Optional columns of the members file read by the simulation.
-MEMBER_COLUMNS = ("pd", "capital")
+MEMBER_COLUMNS = ("pd", "rating", "capital")
 DEFAULT_RHO = Decimal("0.2")
 DEFAULT_CONFIDENCE = Decimal("0.99")
 
@@ -87,6 +99,7 @@ _TEXT = {
     "closeout_cost": "Close-out losses are multiplied by 1 + this (liquidation cost).",
     "contagion_share": "A member fails when its charges on a path exceed this times its capital.",
     "confidence": "Confidence of VaR and ES (default 0.99).",
+    "ratings": "Probability of default by rating, for members with a rating and no pd.",
 }
 
 
@@ -95,30 +108,34 @@ def simulation_schema() -> dict[str, object]:
     number = {
         "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": DECIMAL_PATTERN}]
     }
+    properties: dict[str, object] = {
+        key: {"description": f"{_TEXT[key]} A decimal number {_RANGES[key][4]}.", **number}
+        for key in NUMBER_KEYS
+    }
+    properties["ratings"] = {
+        "description": f"{_TEXT['ratings']} Each a decimal number from 0 to below 1.",
+        "type": "object",
+        "additionalProperties": number,
+    }
     return {
         "description": "Monte Carlo settings of ccp simulate; optional.",
         "type": "object",
-        "properties": {
-            key: {
-                "description": f"{_TEXT[key]} A decimal number {_RANGES[key][4]}.",
-                **number,
-            }
-            for key in SIMULATION_KEYS
-        },
+        "properties": {key: properties[key] for key in SIMULATION_KEYS},
         "additionalProperties": False,
     }
 
 
 def simulation_table_issues(
     doc: Mapping[str, object], file: str
-) -> tuple[dict[str, Decimal], list[Issue]]:
-    """The values of the ``[simulation]`` table, or the issues with it."""
+) -> tuple[dict[str, Decimal], dict[str, Decimal], list[Issue]]:
+    """The numbers and the ratings of the ``[simulation]`` table, or the issues with it."""
     raw = doc.get(SIMULATION_TABLE)
     if raw is None:
-        return {}, []
+        return {}, {}, []
     if not isinstance(raw, dict):
-        return {}, [Issue(file, SIMULATION_TABLE, "expected a table: [simulation]")]
+        return {}, {}, [Issue(file, SIMULATION_TABLE, "expected a table: [simulation]")]
     values: dict[str, Decimal] = {}
+    ratings: dict[str, Decimal] = {}
     issues: list[Issue] = []
     for key in sorted(raw):
         where = field_path(SIMULATION_TABLE, key)
@@ -132,6 +149,10 @@ def simulation_table_issues(
             )
             continue
         value = raw[key]
+        if key == "ratings":
+            ratings, rating_issues = _ratings(value, file, where)
+            issues.extend(rating_issues)
+            continue
         number = parse_decimal(value, file, where)
         if isinstance(number, Issue):
             issues.append(number)
@@ -140,13 +161,35 @@ def simulation_table_issues(
             issues.append(Issue(file, where, f"{key} is {number}: it must be {_RANGES[key][4]}"))
             continue
         values[key] = number
-    return values, issues
+    return values, ratings, issues
+
+
+def _ratings(value: object, file: str, where: str) -> tuple[dict[str, Decimal], list[Issue]]:
+    """The rating-to-probability table, or its issues."""
+    if not isinstance(value, dict):
+        return {}, [Issue(file, where, 'expected a table such as { A = "0.0005" }')]
+    ratings: dict[str, Decimal] = {}
+    issues: list[Issue] = []
+    for rating, raw in value.items():
+        at = field_path(where, rating)
+        number = parse_decimal(raw, file, at)
+        if isinstance(number, Issue):
+            issues.append(number)
+        elif not _in_range("default_pd", number):
+            issues.append(Issue(file, at, f"{number} is not a probability from 0 to below 1"))
+        else:
+            ratings[rating] = number
+    return ratings, issues
 
 
 def member_columns(
-    members: Path, ccy: Currency | None
+    members: Path, ccy: Currency | None, ratings: Mapping[str, Decimal] | None = None
 ) -> tuple[tuple[str, ...], NDArray[np.float64] | None, NDArray[np.int64] | None, list[Issue]]:
-    """The ``pd`` and ``capital`` columns of the members file (None when absent), or issues.
+    """Each member's probability of default and capital from the members file, or issues.
+
+    The probability is the ``pd`` column's, else that of the member's ``rating``
+    in ``ratings``; NaN for neither; None for the whole when neither column is
+    there. The capital is in minor units, 0 for an empty cell.
 
     The file's own problems (unreadable, unknown columns) are the portfolio
     reader's to report; here only these two columns are checked.
@@ -159,10 +202,11 @@ def member_columns(
     ids = table.text("id")
     issues: list[Issue] = []
     pd_values = None
-    if "pd" in table.raw:
-        text = table.text("pd")
+    if "pd" in table.raw or "rating" in table.raw:
         pd_values = np.full(table.n_rows, np.nan)
-        for row, cell in enumerate(text.tolist()):
+    if "pd" in table.raw:
+        assert pd_values is not None  # made above
+        for row, cell in enumerate(table.text("pd").tolist()):
             if not cell:
                 continue
             number = parse_decimal(cell, table.file, row_field(row, "pd"))
@@ -178,6 +222,25 @@ def member_columns(
                 )
             else:
                 pd_values[row] = float(number)
+    if "rating" in table.raw:
+        assert pd_values is not None  # made above
+        known = ratings or {}
+        for row, cell in enumerate(table.text("rating").tolist()):
+            if not cell or not np.isnan(pd_values[row]):
+                continue  # a pd of its own wins over the rating's
+            if cell in known:
+                pd_values[row] = float(known[cell])
+            else:
+                listed = ", ".join(sorted(known)) or "none"
+                issues.append(
+                    Issue(
+                        table.file,
+                        row_field(row, "rating"),
+                        f"rating {cell!r} has no probability in [simulation] ratings "
+                        f"(listed: {listed})",
+                    )
+                )
+    if pd_values is not None:
         groups = table.text("group")
         seen: dict[str, tuple[int, float]] = {}
         for row, (member, group) in enumerate(zip(ids.tolist(), groups.tolist(), strict=True)):
@@ -190,9 +253,9 @@ def member_columns(
                 issues.append(
                     Issue(
                         table.file,
-                        row_field(row, "pd"),
-                        f"pd {text[row]} differs from {text[first[0]]} in row {first[0] + 1} "
-                        f"for the same group {key!r}: a group defaults as one",
+                        f"row {row + 1}",
+                        f"probability of default {value:g} differs from {first[1]:g} in row "
+                        f"{first[0] + 1} for the same group {key!r}: a group defaults as one",
                     )
                 )
     capital = None
@@ -231,11 +294,11 @@ def simulation_config(
     doc: Mapping[str, object], file: str, members: Path | None, ccy: Currency | None
 ) -> tuple[SimulationConfig | None, list[Issue]]:
     """The simulation settings of a parsed risk case, or every problem with them."""
-    values, issues = simulation_table_issues(doc, file)
+    values, ratings, issues = simulation_table_issues(doc, file)
     ids: tuple[str, ...] = ()
     pd_values = capital = None
     if members is not None and (members.suffix.lower() in (".csv", ".parquet")):
-        ids, pd_values, capital, column_issues = member_columns(members, ccy)
+        ids, pd_values, capital, column_issues = member_columns(members, ccy, ratings)
         issues.extend(column_issues)
     if issues:
         return None, issues

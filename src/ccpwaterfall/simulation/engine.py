@@ -26,7 +26,6 @@ must agree to the minor unit.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -40,7 +39,7 @@ from ccpwaterfall.domain import Money, Rulebook, Tranche, TrancheKind
 from ccpwaterfall.simulation.book import Book
 from ccpwaterfall.simulation.defaults import DefaultModel, draw
 from ccpwaterfall.simulation.exact_int import product_at_least
-from ccpwaterfall.simulation.paths import PathResults, _caps, run_paths
+from ccpwaterfall.simulation.paths import PathResults, caps_of, run_paths
 from ccpwaterfall.simulation.stats import Tally, tail_size
 from ccpwaterfall.waterfall import run_case
 
@@ -422,7 +421,7 @@ def run_chunk(
     draws = draw(market.model, np.random.default_rng(seed), count)
     scenario = scenario_of(book, draws.factor)
     group_defaulted = draws.defaulted
-    caps = _caps(book)
+    caps = caps_of(book)
     defaulted = np.take(group_defaulted, book.member_group, axis=1)
     primary = run_paths(book, scenario, defaulted, caps=caps)
     results, final_groups = _contagion(market, settings, scenario, group_defaulted, primary)
@@ -538,7 +537,7 @@ def _contagion(
     has_capital = market.capital > 0
     capital_num = market.capital * share.numerator
     groups = group_defaulted.copy()
-    caps = _caps(book)
+    caps = caps_of(book)
     rows = np.arange(len(scenario))
     current = results
     while rows.size:
@@ -676,8 +675,3 @@ def simulate(
     records = {r.path: r for r in (*summary.worst, *summary.sampled)}
     exact = exact_check(market.book, (records[p] for p in sorted(records)))
     return Simulation(market, settings, summary, exact)
-
-
-def standard_error(p: float, n: int) -> float:
-    """The Monte Carlo standard error of a frequency."""
-    return math.sqrt(max(p * (1 - p), 0.0) / max(n, 1))

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ccpwaterfall.domain import TrancheKind
-from ccpwaterfall.simulation.allocate import allocate_rows, allocate_rows_capped
+from ccpwaterfall.simulation.allocate import allocate_rows_capped
 from ccpwaterfall.simulation.book import Book
 
 Int = NDArray[np.int64]
@@ -88,14 +88,14 @@ def _floor_times(units: Int, factor: Fraction) -> Int:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Caps:
+class Caps:
     """Per-tranche caps that depend on no path: assessment caps, haircut caps per scenario."""
 
     assessment: Mapping[int, Int]
     haircut: Mapping[int, Int]
 
 
-def _caps(book: Book) -> _Caps:
+def caps_of(book: Book) -> Caps:
     assessment: dict[int, Int] = {}
     haircut: dict[int, Int] = {}
     for index, tranche in enumerate(book.rulebook.waterfall):
@@ -104,7 +104,7 @@ def _caps(book: Book) -> _Caps:
             assessment[index] = _floor_times(book.contribution, Fraction(tranche.cap_multiple))
         elif tranche.kind == TrancheKind.VM_GAINS_HAIRCUT:
             haircut[index] = _floor_times(book.gains, Fraction(tranche.haircut_fraction))
-    return _Caps(assessment, haircut)
+    return Caps(assessment, haircut)
 
 
 def run_paths(
@@ -112,7 +112,7 @@ def run_paths(
     scenario: NDArray[np.intp],
     defaulted: NDArray[np.bool_],
     capital: Mapping[int, int] | None = None,
-    caps: _Caps | None = None,
+    caps: Caps | None = None,
 ) -> PathResults:
     """The waterfall of every path: ``scenario`` shape (paths,), ``defaulted`` (paths, members).
 
@@ -126,7 +126,7 @@ def run_paths(
     unsupported = unsupported_kinds(book)
     if unsupported:
         raise ValueError(f"no array rule for tranche kinds {', '.join(unsupported)}")
-    caps = caps or _caps(book)
+    caps = caps or caps_of(book)
     return _Run(book, scenario, defaulted, dict(capital or {}), caps).result()
 
 
@@ -139,7 +139,7 @@ class _Run:
         scenario: NDArray[np.intp],
         defaulted: NDArray[np.bool_],
         capital: dict[int, int],
-        caps: _Caps,
+        caps: Caps,
     ) -> None:
         self.book = book
         self.caps = caps
@@ -331,4 +331,4 @@ class _Run:
         self._covered(full_take, index)
 
 
-__all__ = ["PathResults", "allocate_rows", "run_paths", "unsupported_kinds"]
+__all__ = ["PathResults", "run_paths", "unsupported_kinds"]
