@@ -265,3 +265,31 @@ def test_check_refuses_a_rating_without_a_probability(ccp: typer.Typer, tmp_path
     code, _, err = _invoke(ccp, "check", case)
     assert code == 2
     assert "row 3, column rating: rating 'CCC' has no probability" in err
+
+
+def test_auction_tiers_of_the_case_reach_every_path_and_the_exact_check(
+    ccp: typer.Typer, tmp_path: Path
+) -> None:
+    tiers = '[simulation]\ndefault_pd = "0.02"\nauction_tiers = [["CM07", "CM12"], ["CM03"]]\n'
+    case = _copy_demo(tmp_path, tiers)
+    case.write_text(
+        case.read_text("utf-8").replace(
+            'kind = "member_default_fund"',
+            'kind = "member_default_fund"\nallocation = "auction_tiers"',
+        ),
+        encoding="utf-8",
+    )
+    doc = _json(ccp, case, *SMALL)
+    assert doc["exact_check"]["agrees"]
+    members = doc["members"]
+    # The junior tier pays on every path the fund is reached; others only beyond it.
+    assert members["CM07"]["pays"]["p"] >= members["CM01"]["pays"]["p"]
+    assert float(members["CM07"]["mean"]) > 0
+
+
+def test_check_refuses_unknown_members_in_auction_tiers(ccp: typer.Typer, tmp_path: Path) -> None:
+    case = _copy_demo(tmp_path, '[simulation]\nauction_tiers = [["CM07", "XX"], ["CM07"]]\n')
+    code, _, err = _invoke(ccp, "check", case)
+    assert code == 2
+    assert "simulation.auction_tiers[0][1]: unknown member 'XX'" in err
+    assert "simulation.auction_tiers[1][0]: 'CM07' is in an earlier tier already" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -62,6 +63,14 @@ RULEBOOKS = {
         Tranche("assessments", cap_multiple=Decimal("2.75")),
         Tranche("vm_gains_haircut"),
     ),
+    "auction tiers": (
+        Tranche("defaulter_margin"),
+        Tranche("defaulter_default_fund"),
+        Tranche("ccp_capital_pro_rata", amount=_money("2000"), shared_with="member_default_fund"),
+        Tranche("member_default_fund", allocation="auction_tiers"),
+        Tranche("assessments", cap_multiple=Decimal("1.25"), allocation="auction_tiers"),
+        Tranche("vm_gains_haircut"),
+    ),
     "defaulter tranches after pooled ones": (
         Tranche("ccp_capital", amount=_money("2500")),
         Tranche("defaulter_default_fund"),
@@ -111,6 +120,8 @@ def test_array_waterfall_agrees_with_the_exact_engine(rulebook: str, scale: int)
     checked = 0
     for _ in range(4):
         book = _book(rng, RULEBOOKS[rulebook], scale)
+        if rulebook == "auction tiers":
+            book = replace(book, auction_tiers=((3, 1), (7,), (0, 5, 9)))
         scenario = rng.integers(0, book.n_scenarios, 40).astype(np.intp)
         defaulted = rng.random((40, book.n_members)) < 0.25
         checked += _assert_agrees(book, scenario, defaulted)
@@ -161,3 +172,37 @@ def test_capped_split_rounds_as_the_exact_split() -> None:
             dict(zip(ids, caps[row].tolist(), strict=True)),
         )
         assert got[row].tolist() == [want[k] for k in ids]
+
+
+def test_auction_tiers_draw_the_most_junior_tier_first() -> None:
+    # Member A defaults with 150.00 of loss, 100.00 of it covered by its own fund;
+    # the other 50.00 falls on the survivors' fund, 100.00 each.
+    book = Book(
+        name="tiers",
+        ccp_name="Test CCP",
+        currency=EUR,
+        rulebook=Rulebook(
+            (
+                Tranche("defaulter_default_fund"),
+                Tranche("member_default_fund", allocation="auction_tiers"),
+            )
+        ),
+        member_ids=("A", "B", "C", "D"),
+        member_names=(None,) * 4,
+        group_ids=("A", "B", "C", "D"),
+        member_group=np.arange(4, dtype=np.intp),
+        contribution=np.full(4, 10_000, np.int64),
+        margin=np.zeros(4, np.int64),
+        scenario_names=("S",),
+        loss=np.array([[15_000, 0, 0, 0]], np.int64),
+        usable_margin=np.zeros((1, 4), np.int64),
+        gains=np.zeros((1, 4), np.int64),
+    )
+    defaulted = np.array([[True, False, False, False]])
+    scenario = np.zeros(1, np.intp)
+    pro_rata, _, _ = run_paths(book, scenario, defaulted).dense()
+    assert pro_rata[0].tolist() == [0, 1_667, 1_667, 1_666]
+    tiered = replace(book, auction_tiers=((2,),))
+    by_tier, _, _ = run_paths(tiered, scenario, defaulted).dense()
+    assert by_tier[0].tolist() == [0, 0, 5_000, 0]
+    assert _assert_agrees(tiered, scenario, defaulted) == 1

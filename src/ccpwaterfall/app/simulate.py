@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -233,6 +233,10 @@ def _market(
     if config.capital is not None:
         by_id = dict(zip(config.member_ids, config.capital.tolist(), strict=True))
         capital = np.asarray([by_id.get(m, 0) for m in book.member_ids], np.int64)
+    if config.auction_tiers:
+        at = {member: i for i, member in enumerate(book.member_ids)}
+        tiers = tuple(tuple(at[m] for m in tier) for tier in config.auction_tiers)
+        book = replace(book, auction_tiers=tiers)
     rho = options.rho if options.rho is not None else float(config.rho)
     nu = options.nu if options.nu is not None else (float(config.nu) if config.nu else None)
     return Market(book, DefaultModel(pd, rho, nu), capital)

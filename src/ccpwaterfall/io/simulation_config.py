@@ -10,6 +10,7 @@
     contagion_share = "0.5"  # a member fails when its charges exceed this share of its capital
     confidence = "0.99"      # of VaR and ES
     ratings = { A = "0.0005", BBB = "0.002" }   # probability of default by rating
+    auction_tiers = [["CM07", "CM12"], ["CM03"]]  # for tranches with allocation = "auction_tiers"
 
 The members file may have a ``pd`` column (a probability from 0 to below 1), a
 ``rating`` column (a rating of ``ratings``, for members with no ``pd``) and a
@@ -39,6 +40,7 @@ from ccpwaterfall.io.values import exact_amount, parse_decimal, shown
 
 SIMULATION_TABLE = "simulation"
 SIMULATION_KEYS = (
+    "auction_tiers",
     "closeout_cost",
     "confidence",
     "contagion_share",
@@ -47,8 +49,8 @@ SIMULATION_KEYS = (
     "ratings",
     "rho",
 )
-#: The number keys of ``[simulation]`` (``ratings`` is a table).
-NUMBER_KEYS = tuple(k for k in SIMULATION_KEYS if k != "ratings")
+#: The number keys of ``[simulation]`` (``ratings`` is a table, ``auction_tiers`` a list).
+NUMBER_KEYS = tuple(k for k in SIMULATION_KEYS if k not in ("ratings", "auction_tiers"))
 #: Optional columns of the members file read by the simulation.
 MEMBER_COLUMNS = ("pd", "rating", "capital")
 DEFAULT_RHO = Decimal("0.2")
@@ -69,6 +71,7 @@ class SimulationConfig:
     closeout_cost: Decimal = Decimal(0)
     contagion_share: Decimal | None = None
     confidence: Decimal = DEFAULT_CONFIDENCE
+    auction_tiers: tuple[tuple[str, ...], ...] = ()
     member_ids: tuple[str, ...] = ()
     pd: NDArray[np.float64] | None = None
     capital: NDArray[np.int64] | None = None
@@ -100,6 +103,10 @@ _TEXT = {
     "contagion_share": "A member fails when its charges on a path exceed this times its capital.",
     "confidence": "Confidence of VaR and ES (default 0.99).",
     "ratings": "Probability of default by rating, for members with a rating and no pd.",
+    "auction_tiers": (
+        "Member ids by auction tier, most junior first, for tranches that allocate by auction "
+        "tier: every simulated event has this auction, less its defaulters."
+    ),
 }
 
 
@@ -111,6 +118,11 @@ def simulation_schema() -> dict[str, object]:
     properties: dict[str, object] = {
         key: {"description": f"{_TEXT[key]} A decimal number {_RANGES[key][4]}.", **number}
         for key in NUMBER_KEYS
+    }
+    properties["auction_tiers"] = {
+        "description": _TEXT["auction_tiers"],
+        "type": "array",
+        "items": {"type": "array", "minItems": 1, "items": {"type": "string"}},
     }
     properties["ratings"] = {
         "description": f"{_TEXT['ratings']} Each a decimal number from 0 to below 1.",
@@ -153,6 +165,8 @@ def simulation_table_issues(
             ratings, rating_issues = _ratings(value, file, where)
             issues.extend(rating_issues)
             continue
+        if key == "auction_tiers":
+            continue  # checked against the members file (auction_tier_issues)
         number = parse_decimal(value, file, where)
         if isinstance(number, Issue):
             issues.append(number)
@@ -162,6 +176,34 @@ def simulation_table_issues(
             continue
         values[key] = number
     return values, ratings, issues
+
+
+def auction_tiers(
+    doc: Mapping[str, object], file: str, members: Sequence[str] | None
+) -> tuple[tuple[tuple[str, ...], ...], list[Issue]]:
+    """``[simulation] auction_tiers``: lists of member ids, each id known and named once."""
+    table = doc.get(SIMULATION_TABLE)
+    raw = table.get("auction_tiers") if isinstance(table, dict) else None
+    if raw is None:
+        return (), []
+    where = field_path(SIMULATION_TABLE, "auction_tiers")
+    if not isinstance(raw, list) or not all(isinstance(t, list) and t for t in raw):
+        return (), [Issue(file, where, 'expected lists of member ids: [["CM01"], ["CM02"]]')]
+    known = set(members) if members is not None else None
+    seen: set[str] = set()
+    issues: list[Issue] = []
+    for i, tier in enumerate(raw):
+        for j, member in enumerate(tier):
+            at = field_path(field_path(where, i), j)
+            if not isinstance(member, str):
+                issues.append(Issue(file, at, "expected a member id"))
+            elif known is not None and member not in known:
+                issues.append(Issue(file, at, f"unknown member {member!r}"))
+            elif member in seen:
+                issues.append(Issue(file, at, f"{member!r} is in an earlier tier already"))
+            else:
+                seen.add(member)
+    return tuple(tuple(str(m) for m in tier) for tier in raw), issues
 
 
 def _ratings(value: object, file: str, where: str) -> tuple[dict[str, Decimal], list[Issue]]:
@@ -300,6 +342,8 @@ def simulation_config(
     if members is not None and (members.suffix.lower() in (".csv", ".parquet")):
         ids, pd_values, capital, column_issues = member_columns(members, ccy, ratings)
         issues.extend(column_issues)
+    tiers, tier_issues = auction_tiers(doc, file, ids or None)
+    issues.extend(tier_issues)
     if issues:
         return None, issues
     return (
@@ -310,6 +354,7 @@ def simulation_config(
             closeout_cost=values.get("closeout_cost", Decimal(0)),
             contagion_share=values.get("contagion_share"),
             confidence=values.get("confidence", DEFAULT_CONFIDENCE),
+            auction_tiers=tiers,
             member_ids=ids,
             pd=pd_values,
             capital=capital,

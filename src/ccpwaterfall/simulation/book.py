@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ccpwaterfall.domain import Case, Currency, Default, Member, Money, Rulebook
+from ccpwaterfall.domain import Auction, Case, Currency, Default, Member, Money, Rulebook
 from ccpwaterfall.lifecycle import (
     EndOfDayInputs,
     FundRun,
@@ -43,6 +43,9 @@ class Book:
     and ``margin``: shape (n_members,); ``loss``, ``usable_margin`` and ``gains``:
     shape (n_scenarios, n_members). ``severity``: the scenarios from the worst
     (largest loss beyond margin summed over groups) to the mildest.
+    ``auction_tiers``: member indices of each tier, most junior first, for the
+    tranches that allocate by auction tier (every path's event has this
+    auction, less its defaulters); empty: those tranches draw pro rata.
     """
 
     name: str
@@ -59,6 +62,7 @@ class Book:
     loss: Int
     usable_margin: Int
     gains: Int
+    auction_tiers: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
         m, s = len(self.member_ids), len(self.scenario_names)
@@ -79,6 +83,9 @@ class Book:
         # Sums over members must stay in range too: the splits multiply them.
         if int(self.loss.sum(axis=1).max(initial=0)) >= MAX_UNITS:
             raise ValueError("the losses of a scenario sum beyond 2^53 minor units")
+        named = [i for tier in self.auction_tiers for i in tier]
+        if len(set(named)) != len(named) or not all(0 <= i < m for i in named):
+            raise ValueError("auction tiers name each member index at most once")
 
     @property
     def n_members(self) -> int:
@@ -128,6 +135,13 @@ class Book:
             )
             if out:
                 defaults.append(Default(member_id, _money(self.loss[scenario, index], ccy)))
+        tiers = tuple(
+            tier
+            for tier in (
+                tuple(self.member_ids[i] for i in t if not defaulted[i]) for t in self.auction_tiers
+            )
+            if tier
+        )
         return Case(
             name=name or f"{self.name}: simulated path in '{self.scenario_names[scenario]}'",
             currency=ccy,
@@ -135,6 +149,7 @@ class Book:
             rulebook=self.rulebook,
             members=tuple(members),
             defaults=tuple(defaults),
+            auctions=(Auction(None, tiers),) if tiers else (),
         )
 
 

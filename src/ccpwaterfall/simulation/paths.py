@@ -34,6 +34,7 @@ from ccpwaterfall.simulation.book import Book
 Int = NDArray[np.int64]
 
 _DEFAULTER_KINDS = (TrancheKind.DEFAULTER_MARGIN, TrancheKind.DEFAULTER_DEFAULT_FUND)
+AUCTION_TIERS = "auction_tiers"
 _SUPPORTED = frozenset(TrancheKind)
 
 
@@ -285,6 +286,29 @@ class _Run:
         cap = self.caps.assessment[index]
         return weights, np.where(weights > 0, np.maximum(cap - self.assessed[live], 0), 0)
 
+    def _draw(self, index: int, take: Int, weights: Int, member_caps: Int) -> Int:
+        """``take`` split pro rata within caps, or tier by tier, most junior first."""
+        tiers = self.book.auction_tiers
+        if self.tranches[index].allocation != AUCTION_TIERS or not tiers:
+            return allocate_rows_capped(take, weights, member_caps, self.rank)
+        named = np.zeros(self.n_members, dtype=bool)
+        masks = []
+        for tier in tiers:
+            mask = np.zeros(self.n_members, dtype=bool)
+            mask[list(tier)] = True
+            named |= mask
+            masks.append(mask)
+        masks.append(~named)  # survivors no tier names: one more tier after them
+        drawn = np.zeros(weights.shape, np.int64)
+        left = take.copy()
+        for mask in masks:
+            tier_weights = np.where(mask, weights, 0)
+            tier_caps = np.where(mask, member_caps, 0)
+            tier_take = np.minimum(left, tier_caps.sum(axis=1))
+            drawn += allocate_rows_capped(tier_take, tier_weights, tier_caps, self.rank)
+            left -= tier_take
+        return drawn
+
     def _survivors(self, index: int, kind: str) -> None:
         live = self._open_side()
         assert self.side is not None  # opened above
@@ -317,7 +341,7 @@ class _Run:
                 member_caps = np.where(weights > 0, member_caps, 0)
             avail = member_caps.sum(axis=1)
             take = np.minimum(avail, rest)
-            drawn = allocate_rows_capped(take, weights, member_caps, self.rank)
+            drawn = self._draw(index, take, weights, member_caps)
             self._record(index, at, avail, take)
             if kind == TrancheKind.MEMBER_DEFAULT_FUND:
                 self.fund_left[live] -= drawn
