@@ -197,3 +197,14 @@ def test_each_members_tail_parts_add_up_to_its_expected_shortfall() -> None:
     assert sum(tail_sums) > 0
     for member, tail_sum in enumerate(tail_sums):
         assert int(figures.tail_parts[member].sum()) == tail_sum
+
+
+def test_each_sitg_size_is_checked_against_the_exact_engine_on_the_worst_paths() -> None:
+    variants = tuple(SitgVariant(a, p) for a in (0, 30_000) for p in ("before", "after"))
+    settings = SimulationSettings(
+        paths=5_000, seed=6, chunk_paths=2_000, exact_worst=20, exact_random=0, sitg=variants
+    )
+    run = simulate(_demo_like(), settings)
+    assert len(run.summary.worst) == 20
+    assert run.exact.checked == 20 * (1 + len(variants))
+    assert run.exact.agrees

@@ -51,6 +51,8 @@ DEFAULT_CHUNK_PATHS = 20_000
 DEFAULT_EXACT_WORST = 1_000
 DEFAULT_EXACT_RANDOM = 1_000
 SITG_POSITIONS = ("before", "after")
+#: The worst paths run again both ways with each skin-in-the-game size.
+VARIANT_EXACT_PATHS = 100
 
 ChunkProgress = Callable[[int, int], None]
 
@@ -674,4 +676,24 @@ def simulate(
     summary = runner(market, settings, seeds, sampled, progress)
     records = {r.path: r for r in (*summary.worst, *summary.sampled)}
     exact = exact_check(market.book, (records[p] for p in sorted(records)))
+    # Each skin-in-the-game rulebook on the worst paths, run again both ways.
+    worst = summary.worst[:VARIANT_EXACT_PATHS]
+    for variant in settings.sitg:
+        book = replace(
+            market.book, rulebook=sitg_rulebook(market.book.rulebook, variant, market.book)
+        )
+        again = exact_check(book, rerun(book, worst))
+        exact = ExactCheck(exact.checked + again.checked, (*exact.mismatches, *again.mismatches))
     return Simulation(market, settings, summary, exact)
+
+
+def rerun(book: Book, records: Sequence[PathRecord]) -> tuple[PathRecord, ...]:
+    """The records' paths through the array waterfall of ``book`` (another rulebook)."""
+    if not records:
+        return ()
+    scenario = np.asarray([r.scenario for r in records], dtype=np.intp)
+    defaulted = np.stack([r.defaulted for r in records])
+    results = run_paths(book, scenario, defaulted)
+    return tuple(
+        _record(results, scenario, defaulted, r.path - row, row) for row, r in enumerate(records)
+    )
