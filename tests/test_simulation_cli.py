@@ -293,3 +293,15 @@ def test_check_refuses_unknown_members_in_auction_tiers(ccp: typer.Typer, tmp_pa
     assert code == 2
     assert "simulation.auction_tiers[0][1]: unknown member 'XX'" in err
     assert "simulation.auction_tiers[1][0]: 'CM07' is in an earlier tier already" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--nu", "0"), ("--rho", "nan"), ("--contagion-share", "-1")]
+)
+def test_a_bad_model_option_is_refused_with_status_2(
+    ccp: typer.Typer, option: str, value: str
+) -> None:
+    code, out, err = _invoke(ccp, "simulate", DEMO, "--paths", "10", option, value)
+    assert code == 2
+    assert option in err
+    assert out == ""

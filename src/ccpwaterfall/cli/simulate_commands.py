@@ -15,8 +15,25 @@ from typing import Annotated
 
 import typer
 
-from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
-from ccpwaterfall.cli.risk_commands import RiskCaseFile, SchedulerAddress
+from ccpwaterfall.cli.options import AllRows, JsonOutput, rows_shown
+from ccpwaterfall.cli.risk_commands import RiskCaseFile
+
+#: Members the table shows unless --top or --all say otherwise.
+MEMBERS_SHOWN = 15
+
+SimulationScheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        envvar="CCP_DASK_SCHEDULER",
+        metavar="ADDRESS",
+        help="Run the chunks of paths on the dask.distributed cluster of the scheduler at "
+        "ADDRESS (tcp://host:port), one task per chunk; the output is the same as in process "
+        "for the same seed and --chunk. Margin, stress and the fund are computed here. Needs "
+        "pip install 'ccpwaterfall[dask]', and ccpwaterfall on the workers. The option wins "
+        "over the environment variable.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +58,9 @@ def simulate(
     ] = None,
     nu: Annotated[
         float | None,
-        typer.Option("--nu", min=0.0, help="Degrees of freedom of a Student t copula."),
+        typer.Option(
+            "--nu", help="Degrees of freedom of a Student t copula, above 0 (default: the case's)."
+        ),
     ] = None,
     sitg_grid: Annotated[
         str | None,
@@ -86,9 +105,17 @@ def simulate(
         Path | None,
         typer.Option("--csv", metavar="DIR", help="Also write the tables as CSV files in DIR."),
     ] = None,
-    top: TopRows = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            metavar="N",
+            help=f"Show the N members of largest ES (default {MEMBERS_SHOWN}).",
+        ),
+    ] = None,
     all_rows: AllRows = False,
-    scheduler: SchedulerAddress = None,
+    scheduler: SimulationScheduler = None,
 ) -> None:
     """Monte Carlo of defaults through the waterfall: tranche probabilities, member tails.
 
@@ -97,7 +124,7 @@ def simulate(
     every path runs through the rulebook in exact minor units, and a sample of
     paths is re-run through the exact engine.
     """
-    shown = rows_shown(top, all_rows, 15)
+    shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
     from ccpwaterfall.app.simulate import SimulateOptions
     from ccpwaterfall.app.simulate import simulate as run
     from ccpwaterfall.cli.context import exit_bad_input, loaders_of, value_of
@@ -114,7 +141,7 @@ def simulate(
         paths=paths,
         seed=seed,
         rho=rho,
-        nu=nu or None,
+        nu=nu,
         chunk_paths=chunk,
         sitg_grid=sitg_grid,
         sitg_position=sitg_position,

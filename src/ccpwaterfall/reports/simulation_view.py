@@ -59,9 +59,6 @@ class Probability:
         p = count / paths if paths else 0.0
         return cls(p, probability_error(p, paths))
 
-    def text(self) -> str:
-        return f"{100 * self.value:.3g}% ± {100 * self.error:.2g}%"
-
     def short(self) -> str:
         """The same in fewer characters, for wide tables: ``1.31±0.05%``."""
         return f"{100 * self.value:.3g}±{100 * self.error:.1g}%"

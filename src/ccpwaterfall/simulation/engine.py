@@ -637,9 +637,6 @@ class Simulation:
     def book(self) -> Book:
         return self.market.book
 
-    def variant_rulebooks(self) -> tuple[Rulebook, ...]:
-        return tuple(sitg_rulebook(self.book.rulebook, v, self.book) for v in self.settings.sitg)
-
 
 ChunkRunner = Callable[
     [Market, SimulationSettings, list[np.random.SeedSequence], NDArray[np.int64], ChunkProgress],
