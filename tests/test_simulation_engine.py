@@ -184,19 +184,39 @@ def test_tallies_merged_by_chunk_equal_the_tally_of_all_paths() -> None:
     assert [s for s, _ in merged.es_units(k)] == expected.sum(axis=0).tolist()
 
 
-def test_each_members_tail_parts_add_up_to_its_expected_shortfall() -> None:
+def test_member_tails_merged_by_chunk_equal_a_brute_force_over_every_path() -> None:
+    from ccpwaterfall.simulation.defaults import draw
+    from ccpwaterfall.simulation.engine import chunk_seeds, scenario_of
+    from ccpwaterfall.simulation.paths import run_paths
+
+    market = _demo_like()
     settings = SimulationSettings(
-        paths=20_000, seed=12, chunk_paths=3_000, exact_worst=0, exact_random=0
+        paths=9_000, seed=12, chunk_paths=3_000, exact_worst=0, exact_random=0
     )
-    run = simulate(_demo_like(), settings)
-    figures = run.summary.figures
-    assert figures.paid is not None
-    assert figures.tail_parts is not None
+    run = simulate(market, settings)
+    # The same paths drawn again, chunk by chunk, and ranked whole.
+    book = market.book
+    paid = []
+    for seed in chunk_seeds(settings.seed, 3):
+        draws = draw(market.model, np.random.default_rng(seed), 3_000)
+        defaulted = np.take(draws.defaulted, book.member_group, axis=1)
+        fund, assessment, haircut = run_paths(
+            book, scenario_of(book, draws.factor), defaulted
+        ).dense()
+        paid.append(np.stack([fund, assessment, haircut], axis=2))
+    every = np.concatenate(paid)
+    totals = every.sum(axis=2)
     k = settings.tail
-    tail_sums = [total for total, _ in figures.paid.es_units(k)]
-    assert sum(tail_sums) > 0
-    for member, tail_sum in enumerate(tail_sums):
-        assert int(figures.tail_parts[member].sum()) == tail_sum
+    members = run.summary.figures.member_tally
+    assert members.total == totals.sum(axis=0).tolist()
+    worst = -np.sort(-totals, axis=0)[:k]
+    assert [s for s, _ in members.es_units(k)] == worst.sum(axis=0).tolist()
+    assert members.var(k).tolist() == worst[k - 1].tolist()
+    parts = run.summary.figures.tail_parts
+    assert parts is not None
+    for member in range(book.n_members):
+        # Each member's tail parts add up to its tail, on paths of its k largest totals.
+        assert int(parts[member].sum()) == int(worst[:, member].sum())
 
 
 def test_each_sitg_size_is_checked_against_the_exact_engine_on_the_worst_paths() -> None:

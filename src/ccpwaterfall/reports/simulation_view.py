@@ -221,7 +221,8 @@ def _members(run: Simulation, figures: Figures, k: int) -> tuple[MemberRow, ...]
     assert figures.paid is not None  # the base run keeps every member's figures
     assert figures.parts is not None
     assert figures.tail_parts is not None
-    n = figures.paid.paths
+    members = figures.member_tally
+    n = members.paths
     tail = figures.tail_parts
     rows = []
     for i, member in enumerate(book.member_ids):
@@ -230,8 +231,8 @@ def _members(run: Simulation, figures: Figures, k: int) -> tuple[MemberRow, ...]
             MemberRow(
                 id=member,
                 group=book.group_ids[int(book.member_group[i])],
-                pays=Probability.of(int(figures.paid.positive[i]), n),
-                total=_tail(figures.paid, i, k, ccy),
+                pays=Probability.of(int(members.positive[i]), n),
+                total=_tail(members, i, k, ccy),
                 mean_parts=(
                     _ratio(figures.parts[0][i], n, ccy),
                     _ratio(figures.parts[1][i], n, ccy),

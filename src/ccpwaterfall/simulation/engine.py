@@ -196,7 +196,8 @@ class Figures:
         parts = np.stack([results.fund, results.assessment, results.haircut], axis=2)
         return replace(
             figures,
-            paid=Tally.of(paid, k, paths=n),
+            # Its largest values are kept with their parts, in ``tail_parts``.
+            paid=Tally.of(paid, k, paths=n, ranked=False),
             parts=tuple(  # type: ignore[arg-type]
                 [int(v) for v in p.sum(axis=0, dtype=np.int64).tolist()]
                 for p in (results.fund, results.assessment, results.haircut)
@@ -228,6 +229,13 @@ class Figures:
             ),
             tail_parts=_merge_member_tails(tails, k),
         )
+
+    @property
+    def member_tally(self) -> Tally:
+        """Each member's charges: counts, sums and its tail's totals (from ``tail_parts``)."""
+        assert self.paid is not None  # full figures only
+        assert self.tail_parts is not None
+        return replace(self.paid, top=np.ascontiguousarray(self.tail_parts.sum(axis=2).T))
 
     @property
     def weight(self) -> int:

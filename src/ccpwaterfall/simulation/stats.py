@@ -54,11 +54,12 @@ class Tally:
     top: Int
 
     @classmethod
-    def of(cls, values: Int, k: int, paths: int | None = None) -> Tally:
+    def of(cls, values: Int, k: int, paths: int | None = None, *, ranked: bool = True) -> Tally:
         """The tally of ``values`` (rows: paths, columns: figures), all >= 0.
 
         ``paths``: the count of paths when ``values`` holds only some of them, the
-        others being 0 in every column.
+        others being 0 in every column. ``ranked``: False keeps no largest values
+        (a caller that keeps them in another form).
         """
         n = values.shape[0] if paths is None else paths
         # Most paths give 0 everywhere: rank only the rows that give something.
@@ -68,7 +69,7 @@ class Tally:
             positive=(some > 0).sum(axis=0).astype(np.int64),
             total=[int(v) for v in some.sum(axis=0, dtype=np.int64).tolist()],
             squares=np.square(some.astype(np.float64)).sum(axis=0),
-            top=largest(some, k),
+            top=largest(some, k) if ranked else np.zeros((0, some.shape[1]), np.int64),
         )
 
     @staticmethod
