@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES: tuple[str, ...] = (
     "ccpwaterfall.cli.case_commands",
     "ccpwaterfall.cli.risk_commands",
+    "ccpwaterfall.cli.store_commands",
 )
 
 INTERNAL_ERROR = 1

@@ -1,0 +1,340 @@
+"""Use cases on the store: save, history, show, diff, export, verify and the schema upgrade.
+
+Each takes plain values and returns an ``Outcome`` (or a plain value where nothing
+can go wrong with the input). A database that cannot be used (a bad URL, no
+server, a schema newer than this version knows) is a problem with ``--db``,
+reported with exit status 2 before anything is written.
+
+What is saved is the JSON the commands print: ``ccp run --json --journal`` split
+into the case as given, the result and the journal entry by entry; ``ccp eod
+--json`` with a ``members`` table (margin, contribution, stress loss and fund
+charges per member), which is what ``diff`` compares.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
+from ccpwaterfall.io import Issue
+from ccpwaterfall.io.files import write_text
+from ccpwaterfall.lifecycle import EndOfDay
+from ccpwaterfall.lifecycle.border import to_money
+from ccpwaterfall.reports.diff_view import Diff, member_diff
+from ccpwaterfall.reports.eod_view import end_of_day_to_json, eod_view
+from ccpwaterfall.reports.history_view import SavedResult, run_member_figures
+from ccpwaterfall.reports.run_view import run_to_json, run_view
+from ccpwaterfall.store import (
+    DRILL,
+    EOD,
+    RUN,
+    Document,
+    Saved,
+    Store,
+    StoreError,
+    Verification,
+    database_url,
+    open_store,
+    shown_url,
+)
+from ccpwaterfall.store.database import DATABASE_ENV, SCHEMA_HEAD
+from ccpwaterfall.store.source import case_source
+from ccpwaterfall.waterfall import CaseResult
+
+
+def open_database(db: str | None) -> Outcome[Store]:
+    """The store at ``db`` (else ``CCP_DATABASE_URL``, else the default SQLite file),
+    upgraded to this version's schema; a problem with ``--db`` when it cannot be used."""
+    import os  # noqa: PLC0415
+
+    url = database_url(db)
+    default = not db and not os.environ.get(DATABASE_ENV)
+    try:
+        return done(open_store(url, make_folder=default))
+    except StoreError as error:
+        return refused(database_problem(url, error))
+
+
+def database_problem(url: str, error: StoreError) -> Problems:
+    shown = shown_url(url)
+    return problems_in(shown, (Issue(shown, "", str(error)),))
+
+
+def upgrade(db: str | None) -> Outcome[str]:
+    """Create or upgrade the schema (``ccp db upgrade``): the version it is at now."""
+    opened = open_database(db)
+    if opened.value is None:
+        return refused(*opened.problems)
+    opened.value.close()
+    return done(SCHEMA_HEAD)
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def run_documents(case_path: Path, result: CaseResult) -> list[Document]:
+    """A run as records: the case as given, the result, then the journal entry by entry."""
+    view = run_view(result, None, journal=True)
+    document = run_to_json(view)
+    journal = document.pop("journal")
+    assert isinstance(journal, list)
+    return [
+        Document("case", case_source(case_path).to_json()),
+        Document("result", document),
+        *(Document("journal_entry", entry) for entry in journal),
+    ]
+
+
+def save_run(store: Store, case_path: Path, result: CaseResult) -> Saved:
+    """Save a run of ``case_path``: all of it in one transaction."""
+    return store.save_run(result.case.name, run_documents(case_path, result))
+
+
+def end_of_day_document(eod: EndOfDay, business_date: dt.date) -> dict[str, object]:
+    """The end of day as ``ccp eod --json`` gives it, with its business date and a
+    ``members`` table of what ``diff`` compares."""
+    document = end_of_day_to_json(eod_view(eod, None, None))
+    inputs = eod.inputs
+    portfolio = inputs.portfolio
+    margin = document["margin"]
+    fund = document["fund"]
+    assert isinstance(margin, dict)
+    assert isinstance(fund, dict)
+    contributions = fund["contributions"]
+    assert isinstance(contributions, dict)
+    worst = document["worst_drill"]
+    assert isinstance(worst, dict)
+    charges = run_member_figures(worst["result"])
+    stress_loss = eod.stress.member_exposures.max(axis=1, initial=0.0)
+    members: dict[str, dict[str, object]] = {}
+    for row in margin["members"]:
+        members[row["id"]] = {"group": row["group"], "initial_margin": row["initial_margin"]}
+    for index, member in enumerate(portfolio.member_ids):
+        group = portfolio.group_ids[int(portfolio.member_group[index])]
+        figures = members.setdefault(member, {"group": group})
+        figures["contribution"] = contributions.get(member, "0.00")
+        figures["stress_loss"] = _amount(to_money(float(stress_loss[index]), inputs.currency))
+        figures["fund_charges"] = charges.get(member, {}).get("fund_charges", "0.00")
+    return {"business_date": business_date.isoformat(), **document, "members": members}
+
+
+def save_end_of_day(store: Store, eod: EndOfDay, business_date: dt.date) -> Saved:
+    """Append the end of day of ``business_date`` to its case's series."""
+    document = end_of_day_document(eod, business_date)
+    label = str(document["case"])
+    return store.save_end_of_day(label, business_date.isoformat(), Document("snapshot", document))
+
+
+def _amount(money: object) -> str:
+    return format(money.amount, "f")  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def history(store: Store, limit: int | None = None) -> list[Saved]:
+    """Runs, end-of-days and drills, newest first."""
+    return store.history(limit)
+
+
+def show(store: Store, save_id: int) -> Outcome[SavedResult]:
+    """A saved result with every record it wrote."""
+    try:
+        return done(SavedResult(store.get(save_id), tuple(store.records_of(save_id))))
+    except StoreError as error:
+        return refused(_id_problem(save_id, error))
+
+
+def _id_problem(save_id: int | str, error: StoreError) -> Problems:
+    return problems_in("ID", (Issue("ID", str(save_id), str(error)),))
+
+
+def diff(store: Store, before_id: int, after_id: int) -> Outcome[Diff]:
+    """Per member, the figures of two saved results side by side and their change."""
+    results = []
+    for save_id in (before_id, after_id):
+        shown = show(store, save_id)
+        if shown.value is None:
+            return refused(*shown.problems)
+        if shown.value.saved.kind == DRILL:
+            issue = Issue("ID", str(save_id), "a drill has no member figures to compare")
+            return refused(problems_in("ID", (issue,)))
+        results.append(shown.value)
+    currencies = {c for r in results if (c := r.currency()) is not None}
+    if len(currencies) > 1:
+        issue = Issue(
+            "ID",
+            f"{before_id} {after_id}",
+            f"the two results are in different currencies ({', '.join(sorted(currencies))}): "
+            "their figures cannot be compared",
+        )
+        return refused(problems_in("ID", (issue,)))
+    return done(member_diff(results[0], results[1]))
+
+
+def diff_dates(store: Store, before: dt.date, after: dt.date) -> Outcome[Diff]:
+    """The end-of-day snapshots saved for two business dates compared (the latest of each)."""
+    ids = []
+    for day in (before, after):
+        found = store.end_of_days_on(day.isoformat())
+        if not found:
+            issue = Issue("--date", day.isoformat(), "no end of day was saved for this date")
+            return refused(problems_in("--date", (issue,)))
+        labels = {saved.label for saved in found}
+        if len(labels) > 1:
+            issue = Issue(
+                "--date",
+                day.isoformat(),
+                f"end-of-days of {len(labels)} cases were saved for this date: compare by ID "
+                "(ccp history lists them)",
+            )
+            return refused(problems_in("--date", (issue,)))
+        ids.append(found[0].id)
+    return diff(store, ids[0], ids[1])
+
+
+def verify(store: Store, save_id: int | None = None) -> Outcome[Verification]:
+    """Recompute every hash chain (or the one holding ``save_id``)."""
+    try:
+        return done(store.verify(save_id))
+    except StoreError as error:
+        return refused(_id_problem(save_id or "", error))
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_csv(
+    store: Store, save_id: int, folder: Path, *, force: bool = False
+) -> Outcome[tuple[Path, ...]]:
+    """Write a saved result's tables as CSV files in ``folder``: all of them or none."""
+    shown = show(store, save_id)
+    if shown.value is None:
+        return refused(*shown.problems)
+    tables = csv_tables(shown.value)
+    if not folder.is_dir():
+        issue = Issue(str(folder), "", "is not a folder")
+        return refused(problems_in(folder, (issue,)))
+    targets = [folder / name for name in tables]
+    existing = [path for path in targets if path.exists() and not force]
+    if existing:
+        issues = [Issue(str(p), "", "already exists: use --force to replace it") for p in existing]
+        return refused(problems_in(folder, issues))
+    problems = []
+    for path, text in zip(targets, tables.values(), strict=True):
+        refusal = write_text(path, text, force=force)
+        if refusal is not None:
+            problems.append(refusal)
+    if problems:
+        return refused(problems_in(folder, problems))
+    return done(tuple(targets))
+
+
+def csv_tables(result: SavedResult) -> dict[str, str]:
+    """A saved result's tables as CSV texts, by file name."""
+    kind = result.saved.kind
+    if kind == RUN:
+        return _run_tables(result)
+    if kind == EOD:
+        return _eod_tables(result)
+    events = [r.value() for r in result.records if r.kind == "event"]
+    return {
+        "events.csv": _csv(
+            ("sequence", "kind", "at", "payload"),
+            (
+                (e.get("sequence"), e.get("kind"), e.get("at"), json.dumps(e.get("payload")))
+                for e in events
+            ),
+        )
+    }
+
+
+def _run_tables(result: SavedResult) -> dict[str, str]:
+    document = result.document("result") or {}
+    events = document.get("events", [])
+    assert isinstance(events, list)
+    journal = [r.value() for r in result.records if r.kind == "journal_entry"]
+    return {
+        "events.csv": _csv(
+            ("event", "date", "defaulters", "loss"),
+            (
+                (i + 1, e.get("date"), " ".join(e.get("defaulters", [])), e.get("loss"))
+                for i, e in enumerate(events)
+            ),
+        ),
+        "tranches.csv": _csv(
+            ("event", "kind", "name", "available", "used", "remaining"),
+            (
+                (i + 1, t["kind"], t["name"], t["available"], t["used"], t["remaining"])
+                for i, e in enumerate(events)
+                for t in e.get("tranches", [])
+            ),
+        ),
+        "members.csv": _csv(
+            ("event", "member", "default_fund", "assessment", "vm_haircut", "total"),
+            (
+                (i + 1, m, c["default_fund"], c["assessment"], c["vm_haircut"], c["total"])
+                for i, e in enumerate(events)
+                for m, c in e.get("members", {}).items()
+            ),
+        ),
+        "journal.csv": _csv(
+            ("seq", "event", "kind", "account", "amount"),
+            (
+                (j.get("seq"), j.get("event"), j.get("kind"), p["account"], p["amount"])
+                for j in journal
+                for p in j.get("postings", [])  # type: ignore[attr-defined]
+            ),
+        ),
+    }
+
+
+def _eod_tables(result: SavedResult) -> dict[str, str]:
+    snapshot = result.document("snapshot") or {}
+    margin = snapshot.get("margin", {})
+    stress = snapshot.get("stress", {})
+    assert isinstance(margin, dict)
+    assert isinstance(stress, dict)
+    members = result.members()
+    groups = snapshot.get("members", {})
+    assert isinstance(groups, dict)
+    return {
+        "members.csv": _csv(
+            ("member", "group", "initial_margin", "contribution", "stress_loss", "fund_charges"),
+            (
+                (
+                    m,
+                    groups.get(m, {}).get("group"),
+                    f.get("initial_margin"),
+                    f.get("contribution"),
+                    f.get("stress_loss"),
+                    f.get("fund_charges"),
+                )
+                for m, f in sorted(members.items())
+            ),
+        ),
+        "accounts.csv": _csv(
+            ("account", "member", "kind", "initial_margin"),
+            (
+                (a, v["member"], v["kind"], v["initial_margin"])
+                for a, v in margin.get("accounts", {}).items()
+            ),
+        ),
+        "stress_scenarios.csv": _csv(
+            ("scenario", "two_largest", "all_groups"),
+            ((s["name"], s["two_largest"], s["all_groups"]) for s in stress.get("scenarios", [])),
+        ),
+    }
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue()
