@@ -176,10 +176,8 @@ def migrate(connection: Connection) -> None:
     from alembic.config import Config  # noqa: PLC0415
 
     config = Config()
+    config.set_main_option("path_separator", "os")
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.set_main_option(
-        "version_locations", str(Path(__file__).parent / "migrations" / "versions")
-    )
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 

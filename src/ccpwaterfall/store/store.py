@@ -369,7 +369,7 @@ class Store:
 def _rows(result: object) -> Iterator[tuple[int, int, str, int, bytes, str, str, str]]:
     for partition in result.partitions():  # type: ignore[attr-defined]
         for row in partition:
-            yield row.tuple()
+            yield tuple(row)
 
 
 def _check_chains(
