@@ -19,14 +19,12 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
 from ccpwaterfall.io import Issue
 from ccpwaterfall.io.files import write_text
-from ccpwaterfall.lifecycle import EndOfDay
-from ccpwaterfall.lifecycle.border import to_money
 from ccpwaterfall.reports.diff_view import Diff, member_diff
-from ccpwaterfall.reports.eod_view import end_of_day_to_json, eod_view
 from ccpwaterfall.reports.history_view import SavedResult, run_member_figures
 from ccpwaterfall.reports.run_view import run_to_json, run_view
 from ccpwaterfall.store import (
@@ -44,7 +42,10 @@ from ccpwaterfall.store import (
 )
 from ccpwaterfall.store.database import DATABASE_ENV, SCHEMA_HEAD
 from ccpwaterfall.store.source import case_source
-from ccpwaterfall.waterfall import CaseResult
+
+if TYPE_CHECKING:
+    from ccpwaterfall.lifecycle import EndOfDay
+    from ccpwaterfall.waterfall import CaseResult
 
 
 def open_database(db: str | None) -> Outcome[Store]:
@@ -98,6 +99,10 @@ def save_run(store: Store, case_path: Path, result: CaseResult) -> Saved:
 def end_of_day_document(eod: EndOfDay, business_date: dt.date) -> dict[str, object]:
     """The end of day as ``ccp eod --json`` gives it, with its business date and a
     ``members`` table of what ``diff`` compares."""
+    # Imported here: the end of day's arrays load numpy, which reading saved results never needs.
+    from ccpwaterfall.lifecycle.border import to_money  # noqa: PLC0415
+    from ccpwaterfall.reports.eod_view import end_of_day_to_json, eod_view  # noqa: PLC0415
+
     document = end_of_day_to_json(eod_view(eod, None, None))
     inputs = eod.inputs
     portfolio = inputs.portfolio

@@ -82,7 +82,7 @@ def run(
         value_of,
     )
     from ccpwaterfall.cli.output import print_json, print_view
-    from ccpwaterfall.cli.store_commands import check_save_options, open_store, say_saved
+    from ccpwaterfall.cli.store_commands import check_save_options, open_store
     from ccpwaterfall.reports.run_view import render_run, run_to_json, run_view
 
     shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
@@ -97,7 +97,7 @@ def run(
     else:
         print_view(render_run(view))
     if store is not None:
-        say_saved(save_run(store, case, view.result))
+        save_run(store, case, view.result)
 
 
 def explain(ctx: typer.Context, case: CaseFile, json_output: JsonOutput = False) -> None:

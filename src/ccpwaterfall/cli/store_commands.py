@@ -18,6 +18,7 @@ from ccpwaterfall.cli.options import JsonOutput
 
 if TYPE_CHECKING:
     from ccpwaterfall.store import Saved, Store
+    from ccpwaterfall.waterfall import CaseResult
 
 TAMPERED = 3  # exit status of ccp verify when a record does not match its hashes
 
@@ -81,6 +82,13 @@ def say_saved(saved: Saved) -> None:
 
     kind = KIND_NAMES.get(saved.kind, saved.kind)
     typer.echo(f"Saved as {kind} {saved.id}: ccp show {saved.id}", err=True)
+
+
+def save_run(store: Store, case: Path, result: CaseResult) -> None:
+    """Save a run of ``case`` and say where it went."""
+    from ccpwaterfall.app.store import save_run as save
+
+    say_saved(save(store, case, result))
 
 
 def history(

@@ -329,40 +329,43 @@ class Store:
 
     # Verifying
 
-    def verify(self, save_id: int | None = None) -> Verification:
+    def verify(
+        self, save_id: int | None = None, connection: Connection | None = None
+    ) -> Verification:
         """Recompute every chain (or the chain holding ``save_id``) and find the first bad record.
 
         A record is bad when its content's hash, its link to the record before it
-        or its position does not match; a save is bad when records it wrote are missing.
+        or its position does not match; a save is bad when records it wrote are
+        missing. ``connection``: check inside that connection's transaction.
         """
+        if connection is not None:
+            return self._verify(connection, save_id)
         with self.engine.connect() as conn:
-            if save_id is None:
-                chains_query = None
-                counts = select(saves.c.id, saves.c.chain, saves.c.n_records, saves.c.kind)
-            else:
-                saved = self._get(conn, save_id)
-                chains_query = saved.chain
-                counts = select(saves.c.id, saves.c.chain, saves.c.n_records, saves.c.kind).where(
-                    saves.c.chain == saved.chain
-                )
-            query = select(
-                records.c.id,
-                records.c.save_id,
-                records.c.chain,
-                records.c.sequence,
-                records.c.content,
-                records.c.content_hash,
-                records.c.previous_hash,
-                records.c.record_hash,
-            ).order_by(records.c.chain, records.c.sequence)
-            if chains_query is not None:
-                query = query.where(records.c.chain == chains_query)
-            result = conn.execution_options(stream_results=True, yield_per=_VERIFY_BATCH).execute(
-                query
-            )
-            chains, checked, bad = _check_chains(_rows(result))
-            if bad is None:
-                bad = _check_counts(conn, counts)
+            return self._verify(conn, save_id)
+
+    def _verify(self, conn: Connection, save_id: int | None) -> Verification:
+        counts = select(saves.c.id, saves.c.chain, saves.c.n_records, saves.c.kind)
+        query = select(
+            records.c.id,
+            records.c.save_id,
+            records.c.chain,
+            records.c.sequence,
+            records.c.content,
+            records.c.content_hash,
+            records.c.previous_hash,
+            records.c.record_hash,
+        ).order_by(records.c.chain, records.c.sequence)
+        grouped = select(records.c.save_id, func.count()).group_by(records.c.save_id)
+        if save_id is not None:
+            chain = self._get(conn, save_id).chain
+            counts = counts.where(saves.c.chain == chain)
+            query = query.where(records.c.chain == chain)
+            grouped = grouped.where(records.c.chain == chain)
+        streamed = {"stream_results": True, "yield_per": _VERIFY_BATCH}
+        result = conn.execute(query, execution_options=streamed)
+        chains, checked, bad = _check_chains(_rows(result))
+        if bad is None:
+            bad = _check_counts(conn, counts, grouped)
         return Verification(chains, checked, bad)
 
 
@@ -400,9 +403,8 @@ def _check_chains(
     return chains, checked, None
 
 
-def _check_counts(conn: Connection, counts: object) -> BadRecord | None:
-    grouped = select(records.c.save_id, func.count()).group_by(records.c.save_id)
-    written = {int(row[0]): int(row[1]) for row in conn.execute(grouped)}
+def _check_counts(conn: Connection, counts: object, grouped: object) -> BadRecord | None:
+    written = {int(row[0]): int(row[1]) for row in conn.execute(grouped)}  # type: ignore[call-overload]
     for save_id, chain, n_records, kind in conn.execute(counts):  # type: ignore[call-overload]
         found = written.get(save_id, 0)
         short = found < n_records if kind == DRILL else found != n_records
