@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck layers unit bench clean
+.PHONY: run test lint typecheck layers unit postgres bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ typecheck: $(DEVSTAMP)
 layers: $(DEVSTAMP)
 	$(BIN)/lint-imports
 
-unit: $(DEVSTAMP)
+# The store's tests start their own PostgreSQL server; this installs it where it is missing.
+postgres:
+	sh scripts/postgres.sh
+
+unit: $(DEVSTAMP) postgres
 	$(BIN)/python -m pytest
 
 # Every test, after lint, strict typing and the layer contract.

@@ -76,13 +76,12 @@ def run(
     --save stores the case as given, the result and the journal (ccp history lists them).
     """
     from ccpwaterfall.app import cases
-    from ccpwaterfall.app.store import save_run
     from ccpwaterfall.cli.context import (
         loaders_of,
         value_of,
     )
     from ccpwaterfall.cli.output import print_json, print_view
-    from ccpwaterfall.cli.store_commands import check_save_options, open_store
+    from ccpwaterfall.cli.store_commands import check_save_options, open_store, save_run
     from ccpwaterfall.reports.run_view import render_run, run_to_json, run_view
 
     shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
