@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -84,10 +85,21 @@ def test_diff_of_two_runs_shows_each_members_change_exactly(store_url: str) -> N
         change = diff["members"][member]["fund_charges"]
         assert change["before"] == before.get(member, {}).get("total")
         assert change["after"] == after.get(member, {}).get("total")
-    code, table, _ = ccp("diff", "1", "2", "--db", store_url)
+    code, table, _ = ccp("diff", "1", "2", "--db", store_url, "--top", "2")
     assert code == 0
     assert "Fund charges" in table
-    assert "members changed" in table
+    assert f"{len(diff['changed'])} members changed" in table
+    assert "the 2 largest changes shown (--all shows every" in table
+    listed = [
+        line.split()[0] for line in table.splitlines() if line[:1] == "M" and line[1:2].isdigit()
+    ]
+    assert (
+        listed
+        == sorted(
+            diff["changed"],
+            key=lambda m: (-abs(Decimal(diff["members"][m]["fund_charges"]["change"])), m),
+        )[:2]
+    )
 
 
 def test_diff_refuses_results_in_different_currencies(store_url: str) -> None:
@@ -134,8 +146,6 @@ def test_end_of_days_saved_on_two_dates_are_compared_by_date(store_url: str) -> 
     assert code == 0
     diff = json.loads(out)
     assert diff["changed"] == ["CM34"]
-    from decimal import Decimal
-
     expected = Decimal("1.05") - Decimal(margins["CM34"])
     assert diff["members"]["CM34"]["initial_margin"]["change"] == format(expected, "f")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ccpwaterfall.cli.options import JsonOutput
+from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
 
 if TYPE_CHECKING:
     from ccpwaterfall.store import Saved, Store
@@ -143,6 +143,8 @@ def diff(
     ] = None,
     db: DatabaseUrl = None,
     json_output: JsonOutput = False,
+    top: TopRows = None,
+    all_rows: AllRows = False,
 ) -> None:
     """What changed per member between two saved results: margin, contribution, stress loss,
     fund charges.
@@ -153,7 +155,9 @@ def diff(
     from ccpwaterfall.cli.context import value_of
     from ccpwaterfall.cli.output import print_json, print_view
     from ccpwaterfall.reports.diff_view import diff_to_json, render_diff
+    from ccpwaterfall.reports.notes import MEMBERS_SHOWN
 
+    shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
     given_ids, given_dates = ids or [], dates or []
     if given_ids and given_dates:
         raise typer.BadParameter("give two IDs or two --date, not both", param_hint="'ID'")
@@ -170,7 +174,7 @@ def diff(
     if json_output:
         print_json(diff_to_json(result))
         return
-    print_view(render_diff(result))
+    print_view(render_diff(result, shown))
 
 
 def export(

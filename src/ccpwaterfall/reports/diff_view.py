@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ccpwaterfall.reports.history_view import KIND_NAMES, MEASURE_TITLES, MEASURES, SavedResult
 from ccpwaterfall.reports.layout import Column, FitTable, clean
+from ccpwaterfall.reports.notes import MEMBERS_SHOWN
 from ccpwaterfall.store import Saved
 
 
@@ -96,12 +97,17 @@ def _describe(saved: Saved) -> str:
     return f"{KIND_NAMES.get(saved.kind, saved.kind)} {saved.id}{date}"
 
 
-def render_diff(diff: Diff) -> RenderableType:
-    """The members whose figures changed: before, after and the change of each measure."""
+def _largest_change(changes: Mapping[str, Change]) -> Decimal:
+    return max((abs(Decimal(c.change)) for c in changes.values()), default=Decimal(0))
+
+
+def render_diff(diff: Diff, top: int | None = MEMBERS_SHOWN) -> RenderableType:
+    """The ``top`` members whose figures changed most (all: None), largest change first:
+    before, after and the change of each figure that changed; then the totals."""
     title = f"Changes from {_describe(diff.before)} to {_describe(diff.after)}"
     if diff.currency:
         title += f" ({diff.currency})"
-    changed = diff.changed
+    changed = sorted(diff.changed, key=lambda row: (-_largest_change(row[1]), row[0]))
     if not changed:
         return Group(
             Text(title), Text(f"No member's figures changed ({len(diff.members)} members).")
@@ -116,7 +122,7 @@ def render_diff(diff: Diff) -> RenderableType:
         ),
         title=title,
     )
-    for member, changes in changed:
+    for member, changes in changed[:top]:
         rows = [(m, c) for m, c in changes.items() if c.changed]
         for i, (measure, c) in enumerate(rows):
             table.add_row(
@@ -137,7 +143,10 @@ def render_diff(diff: Diff) -> RenderableType:
                 _signed(c.change),
             )
     unchanged = len(diff.members) - len(changed)
-    return Group(table, Text(f"{len(changed)} members changed, {unchanged} unchanged"))
+    summary = f"{len(changed)} members changed, {unchanged} unchanged"
+    if top is not None and len(changed) > top:
+        summary += f"; the {top} largest changes shown (--all shows every member)"
+    return Group(table, Text(summary))
 
 
 def _figure(value: str | None) -> str:
