@@ -222,3 +222,10 @@ def test_the_default_database_is_a_file_in_the_users_data_folder(tmp_path: Path)
 def test_a_bad_url_is_refused_with_a_clear_message(url: str, message: str) -> None:
     with pytest.raises(BadDatabaseUrlError, match="^" + message.replace("+", r"\+")):
         open_store(url)
+
+
+def test_a_password_in_the_url_is_never_shown() -> None:
+    from ccpwaterfall.store import shown_url
+
+    assert "secret" not in shown_url("postgresql://ccp:secret@db.example/ccp")
+    assert shown_url("postgresql://ccp:secret@db.example/ccp").startswith("postgresql://ccp:")

@@ -128,6 +128,7 @@ def test_end_of_days_saved_on_two_dates_are_compared_by_date(store_url: str) -> 
     _, shown, _ = ccp("show", "1", "--db", store_url, "--json")
     snapshot = json.loads(shown)["records"][0]["content"]
     margins = {m["id"]: m["initial_margin"] for m in snapshot["margin"]["members"]}
+    assert snapshot["case_file"]["text"] == DEMO.read_text(encoding="utf-8")
     assert diff["members"]["CM34"]["initial_margin"]["before"] == margins["CM34"]
     assert (
         diff["members"]["CM34"]["contribution"]["after"]
@@ -242,11 +243,12 @@ def test_a_bad_url_exits_2_before_running_or_writing(
 
 def test_an_unreachable_server_exits_2_with_a_clear_message() -> None:
     port = free_port()  # nothing listens there
-    url = f"postgresql://postgres@127.0.0.1:{port}/ccp"
+    url = f"postgresql://postgres:secret@127.0.0.1:{port}/ccp"
     code, out, err = ccp("eod", DEMO, "--save", "--db", url)
     assert code == 2
     assert out == ""
-    assert f"postgresql://postgres@127.0.0.1:{port}/ccp: cannot use the database: " in err
+    assert f"postgresql://postgres:***@127.0.0.1:{port}/ccp: cannot use the database: " in err
+    assert "secret" not in err
     assert "Connection refused" in err
 
 

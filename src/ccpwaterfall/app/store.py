@@ -96,9 +96,12 @@ def save_run(store: Store, case_path: Path, result: CaseResult) -> Saved:
     return store.save_run(result.case.name, run_documents(case_path, result))
 
 
-def end_of_day_document(eod: EndOfDay, business_date: dt.date) -> dict[str, object]:
-    """The end of day as ``ccp eod --json`` gives it, with its business date and a
-    ``members`` table of what ``diff`` compares."""
+def end_of_day_document(
+    case_path: Path, eod: EndOfDay, business_date: dt.date
+) -> dict[str, object]:
+    """The end of day as ``ccp eod --json`` gives it, with its business date, the risk
+    case as given (``case_file``: its text and SHA-256) and a ``members`` table of what
+    ``diff`` compares."""
     # Imported here: the end of day's arrays load numpy, which reading saved results never needs.
     from ccpwaterfall.lifecycle.border import to_money  # noqa: PLC0415
     from ccpwaterfall.reports.eod_view import end_of_day_to_json, eod_view  # noqa: PLC0415
@@ -125,12 +128,17 @@ def end_of_day_document(eod: EndOfDay, business_date: dt.date) -> dict[str, obje
         figures["contribution"] = contributions.get(member, "0.00")
         figures["stress_loss"] = _amount(to_money(float(stress_loss[index]), inputs.currency))
         figures["fund_charges"] = charges.get(member, {}).get("fund_charges", "0.00")
-    return {"business_date": business_date.isoformat(), **document, "members": members}
+    return {
+        "business_date": business_date.isoformat(),
+        **document,
+        "case_file": case_source(case_path).to_json(),
+        "members": members,
+    }
 
 
-def save_end_of_day(store: Store, eod: EndOfDay, business_date: dt.date) -> Saved:
+def save_end_of_day(store: Store, case_path: Path, eod: EndOfDay, business_date: dt.date) -> Saved:
     """Append the end of day of ``business_date`` to its case's series."""
-    document = end_of_day_document(eod, business_date)
+    document = end_of_day_document(case_path, eod, business_date)
     label = str(document["case"])
     return store.save_end_of_day(label, business_date.isoformat(), Document("snapshot", document))
 

@@ -331,7 +331,7 @@ def eod(
         print_view(reports.render_end_of_day(view))
     if store is not None:
         day = business_date.date() if business_date is not None else dt.date.today()
-        say_saved(save_end_of_day(store, result, day))
+        say_saved(save_end_of_day(store, case, result, day))
 
 
 def _say_written(written: WrittenDrill, *, to_stderr: bool) -> None:
