@@ -18,6 +18,7 @@ from ccpwaterfall.store import (
     NotFoundError,
     SequenceTakenError,
     Store,
+    StoreError,
     database_url,
     default_database_path,
     open_store,
@@ -105,6 +106,16 @@ def test_drill_events_append_in_order_and_read_back(store: Store) -> None:
     store.append_events(drill.id, [_event(2)])
     assert store.events(drill.id) == [_event(0), _event(1, "CM02"), _event(2)]
     assert store.verify(drill.id).intact
+
+
+def test_a_drill_starts_with_its_first_events_in_one_transaction(store: Store) -> None:
+    drill = store.create_drill("Fire drill", {"plan": "p"}, [_event(0), _event(1)])
+    store.append_events(drill.id, [_event(2)])
+    assert [e["sequence"] for e in store.events(drill.id)] == [0, 1, 2]
+    with pytest.raises(StoreError, match="consecutive sequences from 0"):
+        store.create_drill("Gap", {}, [_event(1)])
+    assert [s.label for s in store.history()] == ["Fire drill"]  # nothing of the refused one
+    assert store.verify().intact
 
 
 def test_an_event_already_appended_by_another_writer_is_refused(store: Store) -> None:

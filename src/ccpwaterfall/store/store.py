@@ -168,13 +168,20 @@ class Store:
         self._insert_records(conn, save_id, chain, sequence, previous, (document,))
         return self._get(conn, save_id)
 
-    def create_drill(self, label: str, plan: Mapping[str, object]) -> Saved:
-        """A new drill: its plan stored as the first record of its chain; events follow."""
+    def create_drill(
+        self,
+        label: str,
+        plan: Mapping[str, object],
+        events: Sequence[Mapping[str, object]] = (),
+    ) -> Saved:
+        """A new drill: its plan as the first record of its chain, then its first ``events``
+        (sequences 0, 1, 2, ...), all in one transaction; later events are appended."""
         with self.engine.begin() as conn:
             save_id = self._insert_save(conn, DRILL, label, "", None, 1, 0)
             chain = f"drill:{save_id}"
             conn.execute(update(saves).where(saves.c.id == save_id).values(chain=chain))
-            self._insert_records(conn, save_id, chain, 0, GENESIS, (Document("plan", plan),))
+            documents = [Document("plan", plan), *_event_documents(events, 0)]
+            self._insert_records(conn, save_id, chain, 0, GENESIS, documents)
             return self._get(conn, save_id)
 
     def append_events(self, drill_id: int, events: Sequence[Mapping[str, object]]) -> None:
@@ -196,11 +203,7 @@ class Store:
                     f"drill {drill_id} holds events up to {next_position - 2}; "
                     f"event {first} cannot be appended"
                 )
-            documents = []
-            for offset, event in enumerate(events):
-                if _event_sequence(event) != first + offset:
-                    raise StoreError("events to append must have consecutive sequences")
-                documents.append(Document("event", event))
+            documents = _event_documents(events, first)
             try:
                 self._insert_records(
                     conn, drill_id, drill.chain, next_position, previous, documents
@@ -428,6 +431,16 @@ def _record(row: object) -> StoredRecord:
         previous_hash=m["previous_hash"],
         record_hash=m["record_hash"],
     )
+
+
+def _event_documents(events: Sequence[Mapping[str, object]], first: int) -> list[Document]:
+    """The events as records, checked to run on from ``first`` without a gap."""
+    documents = []
+    for offset, event in enumerate(events):
+        if _event_sequence(event) != first + offset:
+            raise StoreError(f"events must have consecutive sequences from {first}")
+        documents.append(Document("event", event))
+    return documents
 
 
 def _event_sequence(event: Mapping[str, object]) -> int:
