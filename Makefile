@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
+PDFSTAMP := $(VENV)/.pdf-libraries
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 .PHONY: run test lint typecheck layers unit postgres bench clean
 
@@ -18,6 +20,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $@
+
+# WeasyPrint (ccp report -o FILE.pdf) lays text out with Pango and subsets fonts with
+# HarfBuzz: Debian's packages, installed here when missing and this is root.
+$(PDFSTAMP): | $(BIN)/python
+	@if ! ldconfig -p | grep -q 'libpango-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -q $(PDF_PACKAGES) || (apt-get update -q && apt-get install -y -q $(PDF_PACKAGES))) >/dev/null; \
+	  else \
+	    echo "PDF reports need: apt-get install $(PDF_PACKAGES)" >&2; \
+	  fi; \
+	fi
+	touch $@
 
 # The main job: replay the precedents, then the demo CCP's end of day.
 run: $(STAMP)
@@ -38,7 +52,7 @@ layers: $(DEVSTAMP)
 postgres:
 	sh scripts/postgres.sh
 
-unit: $(DEVSTAMP) postgres
+unit: $(DEVSTAMP) $(PDFSTAMP) postgres
 	$(BIN)/python -m pytest
 
 # Every test, after lint, strict typing and the layer contract.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccpwaterfall.domain import Money, currency
-from ccpwaterfall.io.json_text import dumps_indented
+from ccpwaterfall.io import json_text
+from ccpwaterfall.io.json_text import JsonPairs, dumps_indented, write_indented
 
 KEYS = st.text(max_size=6)
 SCALARS = (
@@ -48,3 +50,42 @@ def test_money_fixed_is_the_decimal_in_fixed_point(units: int, code: str) -> Non
     money = Money.from_minor_units(units, currency(code))
     assert money.fixed() == format(money.amount, "f")
     assert Decimal(money.fixed()) == money.amount
+
+
+def _streamed(value: object) -> object:
+    """``value`` with every dict turned into pairs made as they are written."""
+    if isinstance(value, dict):
+        items = [(key, _streamed(item)) for key, item in value.items()]
+        return JsonPairs(lambda: iter(items))
+    if isinstance(value, list):
+        return [_streamed(item) for item in value]
+    return value
+
+
+@given(VALUES)
+def test_pairs_made_while_writing_give_the_text_of_the_dict(value: object) -> None:
+    assert dumps_indented(_streamed(value)) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@given(VALUES)
+def test_text_handed_on_in_chunks_joins_to_the_whole(value: object) -> None:
+    chunks: list[str] = []
+    write_indented(_streamed({"outer": [value, value]}), chunks.append)
+    assert "".join(chunks) == dumps_indented({"outer": [value, value]})
+
+
+def test_a_large_object_is_handed_on_before_it_is_all_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_text, "_CHUNK_PARTS", 8)
+    chunks: list[str] = []
+    made: list[int] = []
+
+    def pairs() -> Iterator[tuple[str, object]]:
+        for index in range(100):
+            made.append(len(chunks))
+            yield f"M{index:03}", {"total": str(index)}
+
+    write_indented(JsonPairs(pairs), chunks.append)
+    assert len(chunks) > 10
+    # The later pairs were made after earlier text had already been handed on.
+    assert made[-1] > 0
+    assert json.loads("".join(chunks)) == {f"M{i:03}": {"total": str(i)} for i in range(100)}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
-from ccpwaterfall.domain import Currency, Money
+from ccpwaterfall.domain import Currency, Money, currency
 from ccpwaterfall.ledger import Entry, InvariantError, Posting, balances, balances_by
+from ccpwaterfall.waterfall import MemberCharge, ReplenishmentCall
+
+EUR = currency("EUR")
 
 
 def test_an_unbalanced_entry_raises(eur: Currency) -> None:
@@ -61,3 +66,32 @@ def test_balances_add_up_postings_in_first_posted_order(eur: Currency) -> None:
     event_zero = balances_by(journal, lambda e: e.event == 0)
     assert event_zero["loss:D"] == Money.of("-19.50", eur)
     assert "external:member:A" not in event_zero
+
+
+def test_a_posting_made_from_units_equals_one_made_from_money() -> None:
+    amount = Money.of("12.34", EUR)
+    made = Posting("member:A:default_fund", amount)
+    from_units = Posting.of_units("member:A:default_fund", 1234, EUR)
+    assert made == from_units
+    assert hash(made) == hash(from_units)
+    assert from_units.amount == amount
+    assert from_units.units == 1234
+    assert Posting.of_units("member:A:default_fund", 1235, EUR) != made
+    assert pickle.loads(pickle.dumps(made)) == made
+    with pytest.raises(AttributeError):
+        made.account = "other"  # type: ignore[misc]
+
+
+def test_member_charges_and_replenishment_calls_keep_their_amounts_exactly() -> None:
+    fund, assessed, cut = Money.of("1.01", EUR), Money.of("0.10", EUR), Money.of("0.00", EUR)
+    charge = MemberCharge("A", fund, assessed, cut)
+    assert (charge.default_fund, charge.assessment, charge.vm_haircut) == (fund, assessed, cut)
+    assert charge.total == Money.of("1.11", EUR)
+    assert charge == MemberCharge.of_units("A", 101, 10, 0, EUR)
+    assert pickle.loads(pickle.dumps(charge)) == charge
+    call = ReplenishmentCall(None, (("A", fund), ("B", assessed)), ())
+    assert call.members == (("A", fund), ("B", assessed))
+    assert call == ReplenishmentCall.of_units(None, ("A", "B"), (101, 10), (), EUR)
+    assert call.members_total(EUR) == Money.of("1.11", EUR)
+    with pytest.raises(AttributeError):
+        call.due = None

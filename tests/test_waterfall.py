@@ -844,12 +844,37 @@ def over_assessing_rule(
     return TrancheOutcome(take, take, postings, "over-assesses")
 
 
+def over_cutting_rule(
+    state: WaterfallState, tranche_: ResolvedTranche, context: EventContext
+) -> TrancheOutcome:
+    """Cuts a survivor's VM gains with no haircut tranche in the rulebook: beyond its cap."""
+    survivor = context.event.survivors[0]
+    account = member_account(survivor, MemberPart.VM_GAINS)
+    defaulter = context.event.defaulters[0]
+    take = money(1)
+    postings = (Posting(account, -take), Posting(f"loss:{defaulter}", take))
+    return TrancheOutcome(take, take, postings, "over-cuts")
+
+
+def over_filling_rule(
+    state: WaterfallState, tranche_: ResolvedTranche, context: EventContext
+) -> TrancheOutcome:
+    """Adds to a survivor's contribution beyond what it put up: a defect the engine must catch."""
+    survivor = context.event.survivors[0]
+    account = member_account(survivor, MemberPart.DEFAULT_FUND)
+    extra = money(1)
+    postings = (Posting(account, extra), Posting(f"member:{survivor}:initial_margin", -extra))
+    return TrancheOutcome(money(0), money(0), postings, "over-fills")
+
+
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
         (overdrawing_rule, "overdrawn"),
         (miscounting_rule, "cover"),
         (over_assessing_rule, "assessed"),
+        (over_cutting_rule, "VM gains haircut"),
+        (over_filling_rule, "above the"),
     ],
 )
 def test_the_engine_catches_a_rule_that_breaks_an_invariant(
@@ -857,7 +882,11 @@ def test_the_engine_catches_a_rule_that_breaks_an_invariant(
 ) -> None:
     spec = TRANCHE_KINDS[TrancheKind.MEMBER_DEFAULT_FUND]
     kinds = {**TRANCHE_KINDS, spec.kind: replace(spec, rule=rule)}
-    case = make_case([member("S", 10), member("D")], [default("D", 5)], [MEMBER_FUND])
+    case = make_case(
+        [member("S", 10, initial_margin=3, vm_gains=4), member("D")],
+        [default("D", 5)],
+        [MEMBER_FUND],
+    )
     with pytest.raises(InvariantError, match=message):
         run_case(case, kinds)
 

@@ -92,7 +92,7 @@ def run(
     outcome = cases.run_case(case, loaders_of(ctx))
     view = run_view(value_of(outcome), shown, journal=journal)
     if json_output:
-        print_json(run_to_json(view), outcome.warnings)
+        print_json(run_to_json(view, streamed=True), outcome.warnings)
     else:
         print_view(render_run(view))
     if store is not None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from rich.console import Console, RenderableType
 
 from ccpwaterfall.io.issues import InputWarning
-from ccpwaterfall.io.json_text import dumps_indented
+from ccpwaterfall.io.json_text import write_indented
 from ccpwaterfall.reports.layout import Printable
 
 # Characters JSON may carry unescaped that a terminal could still act on: C1 controls
@@ -46,5 +46,6 @@ def print_json(data: Mapping[str, object], warnings: Sequence[InputWarning] = ()
     document = dict(data)
     if warnings:
         document["warnings"] = [warning.to_json() for warning in warnings]
-    text = dumps_indented(document)
-    sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
+    # Written in chunks as it is made: a result of millions of charges is never held whole.
+    write_indented(document, lambda text: sys.stdout.write(text.translate(_JSON_ESCAPES)))
+    sys.stdout.write("\n")

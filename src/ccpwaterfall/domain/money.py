@@ -148,11 +148,7 @@ class Money:
 
         The JSON form of money; the same text as ``format(self.amount, "f")``.
         """
-        places = self._currency.minor_unit
-        if not places:
-            return str(self._units)
-        whole, cents = divmod(abs(self._units), 10**places)
-        return f"{'-' if self._units < 0 else ''}{whole}.{cents:0{places}d}"
+        return fixed_text(self._units, self._currency.minor_unit)
 
     def is_zero(self) -> bool:
         return self._units == 0
@@ -196,6 +192,14 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.currency.code} {self.amount:,}"
+
+
+def fixed_text(units: int, places: int) -> str:
+    """``units`` minor units in fixed-point with ``places`` decimals: ``Money.fixed`` of ints."""
+    if not places:
+        return str(units)
+    whole, cents = divmod(abs(units), 10**places)
+    return f"{'-' if units < 0 else ''}{whole}.{cents:0{places}d}"
 
 
 def _exact_units(amount: Decimal, minor_unit: int) -> int | None:

@@ -62,7 +62,15 @@ def check_target(path: Path, *, force: bool = False, inputs: Iterable[Path] = ()
 def write_text(
     path: Path, text: str, *, force: bool = False, inputs: Iterable[Path] = ()
 ) -> Issue | None:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path``, all of it or nothing.
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path``, all of it or nothing, as
+    ``write_bytes`` does."""
+    return write_bytes(path, text.encode("utf-8"), force=force, inputs=inputs)
+
+
+def write_bytes(
+    path: Path, data: bytes, *, force: bool = False, inputs: Iterable[Path] = ()
+) -> Issue | None:
+    """Write ``data`` to ``path``, all of it or nothing.
 
     Returns the reason when ``path`` may not or cannot be written (``check_target``,
     a missing folder, no permission), with nothing left behind; ``None`` once written.
@@ -82,8 +90,8 @@ def write_text(
     try:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         temp = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         temp.chmod(mode)

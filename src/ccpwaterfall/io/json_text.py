@@ -12,19 +12,66 @@ document), as does any other type.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring
 
 _STEP = "  "
+# Parts held before they are handed on by ``write_indented``: a few hundred kB of text.
+_CHUNK_PARTS = 16_384
+
+
+class JsonPairs:
+    """A JSON object whose (key, value) pairs are made as it is written.
+
+    For the large objects of a document (one entry per member per event): the
+    writer takes them one by one, so the object is never held whole, neither as
+    a dict nor as text. ``pairs`` is called once per writing.
+    """
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: Callable[[], Iterable[tuple[str, object]]]) -> None:
+        self._pairs = pairs
+
+    def pairs(self) -> Iterable[tuple[str, object]]:
+        return self._pairs()
+
+
+class _Parts(list[str]):
+    """The text written so far, handed to ``sink`` in chunks when there is one."""
+
+    __slots__ = ("sink",)
+
+    def __init__(self, sink: Callable[[str], object] | None) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def spill(self) -> None:
+        if self.sink is not None and len(self) >= _CHUNK_PARTS:
+            self.sink("".join(self))
+            self.clear()
 
 
 def dumps_indented(value: object) -> str:
     """``value`` as JSON indented by two spaces, exactly as ``json.dumps`` writes it."""
-    parts: list[str] = []
+    parts = _Parts(None)
     _write(value, "", parts)
     return "".join(parts)
 
 
-def _write(value: object, indent: str, parts: list[str]) -> None:
+def write_indented(value: object, sink: Callable[[str], object]) -> None:
+    """The text of ``dumps_indented(value)`` handed to ``sink`` in chunks as it is made.
+
+    Memory stays bounded by the chunk size and the largest value that is not a
+    ``JsonPairs``, whatever the size of the document.
+    """
+    parts = _Parts(sink)
+    _write(value, "", parts)
+    if parts:
+        sink("".join(parts))
+
+
+def _write(value: object, indent: str, parts: _Parts) -> None:
     if isinstance(value, str):
         parts.append(encode_basestring(value))
     elif value is None:
@@ -55,6 +102,17 @@ def _write(value: object, indent: str, parts: list[str]) -> None:
             parts.append(encode_basestring(key) + ": ")
             _write(item, inner, parts)
         parts.append("\n" + indent + "}")
+    elif isinstance(value, JsonPairs):
+        inner = indent + _STEP
+        first = True
+        for key, item in value.pairs():
+            if not isinstance(key, str):
+                raise ValueError(f"JSON object keys are strings, got {key!r}")
+            parts.append(("{\n" if first else ",\n") + inner + encode_basestring(key) + ": ")
+            first = False
+            _write(item, inner, parts)
+            parts.spill()
+        parts.append("{}" if first else "\n" + indent + "}")
     elif isinstance(value, list | tuple):
         if not value:
             parts.append("[]")
@@ -65,6 +123,7 @@ def _write(value: object, indent: str, parts: list[str]) -> None:
             if index:
                 parts.append(",\n" + inner)
             _write(item, inner, parts)
+            parts.spill()
         parts.append("\n" + indent + "]")
     else:
         raise ValueError(f"not a JSON value: {value!r}")

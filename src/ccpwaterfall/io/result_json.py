@@ -10,22 +10,37 @@ never replenishes).
 
 from __future__ import annotations
 
-from ccpwaterfall.domain import Money
-from ccpwaterfall.io.json_text import dumps_indented
-from ccpwaterfall.waterfall import CaseResult, EventResult, ReplenishmentCall, TrancheResult
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from ccpwaterfall.domain import Currency, Money
+from ccpwaterfall.domain.money import fixed_text
+from ccpwaterfall.io.json_text import JsonPairs, dumps_indented
+from ccpwaterfall.waterfall import (
+    CaseResult,
+    EventResult,
+    MemberCharge,
+    ReplenishmentCall,
+    TrancheResult,
+)
 
 RESULT_FORMAT = "ccp-result/1"
 
 
-def result_to_json(result: CaseResult) -> dict[str, object]:
-    """``result`` as a JSON-able dict, keys in the order of the specification."""
+def result_to_json(result: CaseResult, *, streamed: bool = False) -> dict[str, object]:
+    """``result`` as a JSON-able dict, keys in the order of the specification.
+
+    ``streamed``: the per-member objects (one entry per survivor per event, and
+    the totals) are ``JsonPairs`` made as they are written, for
+    ``json_text.write_indented``; otherwise plain dicts.
+    """
+    ccy = result.case.currency
     return {
         "format": RESULT_FORMAT,
         "case": result.case.name,
-        "currency": result.case.currency.code,
-        "events": [_event(event) for event in result.events],
+        "currency": ccy.code,
+        "events": [_event(event, ccy, streamed) for event in result.events],
         "totals": {
-            "members": {charge.member: _amount(charge.total) for charge in result.totals},
+            "members": _members(lambda: _totals(result.totals, ccy), streamed),
             "uncovered": _amount(result.uncovered),
         },
     }
@@ -33,39 +48,67 @@ def result_to_json(result: CaseResult) -> dict[str, object]:
 
 def dumps_result(result: CaseResult) -> str:
     """``result`` as JSON text: indented by 2, keys in the specification's order, final newline."""
-    return dumps_indented(result_to_json(result)) + "\n"
+    return dumps_indented(result_to_json(result, streamed=True)) + "\n"
 
 
-def _event(event: EventResult) -> dict[str, object]:
+def _members(
+    pairs: Callable[[], Iterable[tuple[str, object]]], streamed: bool
+) -> dict[str, object] | JsonPairs:
+    return JsonPairs(pairs) if streamed else dict(pairs())
+
+
+def _charges(charges: Sequence[MemberCharge], ccy: Currency) -> Iterator[tuple[str, object]]:
+    """Each charge as its JSON object, by member id; amounts formatted from minor units."""
+    places = ccy.minor_unit
+    for charge in sorted(charges, key=lambda charge: charge.member):
+        fund, assessed, cut = charge.units
+        yield (
+            charge.member,
+            {
+                "default_fund": fixed_text(fund, places),
+                "assessment": fixed_text(assessed, places),
+                "vm_haircut": fixed_text(cut, places),
+                "total": fixed_text(fund + assessed + cut, places),
+            },
+        )
+
+
+def _totals(charges: Sequence[MemberCharge], ccy: Currency) -> Iterator[tuple[str, object]]:
+    places = ccy.minor_unit
+    for charge in charges:
+        yield charge.member, fixed_text(sum(charge.units), places)
+
+
+def _event(event: EventResult, ccy: Currency, streamed: bool) -> dict[str, object]:
     return {
         "date": None if event.date is None else event.date.isoformat(),
         "defaulters": list(event.defaulters),
         "loss": _amount(event.loss),
         "tranches": [_tranche(tranche) for tranche in event.tranches],
-        "members": {
-            charge.member: {
-                "default_fund": _amount(charge.default_fund),
-                "assessment": _amount(charge.assessment),
-                "vm_haircut": _amount(charge.vm_haircut),
-                "total": _amount(charge.total),
-            }
-            for charge in sorted(event.members, key=lambda charge: charge.member)
-        },
+        "members": _members(lambda: _charges(event.members, ccy), streamed),
         "defaulter_surplus": {
             member: _amount(surplus) for member, surplus in event.defaulter_surplus
         },
         "uncovered": _amount(event.uncovered),
         "losses": {member: _amount(loss) for member, loss in event.losses},
-        "replenishment": _replenishment(event.replenishment),
+        "replenishment": _replenishment(event.replenishment, ccy, streamed),
     }
 
 
-def _replenishment(call: ReplenishmentCall | None) -> dict[str, object] | None:
+def _replenishment(
+    call: ReplenishmentCall | None, ccy: Currency, streamed: bool
+) -> dict[str, object] | None:
     if call is None:
         return None
+    places = ccy.minor_unit
+
+    def top_ups() -> Iterator[tuple[str, object]]:
+        for member, units in call.member_units:
+            yield member, fixed_text(units, places)
+
     return {
         "due": None if call.due is None else call.due.isoformat(),
-        "members": {member: _amount(amount) for member, amount in call.members},
+        "members": _members(top_ups, streamed),
         "ccp_capital": {name: _amount(amount) for name, amount in call.ccp_capital},
     }
 

@@ -207,9 +207,14 @@ def charge_table(
 # --------------------------------------------------------------------------- JSON
 
 
-def run_to_json(view: RunView) -> dict[str, object]:
-    """The ``ccp-result/1`` document; with the journal, its entries under ``journal``."""
-    data = dict(view.document)
+def run_to_json(view: RunView, *, streamed: bool = False) -> dict[str, object]:
+    """The ``ccp-result/1`` document; with the journal, its entries under ``journal``.
+
+    ``streamed``: the per-member objects are made as they are printed
+    (``JsonPairs``, for ``json_text.write_indented``), so a result of millions
+    of charges is never held whole; otherwise plain dicts.
+    """
+    data = result_to_json(view.result, streamed=streamed)
     if view.journal is not None:
         data["journal"] = [journal_entry_json(entry) for entry in view.journal]
     return data

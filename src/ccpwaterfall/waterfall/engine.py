@@ -27,7 +27,13 @@ from ccpwaterfall.waterfall.accounts import (
     member_account,
     parse_capital_account,
 )
-from ccpwaterfall.waterfall.invariants import check_accounts, check_conservation, check_outcome
+from ccpwaterfall.waterfall.invariants import (
+    AccountBounds,
+    account_bounds,
+    check_accounts,
+    check_conservation,
+    check_outcome,
+)
 from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry
 from ccpwaterfall.waterfall.resolve import resolve_case
 from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
@@ -69,7 +75,8 @@ def run_waterfall(
     gives a negative balance.
     """
     units: dict[str, int] = {}
-    run = _Run(resolved, WaterfallState(resolved.currency, MappingProxyType(units), {}), [], units)
+    state = WaterfallState(resolved.currency, MappingProxyType(units), {})
+    run = _Run(resolved, state, [], units, account_bounds(resolved))
     postings = _opening_postings(resolved) if opening is None else _given_opening(resolved, opening)
     run.record(None, _opening_narration(resolved), postings, "opening", _capital_labels(resolved))
     events = tuple(_run_event(run, kinds, event) for event in resolved.events)
@@ -97,6 +104,7 @@ class _Run:
     state: WaterfallState
     entries: list[Entry]
     units: dict[str, int]  # the balances ``state`` reads, written here only
+    bounds: AccountBounds
 
     def record(
         self,
@@ -111,10 +119,28 @@ class _Run:
             return
         self.entries.append(Entry(len(self.entries), narration, postings, event, rule, meta))
         # In place: the rules read the state through a read-only mapping between entries.
+        # Each account is tested against its bounds as it is posted (the last posting to
+        # it sees its final balance); any other account, or one outside its bounds, gets
+        # the full check on the final balances.
         units = self.units
+        holding = self.bounds.holding
+        assessed = self.bounds.assessed
+        period_start = self.state.period_start
+        unchecked: list[str] = []
         for posting in postings:
-            units[posting.account] = units.get(posting.account, 0) + posting.amount.minor_units
-        check_accounts(self.resolved, self.state, (p.account for p in postings))
+            account = posting.account
+            balance = units[account] = units.get(account, 0) + posting.units
+            bound = holding.get(account)
+            if bound is not None:
+                if bound[0] <= balance <= bound[1]:
+                    continue
+            elif (cap := assessed.get(account)) is not None and (
+                period_start.get(account, 0) - balance <= cap
+            ):
+                continue
+            unchecked.append(account)
+        if unchecked:
+            check_accounts(self.resolved, self.state, unchecked)
 
 
 def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> EventResult:
@@ -138,7 +164,7 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         )
     context = EventContext(resolved, event)
     tranches: list[TrancheResult] = []
-    charged: list[Posting] = []
+    before = _charge_balances(run, event)
     used_so_far = Money.zero(ccy)
     for tranche in resolved.tranches:
         index = tranche.index
@@ -147,7 +173,6 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         inputs = tuple((key, input_text(value)) for key, value in outcome.inputs)
         meta = (("tranche", tranche.label), ("tranche_index", str(index)), *inputs)
         run.record(event.index, tranche.label, outcome.postings, str(tranche.kind), meta)
-        charged.extend(outcome.postings)
         used_so_far += outcome.used
         check_conservation(event, run.state, used_so_far)
         tranches.append(
@@ -184,7 +209,7 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         loss=event.loss,
         losses=event.losses,
         tranches=tuple(tranches),
-        members=_member_charges(resolved, event, charged),
+        members=_member_charges(run, before),
         defaulter_surplus=surplus,
         uncovered=sum_money((run.state.remaining_loss(d) for d in event.defaulters), ccy),
         replenished_before=event.replenished_before,
@@ -203,65 +228,74 @@ def _replenishment_call(
     due = event.replenish_after if rulebook.cooling_off is None else event.cooling_off_end
     names = resolved.accounts[MemberPart.DEFAULT_FUND]
     units = state.units
-    ccy = resolved.currency
-    members = tuple(
-        (member_id, Money.from_minor_units(top_up, ccy))
+    put_up = resolved.put_up
+    top_ups = [
+        (member_id, top_up)
         for member_id in event.survivors
-        if (
-            top_up := resolved.members[member_id].default_fund.minor_units
-            - units.get(names[member_id], 0)
-        )
-    )
+        if (top_up := put_up[account := names[member_id]] - units.get(account, 0))
+    ]
     capital = tuple(
         (resolved.tranches[index].label, gap)
         for index, amount in resolved.capital.items()
         if not (gap := amount - state.balance(capital_account(index))).is_zero()
     )
-    return ReplenishmentCall(due, members, capital)
+    member_ids = tuple([member_id for member_id, _ in top_ups])
+    member_units = tuple([top_up for _, top_up in top_ups])
+    return ReplenishmentCall.of_units(due, member_ids, member_units, capital, resolved.currency)
 
 
-def _member_charges(
-    resolved: ResolvedCase, event: ResolvedEvent, postings: Iterable[Posting]
-) -> tuple[MemberCharge, ...]:
-    """What each survivor bore in the event, read from the tranches' postings."""
-    survivors = set(event.survivors)
-    parts: dict[str, list[int]] = {}
-    slot = {MemberPart.DEFAULT_FUND: 0, MemberPart.ASSESSMENT: 1, MemberPart.VM_GAINS: 2}
-    owners = resolved.member_accounts
-    for posting in postings:
-        owner = owners.get(posting.account)
-        if owner is None or owner[0] not in survivors or owner[1] not in slot:
-            continue
-        member_id, part = owner
-        of_member = parts.get(member_id)
-        if of_member is None:
-            of_member = parts[member_id] = [0, 0, 0]
-        of_member[slot[part]] -= posting.amount.minor_units
-    ccy = resolved.currency
-    zero = Money.zero(ccy)  # most survivors bear one part only
+def _charge_balances(run: _Run, event: ResolvedEvent) -> list[tuple[str, int, int, int]]:
+    """Each survivor's fund, assessment and VM gains balances now, in id order."""
+    units = run.units
+    accounts = run.resolved.accounts
+    fund = accounts[MemberPart.DEFAULT_FUND]
+    assessed = accounts[MemberPart.ASSESSMENT]
+    gains = accounts[MemberPart.VM_GAINS]
+    return [
+        (s, units.get(fund[s], 0), units.get(assessed[s], 0), units.get(gains[s], 0))
+        for s in event.survivors
+    ]
 
-    def money(units: int) -> Money:
-        return Money.from_minor_units(units, ccy) if units else zero
 
-    return tuple(
-        MemberCharge(member_id, money(fund), money(assessed), money(cut))
-        for member_id, (fund, assessed, cut) in sorted(parts.items())
-    )
+def _member_charges(run: _Run, before: list[tuple[str, int, int, int]]) -> tuple[MemberCharge, ...]:
+    """What each survivor bore in the event: the fall of its balances since ``before``."""
+    units = run.units
+    accounts = run.resolved.accounts
+    fund = accounts[MemberPart.DEFAULT_FUND]
+    assessed = accounts[MemberPart.ASSESSMENT]
+    gains = accounts[MemberPart.VM_GAINS]
+    ccy = run.resolved.currency
+    of_units = MemberCharge.of_units
+    charges: list[MemberCharge] = []
+    for s, fund_before, assessed_before, gains_before in before:
+        drawn = fund_before - units.get(fund[s], 0)
+        called = assessed_before - units.get(assessed[s], 0)
+        cut = gains_before - units.get(gains[s], 0)
+        if drawn or called or cut:
+            charges.append(of_units(s, drawn, called, cut, ccy))
+    return tuple(charges)
 
 
 def _opening_postings(resolved: ResolvedCase) -> tuple[Posting, ...]:
     """Members' resources and the CCP's capital, from the outside world."""
     postings: list[Posting] = []
-    margin_names = resolved.accounts[MemberPart.INITIAL_MARGIN]
-    fund_names = resolved.accounts[MemberPart.DEFAULT_FUND]
-    gains_names = resolved.accounts[MemberPart.VM_GAINS]
-    for member_id, member in resolved.members.items():
-        amounts = (
-            (margin_names[member_id], member.initial_margin),
-            (fund_names[member_id], member.default_fund),
-            (gains_names[member_id], member.vm_gains),
-        )
-        postings += _from_outside(amounts, external_member_account(member_id))
+    ccy = resolved.currency
+    of_units = Posting.of_units
+    put_up = resolved.put_up
+    parts = (
+        resolved.accounts[MemberPart.INITIAL_MARGIN],
+        resolved.accounts[MemberPart.DEFAULT_FUND],
+        resolved.accounts[MemberPart.VM_GAINS],
+    )
+    for member_id in resolved.members:
+        total = 0
+        for names in parts:
+            account = names[member_id]
+            if units := put_up[account]:
+                postings.append(of_units(account, units, ccy))
+                total += units
+        if total:
+            postings.append(of_units(external_member_account(member_id), -total, ccy))
     capital = ((capital_account(i), amount) for i, amount in resolved.capital.items())
     postings += _from_outside(capital, EXTERNAL_CCP)
     return tuple(postings)

@@ -13,7 +13,8 @@ A broken invariant is a defect in a rule, never a user error: it raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from ccpwaterfall.domain import Money
 from ccpwaterfall.domain.money import sum_money
@@ -27,24 +28,79 @@ from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
 from ccpwaterfall.waterfall.state import TrancheOutcome, WaterfallState
 
 
-def check_accounts(resolved: ResolvedCase, state: WaterfallState, accounts: Iterable[str]) -> None:
-    """Sign and cap invariants of ``accounts`` (those a step posted to) in ``state``."""
+@dataclass(frozen=True, slots=True)
+class AccountBounds:
+    """Each member account's bounds in minor units, built once per run for the hot check.
+
+    ``holding``: (lowest, highest) balance of every margin, fund and VM gains
+    account (a VM gains account may fall only by its haircut cap);
+    ``assessed``: the most each assessment account may be assessed in a period.
+    """
+
+    holding: Mapping[str, tuple[int, int]]
+    assessed: Mapping[str, int]
+
+
+def account_bounds(resolved: ResolvedCase) -> AccountBounds:
+    """The bounds ``check_accounts`` tests first, from the resolved case."""
+    holding: dict[str, tuple[int, int]] = {}
+    assessed: dict[str, int] = {}
+    for account, (member_id, part) in resolved.member_accounts.items():
+        if part is MemberPart.ASSESSMENT:
+            assessed[account] = resolved.assessment_limit[member_id].minor_units
+            continue
+        put_up = resolved.put_up[account]
+        low = 0
+        if part is MemberPart.VM_GAINS:
+            low = max(put_up - resolved.haircut_limit[member_id].minor_units, 0)
+        holding[account] = (low, put_up)
+    return AccountBounds(holding, assessed)
+
+
+def check_accounts(
+    resolved: ResolvedCase,
+    state: WaterfallState,
+    accounts: Iterable[str],
+    bounds: AccountBounds | None = None,
+) -> None:
+    """Sign and cap invariants of ``accounts`` (those a step posted to) in ``state``.
+
+    With ``bounds`` (of the same case) a member account within them passes at
+    once; any other account, or one outside them, gets the full check, which
+    names what is wrong.
+    """
+    units_of = state.units
+    holding = {} if bounds is None else bounds.holding
+    assessed = {} if bounds is None else bounds.assessed
+    period_start = state.period_start
     for account in accounts:
-        units = state.units.get(account, 0)
-        owner = resolved.member_accounts.get(account)
-        if owner is not None:
-            _check_member_account(resolved, state, account, units, owner)
-        elif parse_loss_account(account) is not None:
-            if units > 0:
-                raise InvariantError(f"{account} over-covered: {_text(units, state)}")
-        elif (index := parse_capital_account(account)) is not None:
-            amount = resolved.capital.get(index)
-            if amount is None:
-                raise InvariantError(f"{account} is not a CCP capital tranche of this case")
-            if not 0 <= units <= amount.minor_units:
-                raise InvariantError(f"{account} is {_text(units, state)}, outside 0 to {amount}")
-        elif account.startswith("member:"):
-            raise InvariantError(f"{account} is not a member account of this case")
+        units = units_of.get(account, 0)
+        bound = holding.get(account)
+        if bound is not None:
+            if bound[0] <= units <= bound[1]:
+                continue
+        elif (cap := assessed.get(account)) is not None and (
+            period_start.get(account, 0) - units <= cap
+        ):
+            continue
+        _check_account(resolved, state, account, units)
+
+
+def _check_account(resolved: ResolvedCase, state: WaterfallState, account: str, units: int) -> None:
+    owner = resolved.member_accounts.get(account)
+    if owner is not None:
+        _check_member_account(resolved, state, account, units, owner)
+    elif parse_loss_account(account) is not None:
+        if units > 0:
+            raise InvariantError(f"{account} over-covered: {_text(units, state)}")
+    elif (index := parse_capital_account(account)) is not None:
+        amount = resolved.capital.get(index)
+        if amount is None:
+            raise InvariantError(f"{account} is not a CCP capital tranche of this case")
+        if not 0 <= units <= amount.minor_units:
+            raise InvariantError(f"{account} is {_text(units, state)}, outside 0 to {amount}")
+    elif account.startswith("member:"):
+        raise InvariantError(f"{account} is not a member account of this case")
 
 
 def _check_member_account(
@@ -82,15 +138,18 @@ def check_outcome(event: ResolvedEvent, outcome: TrancheOutcome) -> None:
     zero = Money.zero(event.loss.currency)
     if not zero <= outcome.used <= outcome.available:
         raise InvariantError(f"used {outcome.used} outside 0 to available {outcome.available}")
-    covered: list[Money] = []
+    covered = 0
     for posting in outcome.postings:
-        defaulter = parse_loss_account(posting.account)
+        account = posting.account
+        if not account.startswith("loss:"):
+            continue
+        defaulter = parse_loss_account(account)
         if defaulter is None:
             continue
-        if defaulter not in event.defaulters or posting.amount < zero:
-            raise InvariantError(f"{posting.account} is not a loss this event may cover")
-        covered.append(posting.amount)
-    total = sum_money(covered, zero.currency)
+        if defaulter not in event.defaulters or posting.units < 0:
+            raise InvariantError(f"{account} is not a loss this event may cover")
+        covered += posting.units
+    total = Money.from_minor_units(covered, zero.currency)
     if total != outcome.used:
         raise InvariantError(f"the loss postings cover {total}, the tranche used {outcome.used}")
 

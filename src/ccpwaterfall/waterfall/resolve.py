@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from ccpwaterfall.domain import Case, Money, Tranche
+from ccpwaterfall.domain import Case, Member, Money, Tranche
 from ccpwaterfall.domain.money import sum_money
 from ccpwaterfall.waterfall.accounts import MemberPart, member_account
 from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry, TrancheRole
@@ -100,7 +100,7 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
         of_role = [caps[t.index] for t in tranches if role in kinds[t.kind].roles and t.caps]
         return {m: max((c[m] for c in of_role), default=zero) for m in members}
 
-    names = {part: {m: member_account(m, part) for m in members} for part in MemberPart}
+    names = {part: _account_names(members, part) for part in MemberPart}
     held = (MemberPart.INITIAL_MARGIN, MemberPart.DEFAULT_FUND, MemberPart.VM_GAINS)
     return ResolvedCase(
         case=case,
@@ -121,7 +121,19 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
             for part in held
             for m, member in members.items()
         },
+        contributions={m: member.default_fund.minor_units for m, member in members.items()},
+        cap_units={
+            index: {m: cap.minor_units for m, cap in of_tranche.items()}
+            for index, of_tranche in caps.items()
+        },
     )
+
+
+def _account_names(members: Mapping[str, Member], part: MemberPart) -> dict[str, str]:
+    """``member_account(m, part)`` of every member, the name built once per part."""
+    sample = member_account("\0", part)
+    head, tail = sample.split("\0")
+    return {m: f"{head}{m}{tail}" for m in members}
 
 
 def _labelled(tranche: ResolvedTranche, title: str) -> ResolvedTranche:

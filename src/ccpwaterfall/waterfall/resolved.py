@@ -78,3 +78,7 @@ class ResolvedCase:
     accounts: Mapping[MemberPart, Mapping[str, str]]
     # What each member put up, in minor units, by account (margin, fund, VM gains).
     put_up: Mapping[str, int]
+    # Each member's contribution to the fund in minor units, by id: the pro rata key.
+    contributions: Mapping[str, int]
+    # ``caps`` in minor units: by tranche index, each member's cap.
+    cap_units: Mapping[int, Mapping[str, int]]

@@ -48,39 +48,186 @@ class TrancheResult:
     inputs: tuple[tuple[str, InputValue], ...] = ()  # the rule's inputs, by name
 
 
-@dataclass(frozen=True, slots=True)
 class MemberCharge:
-    """What one surviving member bore: from its fund, by assessment, by VM haircut."""
+    """What one surviving member bore: from its fund, by assessment, by VM haircut.
 
-    member: str
-    default_fund: Money
-    assessment: Money
-    vm_haircut: Money
+    Held as whole minor units: a run of 100,000 members over 30 events makes
+    millions of charges, and the amounts are built as ``Money`` when read.
+    Immutable; equal when member and amounts are.
+    """
+
+    __slots__ = ("_currency", "_member", "_units")
+
+    _member: str
+    _units: tuple[int, int, int]
+    _currency: Currency
+
+    def __init__(
+        self, member: str, default_fund: Money, assessment: Money, vm_haircut: Money
+    ) -> None:
+        ccy = default_fund.currency
+        if assessment.currency != ccy or vm_haircut.currency != ccy:
+            raise ValueError(f"charges of {member} are not in one currency")
+        self._member = member
+        self._units = (default_fund.minor_units, assessment.minor_units, vm_haircut.minor_units)
+        self._currency = ccy
+
+    @classmethod
+    def of_units(
+        cls, member: str, default_fund: int, assessment: int, vm_haircut: int, ccy: Currency
+    ) -> MemberCharge:
+        """A charge from minor units of ``ccy``: the engine's path, no Money made."""
+        charge = object.__new__(cls)
+        charge._member = member
+        charge._units = (default_fund, assessment, vm_haircut)
+        charge._currency = ccy
+        return charge
+
+    @property
+    def member(self) -> str:
+        return self._member
+
+    @property
+    def currency(self) -> Currency:
+        return self._currency
+
+    @property
+    def units(self) -> tuple[int, int, int]:
+        """Fund, assessment and VM haircut in minor units."""
+        return self._units
+
+    @property
+    def default_fund(self) -> Money:
+        return Money.from_minor_units(self._units[0], self._currency)
+
+    @property
+    def assessment(self) -> Money:
+        return Money.from_minor_units(self._units[1], self._currency)
+
+    @property
+    def vm_haircut(self) -> Money:
+        return Money.from_minor_units(self._units[2], self._currency)
 
     @property
     def total(self) -> Money:
-        return self.default_fund + self.assessment + self.vm_haircut
+        return Money.from_minor_units(sum(self._units), self._currency)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MemberCharge):
+            return NotImplemented
+        return (
+            self._member == other._member
+            and self._units == other._units
+            and self._currency == other._currency
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._member, self._units, self._currency))
+
+    def __repr__(self) -> str:
+        return (
+            f"MemberCharge(member={self._member!r}, default_fund={self.default_fund!r}, "
+            f"assessment={self.assessment!r}, vm_haircut={self.vm_haircut!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (MemberCharge.of_units, (self._member, *self._units, self._currency))
 
 
-@dataclass(frozen=True, slots=True)
 class ReplenishmentCall:
     """What restores the fund and the CCP capital to full after an event, and by when.
 
     ``due`` is the day the rulebook replenishes on: ``business_days_to_replenish``
     business days after the event, or the end of the cooling-off period (None for
     an undated event). Amounts count everything used since the last
-    replenishment; only non-zero top-ups are listed.
+    replenishment; only non-zero top-ups are listed. The members' top-ups are
+    held as minor units (one per survivor per event) and built as ``Money`` when
+    read. Immutable; equal when every field is.
     """
 
+    __slots__ = ("_currency", "_member_ids", "_member_units", "ccp_capital", "due")
+
     due: dt.date | None
-    members: tuple[tuple[str, Money], ...]  # (member, top-up of its contribution), by id
     ccp_capital: tuple[tuple[str, Money], ...]  # (tranche name, top-up), in rulebook order
+    _member_ids: tuple[str, ...]
+    _member_units: tuple[int, ...]
+    _currency: Currency | None
+
+    def __init__(
+        self,
+        due: dt.date | None,
+        members: tuple[tuple[str, Money], ...],
+        ccp_capital: tuple[tuple[str, Money], ...],
+    ) -> None:
+        currencies = {amount.currency for _, amount in members}
+        if len(currencies) > 1:
+            raise ValueError("replenishment top-ups are not in one currency")
+        self.due = due
+        self.ccp_capital = ccp_capital
+        self._member_ids = tuple(member for member, _ in members)
+        self._member_units = tuple(amount.minor_units for _, amount in members)
+        self._currency = next(iter(currencies), None)
+
+    @classmethod
+    def of_units(
+        cls,
+        due: dt.date | None,
+        member_ids: tuple[str, ...],
+        member_units: tuple[int, ...],
+        ccp_capital: tuple[tuple[str, Money], ...],
+        ccy: Currency,
+    ) -> ReplenishmentCall:
+        """A call from the members' top-ups in minor units of ``ccy``: the engine's path."""
+        call = object.__new__(cls)
+        call.due = due
+        call.ccp_capital = ccp_capital
+        call._member_ids = member_ids
+        call._member_units = member_units
+        call._currency = ccy if member_ids else None
+        return call
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"ReplenishmentCall.{name} cannot be changed")
+        object.__setattr__(self, name, value)
+
+    @property
+    def members(self) -> tuple[tuple[str, Money], ...]:
+        """(member, top-up of its contribution), by id."""
+        ccy = self._currency
+        if ccy is None:
+            return ()
+        money = Money.from_minor_units
+        return tuple(
+            (member, money(units, ccy))
+            for member, units in zip(self._member_ids, self._member_units, strict=True)
+        )
+
+    @property
+    def member_units(self) -> tuple[tuple[str, int], ...]:
+        """(member, top-up in minor units), by id."""
+        return tuple(zip(self._member_ids, self._member_units, strict=True))
 
     def members_total(self, currency: Currency) -> Money:
-        total = Money.zero(currency)
-        for _, amount in self.members:
-            total += amount
-        return total
+        return Money.from_minor_units(sum(self._member_units), currency)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReplenishmentCall):
+            return NotImplemented
+        return (
+            self.due == other.due
+            and self.ccp_capital == other.ccp_capital
+            and self.members == other.members
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.due, self.ccp_capital, self._member_ids, self._member_units))
+
+    def __repr__(self) -> str:
+        return (
+            f"ReplenishmentCall(due={self.due!r}, members={self.members!r}, "
+            f"ccp_capital={self.ccp_capital!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,18 +260,23 @@ class CaseResult:
     @property
     def totals(self) -> tuple[MemberCharge, ...]:
         """Each member's charges summed over all events, sorted by id."""
-        zero = Money.zero(self.case.currency)
-        sums: dict[str, MemberCharge] = {}
+        sums: dict[str, list[int]] = {}
         for event in self.events:
             for charge in event.members:
-                before = sums.get(charge.member, MemberCharge(charge.member, zero, zero, zero))
-                sums[charge.member] = MemberCharge(
-                    charge.member,
-                    before.default_fund + charge.default_fund,
-                    before.assessment + charge.assessment,
-                    before.vm_haircut + charge.vm_haircut,
-                )
-        return tuple(sums[m] for m in sorted(sums))
+                fund, assessed, cut = charge.units
+                before = sums.get(charge.member)
+                if before is None:
+                    sums[charge.member] = [fund, assessed, cut]
+                else:
+                    before[0] += fund
+                    before[1] += assessed
+                    before[2] += cut
+        ccy = self.case.currency
+        return tuple(
+            MemberCharge.of_units(m, fund, assessed, cut, ccy)
+            for m in sorted(sums)
+            for fund, assessed, cut in (sums[m],)
+        )
 
     @property
     def uncovered(self) -> Money:

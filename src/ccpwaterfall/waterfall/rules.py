@@ -219,29 +219,28 @@ def _member_fund_terms(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> ProRataTerms:
     """Accounts, weights (contribution) and caps (what is left) of the survivors' fund."""
-    members = context.case.members
-    survivors = context.event.survivors
     names = context.case.accounts[MemberPart.DEFAULT_FUND]
-    accounts = {s: names[s] for s in survivors}
-    weights = {s: members[s].default_fund.minor_units for s in survivors}
+    weights = context.contributions
     units = state.units
-    caps = {s: units.get(accounts[s], 0) for s in survivors}
-    return accounts, weights, caps
+    caps = {s: units.get(names[s], 0) for s in weights}
+    return names, weights, caps
 
 
 def _assessment_terms(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> ProRataTerms:
     """Accounts, weights (contribution) and caps (cap less assessed in the period)."""
-    members = context.case.members
-    assert tranche.caps is not None  # resolved by the kind
-    survivors = context.event.survivors
     names = context.case.accounts[MemberPart.ASSESSMENT]
-    accounts = {s: names[s] for s in survivors}
-    weights = {s: members[s].default_fund.minor_units for s in survivors}
-    limit = tranche.caps
-    caps = {s: max(limit[s].minor_units - state.assessed_in(accounts[s]), 0) for s in survivors}
-    return accounts, weights, caps
+    weights = context.contributions
+    limit = context.case.cap_units[tranche.index]
+    units = state.units
+    start = state.period_start
+    # What is left of each cap: the cap less what was assessed since the period began.
+    caps = {
+        s: left if (left := limit[s] - start.get(a := names[s], 0) + units.get(a, 0)) > 0 else 0
+        for s in weights
+    }
+    return names, weights, caps
 
 
 # The survivors' side of the tranches a CCP amount can be shared pro rata with.
@@ -280,18 +279,24 @@ def assessments(
 ) -> TrancheOutcome:
     """Cash calls on survivors, pro rata (or by tier), within each one's cap left."""
     accounts, weights, caps = _assessment_terms(state, tranche, context)
-    assert tranche.caps is not None  # resolved by the kind
+    limit = context.case.cap_units[tranche.index]
     survivors = context.event.survivors
+    units = state.units
+    start = state.period_start
     per_period = context.case.case.rulebook.cooling_off is not None
     multiple = tranche.terms.cap_multiple
     assert multiple is not None  # a required parameter of the kind
     inputs: list[tuple[str, InputValue]] = [
         ("survivors", len(survivors)),
         ("cap_multiple", multiple),
-        ("caps", _money(sum(tranche.caps[s].minor_units for s in survivors), state)),
+        ("caps", _money(sum([limit[s] for s in survivors]), state)),
         (
             "assessed_in_period_before",
-            _money(sum(state.assessed_in(a) for a in accounts.values()), state),
+            _money(
+                sum([start.get(accounts[s], 0) for s in survivors])
+                - sum([units.get(accounts[s], 0) for s in survivors]),
+                state,
+            ),
         ),
         ("cap_period", "cooling-off period" if per_period else "event"),
     ]
@@ -315,26 +320,25 @@ def vm_gains_haircut(
     state: WaterfallState, tranche: ResolvedTranche, context: EventContext
 ) -> TrancheOutcome:
     """Haircut of survivors' VM gains, pro rata to gains, within each one's cap left."""
-    members = context.case.members
-    caps = tranche.caps
-    assert caps is not None  # resolved by the kind
-    survivors = [s for s in context.event.survivors if not members[s].vm_gains.is_zero()]
-    names = context.case.accounts[MemberPart.VM_GAINS]
-    accounts = {s: names[s] for s in survivors}
-    weights = {s: members[s].vm_gains.minor_units for s in survivors}
-    cut_before = {s: weights[s] - state.units.get(accounts[s], 0) for s in survivors}
+    limit = context.case.cap_units[tranche.index]
+    accounts = context.case.accounts[MemberPart.VM_GAINS]
+    put_up = context.case.put_up
+    # Survivors with gains only, weighted by their gains (what they put up).
+    gains = {s: g for s in context.event.survivors if (g := put_up[accounts[s]])}
+    units = state.units
+    cut_before = {s: g - units.get(accounts[s], 0) for s, g in gains.items()}
     return _draw_pro_rata(
         state,
         context,
         accounts=accounts,
-        weights=weights,
-        caps={s: max(caps[s].minor_units - cut_before[s], 0) for s in survivors},
+        weights=gains,
+        caps={s: left if (left := limit[s] - cut) > 0 else 0 for s, cut in cut_before.items()},
         tiers=None,
         rule=HAIRCUT_RULE,
         inputs=(
-            ("survivors_with_gains", len(survivors)),
+            ("survivors_with_gains", len(gains)),
             ("max_fraction", tranche.terms.haircut_fraction),
-            ("vm_gains", _money(sum(weights.values()), state)),
+            ("vm_gains", _money(sum(gains.values()), state)),
             ("haircut_before", _money(sum(cut_before.values()), state)),
         ),
     )
@@ -370,28 +374,36 @@ def _draw_pro_rata(
     remaining = _remaining(state, context)
     loss_before = sum_money(remaining.values(), ccy)
     # Only members of positive weight can give: a zero weight gets no share.
-    giving = {m for m, w in weights.items() if w > 0}
-    available = Money.from_minor_units(sum(caps[m] for m in giving), ccy)
+    if all(weights.values()):
+        giving: Mapping[str, int] = weights
+        available = Money.from_minor_units(sum(caps.values()), ccy)
+    else:
+        giving = {m: w for m, w in weights.items() if w > 0}
+        available = Money.from_minor_units(sum([caps[m] for m in giving]), ccy)
     used = available.min(loss_before)
     drawn: dict[str, int] = {}
     left = used.minor_units
-    for tier in (tuple(weights),) if tiers is None else tiers:
-        members = [m for m in tier if m in giving]
-        if not left or not members:
-            continue
-        take = min(left, sum(caps[m] for m in members))
-        if take:
-            drawn.update(
-                allocate_pro_rata_capped(
-                    take, {m: weights[m] for m in members}, {m: caps[m] for m in members}
+    if tiers is None and giving is weights and left:
+        # One split over every member: no per-tier copies of the weights and caps.
+        drawn = allocate_pro_rata_capped(left, weights, caps)
+    elif left:
+        for tier in (tuple(weights),) if tiers is None else tiers:
+            members = [m for m in tier if m in giving]
+            if not left or not members:
+                continue
+            take = min(left, sum([caps[m] for m in members]))
+            if take:
+                drawn.update(
+                    allocate_pro_rata_capped(
+                        take, {m: weights[m] for m in members}, {m: caps[m] for m in members}
+                    )
                 )
-            )
-        left -= take
-    credits = tuple(
-        Posting(accounts[m], Money.from_minor_units(-units, ccy))
-        for m, units in sorted(drawn.items())
-        if units
-    )
+            left -= take
+    of_units = Posting.of_units
+    # Credits by member id: one split keeps the order of ``weights`` (survivors come
+    # in id order); draws by tier are sorted back.
+    ordered = drawn.items() if tiers is None and giving is weights else sorted(drawn.items())
+    credits = tuple([of_units(accounts[m], -units, ccy) for m, units in ordered if units])
     tier_inputs: tuple[tuple[str, InputValue], ...] = (
         () if tiers is None else (("auction_tiers", len(tiers)),)
     )
@@ -435,4 +447,4 @@ def _money(units: int, state: WaterfallState) -> Money:
 
 
 def _nonzero(postings: Iterable[Posting]) -> tuple[Posting, ...]:
-    return tuple(p for p in postings if not p.amount.is_zero())
+    return tuple(p for p in postings if p.units)

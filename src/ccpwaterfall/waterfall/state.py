@@ -8,7 +8,7 @@ negative balance of ``loss:<id>``. State and journal therefore never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.ledger import Posting
@@ -74,10 +74,24 @@ class WaterfallState:
 
 @dataclass(frozen=True, slots=True)
 class EventContext:
-    """The resolved case and the event a tranche is applied in."""
+    """The resolved case and the event a tranche is applied in.
+
+    ``weights`` holds each survivor's contribution in minor units, built once
+    per event for the tranches that split pro rata to it (never changed).
+    """
 
     case: ResolvedCase
     event: ResolvedEvent
+    _weights: dict[str, Mapping[str, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def contributions(self) -> Mapping[str, int]:
+        """Each survivor's contribution to the fund in minor units, in survivor order."""
+        cached = self._weights.get("contributions")
+        if cached is None:
+            fund = self.case.contributions
+            cached = self._weights["contributions"] = {s: fund[s] for s in self.event.survivors}
+        return cached
 
 
 @dataclass(frozen=True, slots=True)
