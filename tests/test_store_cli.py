@@ -275,3 +275,24 @@ def test_a_database_of_a_newer_schema_exits_2_and_nothing_is_written(store_url: 
         assert conn.execute(text("SELECT count(*) FROM saves")).scalar_one() == 1
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0099"
     engine.dispose()
+
+
+def test_a_stored_drills_events_are_listed_and_exported(store_url: str, tmp_path: Path) -> None:
+    store = open_store(store_url)
+    events = [
+        {"sequence": i, "kind": kind, "at": f"2026-12-01T08:0{i}:00+00:00", "payload": {"n": i}}
+        for i, kind in enumerate(("margin_call", "call_missed", "auction_opened"))
+    ]
+    drill = store.create_drill("Fire drill", {"plan": "synthetic"}, events)
+    store.close()
+    code, out, _ = ccp("history", "--db", store_url, "--json")
+    assert code == 0
+    assert json.loads(out)["saves"][0]["kind"] == "drill"
+    code, out, err = ccp("export", str(drill.id), "--csv", tmp_path, "--db", store_url)
+    assert code == 0, err
+    with (tmp_path / "events.csv").open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert [(r["sequence"], r["kind"], r["at"]) for r in rows] == [
+        (str(e["sequence"]), e["kind"], e["at"]) for e in events
+    ]
+    assert [json.loads(r["payload"]) for r in rows] == [e["payload"] for e in events]
