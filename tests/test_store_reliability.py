@@ -3,8 +3,9 @@
 - Crash safety: a writer killed with SIGKILL at a random point of a save (a run
   with its journal, or a batch of drill events) leaves the database with all of
   that save or none of it; every chain verifies and the events read back are
-  exactly those written, in order. On SQLite the rollback journal left behind
-  shows that most kills land inside a write transaction.
+  exactly those written, in order. The writer flags each save while it is
+  under way, which shows that most kills land inside one; on SQLite the
+  rollback journal left behind shows that many land inside a write transaction.
 - Concurrency: 20 processes saving at once, and 50 bidders appending to one
   drill's event stream: nothing lost, nothing duplicated, chains intact.
 - Tampering: changing any single byte of any record of a saved run is found by
@@ -23,6 +24,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -76,18 +78,22 @@ def _event(sequence: int, batch: int, member: str = "CM01") -> dict[str, object]
     }
 
 
-def _keep_saving_runs(url: str, trial: int) -> None:
+def _keep_saving_runs(url: str, trial: int, saving: Any) -> None:
     store = open_store(url)
     for n in range(1_000):
+        saving.value = 1  # from here until the save returns, a kill lands inside it
         store.save_run(f"trial {trial} run {n}", _run(f"{trial}.{n}"))
+        saving.value = 0
 
 
-def _keep_appending_events(url: str, drill_id: int) -> None:
+def _keep_appending_events(url: str, drill_id: int, saving: Any) -> None:
     store = open_store(url)
     for _ in range(1_000):
         start = len(store.events(drill_id))
         batch = start // EVENT_BATCH
+        saving.value = 1
         store.append_events(drill_id, [_event(start + i, batch) for i in range(EVENT_BATCH)])
+        saving.value = 0
 
 
 def _sqlite_journal(url: str) -> Path | None:
@@ -110,13 +116,17 @@ def test_a_save_killed_at_random_points_leaves_all_of_it_or_none(store_url: str)
     store.close()
     checked: set[int] = set()
     journal = _sqlite_journal(store_url)
-    cut_short = 0  # SQLite trials killed inside a write transaction: a hot journal is left
+    inside_save = 0  # kills that landed while a save or an append was under way
+    inside_transaction = 0  # SQLite: kills that left a hot journal (a write transaction open)
+    saving = _FORK.Value("i", 0)
     for trial in range(CRASH_TRIALS):
         writer = _keep_saving_runs if trial % 2 == 0 else _keep_appending_events
         argument = trial if trial % 2 == 0 else drill.id
-        _kill_at_random(_forked(writer, store_url, argument), rng)
+        saving.value = 0
+        _kill_at_random(_forked(writer, store_url, argument, saving), rng)
+        inside_save += saving.value
         if journal is not None and journal.exists() and journal.stat().st_size > 0:
-            cut_short += 1
+            inside_transaction += 1
         store = open_store(store_url)
         verification = store.verify()
         assert verification.intact, f"trial {trial}: {verification.first_bad}"
@@ -133,8 +143,11 @@ def test_a_save_killed_at_random_points_leaves_all_of_it_or_none(store_url: str)
         assert events == [_event(i, i // EVENT_BATCH) for i in range(len(events))]
         store.close()
     assert checked  # runs were saved whole between the kills
+    assert inside_save >= CRASH_TRIALS // 2, f"only {inside_save} kills landed inside a save"
     if journal is not None:
-        assert cut_short >= CRASH_TRIALS // 5, f"only {cut_short} kills landed inside a save"
+        assert inside_transaction >= CRASH_TRIALS // 5, (
+            f"only {inside_transaction} in a transaction"
+        )
 
 
 def _save_run_and_snapshot(url: str, worker: int, start: multiprocessing.synchronize.Event) -> None:
