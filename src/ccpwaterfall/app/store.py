@@ -20,6 +20,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from ccpwaterfall.store import (
     RUN,
     Document,
     Saved,
+    SequenceTakenError,
     Store,
     StoreError,
     Verification,
@@ -47,6 +49,7 @@ from ccpwaterfall.store.source import case_source
 
 if TYPE_CHECKING:
     from ccpwaterfall.lifecycle import EndOfDay
+    from ccpwaterfall.lifecycle.drill import DrillState
     from ccpwaterfall.waterfall import CaseResult
 
 
@@ -372,3 +375,140 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     writer.writerow(header)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- drills people drive
+
+_BID_ATTEMPTS = 100  # bids that lost the race re-read the drill and go again
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredDrill:
+    """A stored drill: its save, and its state rebuilt from the stored events."""
+
+    saved: Saved
+    state: DrillState
+
+
+def start_drill(store: Store, path: Path) -> Outcome[StoredDrill]:
+    """Store a drill and run it up to its auction: margin call, default, porting, hedging,
+    the auction opened. Its plan (the drill file's text and SHA-256) and every event are
+    stored in one transaction."""
+    from ccpwaterfall.app.drill import load_plan  # noqa: PLC0415
+    from ccpwaterfall.lifecycle.drill import open_drill  # noqa: PLC0415
+
+    plan = load_plan(path)
+    if isinstance(plan, Problems):
+        return refused(plan)
+    state = open_drill(plan)
+    source = case_source(path)
+    record = {"drill_file": str(path.resolve()), "sha256": source.sha256, "text": source.text}
+    saved = store.create_drill(plan.name, record, [e.to_json() for e in state.events])
+    return done(StoredDrill(saved, state))
+
+
+def drill_status(store: Store, drill_id: int) -> Outcome[StoredDrill]:
+    """A stored drill's state, replayed from its events (the drill file must be unchanged)."""
+    loaded = _stored_drill(store, drill_id)
+    if isinstance(loaded, Problems):
+        return refused(loaded)
+    return done(loaded)
+
+
+def bid(
+    store: Store, drill_id: int, member: str, lot: str, price: str, at: dt.datetime
+) -> Outcome[StoredDrill]:
+    """Record a sealed bid; refused (with the reason) after the auction closes, from the
+    defaulter, for an unknown member or lot, or after the deadline."""
+    from ccpwaterfall.domain import Money  # noqa: PLC0415
+    from ccpwaterfall.lifecycle.drill import BidRefused, submit_bid  # noqa: PLC0415
+
+    for _ in range(_BID_ATTEMPTS):
+        loaded = _stored_drill(store, drill_id)
+        if isinstance(loaded, Problems):
+            return refused(loaded)
+        try:
+            amount = Money.of(price, loaded.state.currency)
+        except (ArithmeticError, ValueError):
+            return refused(_option_problem("--price", price, "not an amount"))
+        try:
+            state = submit_bid(loaded.state, member, lot, amount, at)
+        except BidRefused as refusal:
+            return refused(_option_problem("--member", member, f"bid refused: {refusal.reason}"))
+        appended = _append_new(store, drill_id, loaded.state, state)
+        if appended:
+            return done(StoredDrill(loaded.saved, state))
+    return refused(_option_problem("ID", str(drill_id), "the drill is too busy: try again"))
+
+
+def close_drill(store: Store, drill_id: int, at: dt.datetime | None = None) -> Outcome[StoredDrill]:
+    """Close the auction and run the rest: rounds, fallback, loss, waterfall, statements.
+
+    Without ``at`` the auction closes at its last deadline (or at its last event, if
+    later), as the batch ``ccp drill`` does.
+    """
+    from ccpwaterfall.lifecycle.drill import close_auction  # noqa: PLC0415
+
+    for _ in range(_BID_ATTEMPTS):
+        loaded = _stored_drill(store, drill_id)
+        if isinstance(loaded, Problems):
+            return refused(loaded)
+        before = loaded.state
+        if before.phase != "open":
+            return refused(_option_problem("ID", str(drill_id), "the auction is already closed"))
+        deadline = before.plan.auction.rounds[-1].deadline
+        moment = at if at is not None else max(deadline, before.events[-1].at)
+        if moment < before.events[-1].at:
+            return refused(
+                _option_problem("--at", moment.isoformat(), "before the drill's last step")
+            )
+        state = close_auction(before, moment)
+        if _append_new(store, drill_id, before, state):
+            return done(StoredDrill(loaded.saved, state))
+    return refused(_option_problem("ID", str(drill_id), "the drill is too busy: try again"))
+
+
+def _append_new(store: Store, drill_id: int, before: DrillState, after: DrillState) -> bool:
+    """Append the events ``after`` adds to ``before``; False when another writer came first."""
+    new = [event.to_json() for event in after.events[len(before.events) :]]
+    try:
+        store.append_events(drill_id, new)
+    except SequenceTakenError:
+        return False
+    return True
+
+
+def _stored_drill(store: Store, drill_id: int) -> StoredDrill | Problems:
+    from ccpwaterfall.app.drill import load_plan  # noqa: PLC0415
+    from ccpwaterfall.lifecycle.drill import DrillEvent, DrillReplayError, replay  # noqa: PLC0415
+
+    try:
+        saved = store.get(drill_id)
+        records = store.records_of(drill_id)
+    except StoreError as error:
+        return _id_problem(drill_id, error)
+    if saved.kind != DRILL:
+        kind = f"save {drill_id} is a {saved.kind}, not a drill"
+        return _option_problem("ID", str(drill_id), kind)
+    stored = records[0].value()
+    path = Path(str(stored["drill_file"]))
+    try:
+        current = case_source(path).sha256
+    except OSError as error:
+        unreadable = Issue(str(path), "", f"cannot be read: {error.strerror or error}")
+        return problems_in(path, (unreadable,))
+    if current != stored["sha256"]:
+        issue = Issue(str(path), "", f"changed since drill {drill_id} was started: restore it")
+        return problems_in(path, (issue,))
+    plan = load_plan(path)
+    if isinstance(plan, Problems):
+        return plan
+    events = [DrillEvent.from_json(r.value()) for r in records[1:]]
+    try:
+        return StoredDrill(saved, replay(plan, events))
+    except DrillReplayError as error:
+        return _option_problem("ID", str(drill_id), f"its events do not replay: {error}")
+
+
+def _option_problem(option: str, value: str, message: str) -> Problems:
+    return problems_in(option, (Issue(option, value, message),))

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 COMMAND_MODULES: tuple[str, ...] = (
     "ccpwaterfall.cli.case_commands",
     "ccpwaterfall.cli.risk_commands",
-    "ccpwaterfall.cli.store_commands",
     "ccpwaterfall.cli.report_commands",
     "ccpwaterfall.cli.drill_commands",
+    "ccpwaterfall.cli.store_commands",  # after drill_commands: it turns ccp drill into a group
 )
 
 INTERNAL_ERROR = 1

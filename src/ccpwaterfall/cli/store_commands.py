@@ -1,4 +1,5 @@
-"""Commands on saved results: history, show, diff, export, verify, and db upgrade.
+"""Commands on saved results: history, show, diff, export, verify, db upgrade, and the
+drills people drive: drill start, bid, close and status.
 
 Every command that saves or reads takes ``--db URL`` (or ``CCP_DATABASE_URL``);
 without either the database is a SQLite file in the user's data folder. A
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
+from typer.core import TyperGroup
 
 from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
 
 if TYPE_CHECKING:
+    from ccpwaterfall.app.store import StoredDrill
     from ccpwaterfall.store import Saved, Store
     from ccpwaterfall.waterfall import CaseResult
 
@@ -60,6 +63,7 @@ def register(app: typer.Typer) -> None:
     db = typer.Typer(help="The database of saved results.", no_args_is_help=True)
     db.command("upgrade")(upgrade)
     app.add_typer(db, name="db")
+    _register_drills(app)
 
 
 def open_store(db: str | None) -> Store:
@@ -225,3 +229,131 @@ def upgrade(db: DatabaseUrl = None) -> None:
 
     version = value_of(use.upgrade(db))
     typer.echo(f"schema at version {version}")
+
+
+# --------------------------------------------------------------------------- drills people drive
+
+
+class _DrillGroup(TyperGroup):
+    """``ccp drill``: its subcommands (start, bid, close, status), and otherwise the batch
+    ``ccp drill DRILL.toml`` command, whose arguments it passes on whole."""
+
+    batch: ClassVar[Any] = None  # the batch command (a click command)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and self.batch is not None:
+            return "drill", self.batch, args
+        return super().resolve_command(ctx, args)
+
+
+def _register_drills(app: typer.Typer) -> None:
+    """Turn ``ccp drill`` into a group: ``start``, ``bid``, ``close``, ``status`` on stored
+    drills, with ``ccp drill DRILL.toml`` still running one end to end."""
+    batch = next((c for c in app.registered_commands if c.name == "drill"), None)
+    if batch is not None:
+        app.registered_commands.remove(batch)
+        _DrillGroup.batch = typer.main.get_command_from_info(
+            batch, pretty_exceptions_short=True, rich_markup_mode=None
+        )
+    drills = typer.Typer(
+        cls=_DrillGroup,
+        help="Default management drills: ccp drill DRILL.toml runs one end to end; start, bid, "
+        "close and status drive one stored in the database, bid by bid.",
+        no_args_is_help=True,
+        context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    )
+    drills.command("start")(drill_start)
+    drills.command("bid")(drill_bid)
+    drills.command("close")(drill_close)
+    drills.command("status")(drill_status)
+    app.add_typer(drills, name="drill")
+
+
+DrillId = Annotated[int, typer.Argument(metavar="ID", help="A stored drill's id (ccp history).")]
+EventTime = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--at",
+        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+        metavar="TIME",
+        help="When, as YYYY-MM-DDTHH:MM[:SS][+HH:MM] (UTC without an offset).",
+    ),
+]
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _show_drill(stored: StoredDrill, json_output: bool) -> None:
+    from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.reports.drill_view import drill_to_json, drill_view, render_drill
+
+    view = drill_view(stored.state)
+    if json_output:
+        print_json(drill_to_json(view))
+        return
+    print_view(render_drill(view))
+
+
+def drill_start(
+    drill_file: Annotated[
+        Path, typer.Argument(metavar="DRILL", help="A drill file (ccp-drill/1).")
+    ],
+    db: DatabaseUrl = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Store a drill and run it up to its auction, which stays open for bids."""
+    from ccpwaterfall.app import store as use
+    from ccpwaterfall.cli.context import value_of
+
+    store = open_store(db)
+    stored = value_of(use.start_drill(store, drill_file))
+    say_saved(stored.saved)
+    _show_drill(stored, json_output)
+
+
+def drill_bid(
+    drill_id: DrillId,
+    member: Annotated[str, typer.Option("--member", help="The bidding member's id.")],
+    lot: Annotated[str, typer.Option("--lot", help="The lot's id.")],
+    price: Annotated[
+        str, typer.Option("--price", help="What the member pays for the lot, in the currency.")
+    ],
+    at: EventTime = None,
+    db: DatabaseUrl = None,
+) -> None:
+    """Record a sealed bid (refused after the auction closes, from the defaulter, for an
+    unknown member or lot, or after the deadline). --at: when (default: now)."""
+    from ccpwaterfall.app import store as use
+    from ccpwaterfall.cli.context import value_of
+
+    moment = _utc(at) or dt.datetime.now(dt.UTC)
+    stored = value_of(use.bid(open_store(db), drill_id, member, lot, price, moment))
+    typer.echo(
+        f"Bid recorded: {member} on {lot} at {price} {stored.state.currency.code} "
+        f"(drill {drill_id}, {len(stored.state.events)} events)"
+    )
+
+
+def drill_close(
+    drill_id: DrillId, at: EventTime = None, db: DatabaseUrl = None, json_output: JsonOutput = False
+) -> None:
+    """Close the auction and run the rest: rounds, fallback, loss, waterfall, statements.
+    --at: when (default: the auction's last deadline)."""
+    from ccpwaterfall.app import store as use
+    from ccpwaterfall.cli.context import value_of
+
+    _show_drill(value_of(use.close_drill(open_store(db), drill_id, _utc(at))), json_output)
+
+
+def drill_status(
+    drill_id: DrillId, db: DatabaseUrl = None, json_output: JsonOutput = False
+) -> None:
+    """A stored drill as it stands, replayed from its stored events."""
+    from ccpwaterfall.app import store as use
+    from ccpwaterfall.cli.context import value_of
+
+    _show_drill(value_of(use.drill_status(open_store(db), drill_id)), json_output)
