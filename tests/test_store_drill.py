@@ -97,6 +97,14 @@ def test_the_batch_drill_command_still_runs_a_file() -> None:
     code, out, err = ccp("drill", NASDAQ_DRILL, "--json")
     assert code == 0, err
     assert json.loads(out)["phase"] == "closed"
+    code, _, err = ccp("drill", NASDAQ_DRILL, "--bogus")
+    assert code == 2
+    assert "Usage: ccp drill [OPTIONS] [DRILL]" in err
+    code, out, _ = ccp("drill", "--help")
+    assert code == 0
+    for command in ("start", "bid", "close", "status"):
+        assert f"  {command} " in out
+    assert "ccp drill DRILL.toml [--json]" in out
 
 
 def test_a_changed_drill_file_is_refused(store_url: str, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
 
@@ -246,19 +246,34 @@ class _DrillGroup(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
+class _BatchDrill(TyperCommand):
+    """The batch ``ccp drill DRILL.toml``, run under the group as if it stood alone: its
+    usage and errors read ``ccp drill [OPTIONS] [DRILL]``."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        root = parent.parent if parent is not None and parent.parent is not None else parent
+        return super().make_context(info_name, args, parent=root, **extra)
+
+
 def _register_drills(app: typer.Typer) -> None:
     """Turn ``ccp drill`` into a group: ``start``, ``bid``, ``close``, ``status`` on stored
     drills, with ``ccp drill DRILL.toml`` still running one end to end."""
     batch = next((c for c in app.registered_commands if c.name == "drill"), None)
     if batch is not None:
         app.registered_commands.remove(batch)
+        batch.cls = _BatchDrill
         _DrillGroup.batch = typer.main.get_command_from_info(
             batch, pretty_exceptions_short=True, rich_markup_mode=None
         )
     drills = typer.Typer(
         cls=_DrillGroup,
-        help="Default management drills: ccp drill DRILL.toml runs one end to end; start, bid, "
-        "close and status drive one stored in the database, bid by bid.",
+        help="Default management drills.\n\n"
+        "ccp drill DRILL.toml [--json] [--check] [--write-case OUT.toml [--force]] runs one "
+        "end to end (ccp drill DRILL.toml --help says more).\n\n"
+        "start, bid, close and status drive one stored in the database (--db), bid by bid; "
+        "replaying its stored events gives the same record.",
         no_args_is_help=True,
         context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
     )
