@@ -67,6 +67,7 @@ def test_bids_are_refused_with_a_reason(store_url: str) -> None:
     drill_id = _started(store_url)
     plan = load_drill(NASDAQ_DRILL)
     first = sorted(plan.bids, key=lambda b: b.at)[0]
+    at = first.at.isoformat()
     base = (
         "drill",
         "bid",
@@ -74,7 +75,7 @@ def test_bids_are_refused_with_a_reason(store_url: str) -> None:
         "--price",
         "1",
         "--at",
-        first.at.isoformat(),
+        at,
         "--db",
         store_url,
     )
@@ -84,6 +85,21 @@ def test_bids_are_refused_with_a_reason(store_url: str) -> None:
     code, _, err = ccp(*base, "--member", first.member, "--lot", "NO-SUCH-LOT")
     assert code == 2
     assert "no lot 'NO-SUCH-LOT'" in err
+    code, _, err = ccp(
+        *base[:3],
+        "--price",
+        "a lot",
+        "--at",
+        at,
+        "--db",
+        store_url,
+        "--member",
+        first.member,
+        "--lot",
+        first.lot,
+    )
+    assert code == 2
+    assert "--price: a lot: not an amount" in err
     assert ccp("drill", "close", str(drill_id), "--db", store_url)[0] == 0
     code, _, err = ccp(*base, "--member", first.member, "--lot", first.lot)
     assert code == 2
@@ -105,6 +121,13 @@ def test_the_batch_drill_command_still_runs_a_file() -> None:
     for command in ("start", "bid", "close", "status"):
         assert f"  {command} " in out
     assert "ccp drill DRILL.toml [--json]" in out
+
+
+def test_a_run_is_not_a_drill(store_url: str) -> None:
+    assert ccp("run", EXAMPLES / "nasdaq-2018" / "case.toml", "--save", "--db", store_url)[0] == 0
+    code, _, err = ccp("drill", "status", "1", "--db", store_url)
+    assert code == 2
+    assert "save 1 is a run, not a drill" in err
 
 
 def test_a_changed_drill_file_is_refused(store_url: str, tmp_path: Path) -> None:
