@@ -1,5 +1,6 @@
 """Drills people drive, stored event by event, on SQLite and on PostgreSQL: start, bid,
-close, status; a stored drill replays to the same record as the batch ``ccp drill``."""
+close, status; a stored drill replays to the same record as the batch ``ccp drill``, with
+every member bidding at once, and after bidders killed with SIGKILL mid-bid."""
 
 from __future__ import annotations
 
@@ -176,3 +177,49 @@ def test_members_bidding_at_once_are_each_recorded_once(store_url: str) -> None:
     assert bids == sorted(members)
     assert [e["sequence"] for e in events] == list(range(len(events)))
     assert ccp("verify", str(drill_id), "--db", store_url)[0] == 0
+
+
+def _keep_bidding(url: str, drill_id: int, members: list[str], trial: int) -> None:
+    from ccpwaterfall.app import store as use
+    from ccpwaterfall.store import open_store
+
+    store = open_store(url)
+    opens = dt.datetime(2018, 9, 12, 7, 0, tzinfo=dt.UTC)
+    for step, member in enumerate(members):
+        # Later trials bid later, so that their bids follow the ones already stored.
+        at = opens + dt.timedelta(minutes=4 * trial, seconds=step)
+        use.bid(store, drill_id, member, "nordic-german-power-spread", "-200000000", at)
+
+
+def test_a_bidder_killed_mid_bid_leaves_a_drill_that_replays(store_url: str) -> None:
+    import os
+    import random
+    import signal
+    import time
+
+    from ccpwaterfall.app import store as use
+    from ccpwaterfall.store import open_store
+
+    drill_id = _started(store_url)
+    plan = load_drill(NASDAQ_DRILL)
+    members = [m.id for m in plan.ccp.members if m.id != plan.defaulter]
+    rng = random.Random(9)
+    fork = multiprocessing.get_context("fork")
+    for trial in range(10):
+        order = rng.sample(members, len(members))
+        bidder = fork.Process(
+            target=_keep_bidding, args=(store_url, drill_id, order, trial), daemon=True
+        )
+        bidder.start()
+        time.sleep(rng.uniform(0.01, 0.15))
+        assert bidder.pid is not None
+        os.kill(bidder.pid, signal.SIGKILL)
+        bidder.join()
+        store = open_store(store_url)
+        stored = use.drill_status(store, drill_id)  # replays every stored event
+        assert stored.value is not None, f"trial {trial}: {stored.problems}"
+        assert store.verify(drill_id).intact
+        bids = [e for e in stored.value.state.events if e.kind == "bid"]
+        assert len({e.payload["member"] for e in bids}) == len(bids)  # once per round each
+        store.close()
+    assert bids  # bids were stored whole between the kills
