@@ -223,3 +223,22 @@ def test_a_bidder_killed_mid_bid_leaves_a_drill_that_replays(store_url: str) -> 
         assert len({e.payload["member"] for e in bids}) == len(bids)  # once per round each
         store.close()
     assert bids  # bids were stored whole between the kills
+
+
+def test_a_drill_whose_stored_events_were_changed_is_refused(store_url: str) -> None:
+    from sqlalchemy import text
+
+    from ccpwaterfall.store import open_store
+
+    drill_id = _started(store_url)
+    store = open_store(store_url)
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE records SET content = :c WHERE save_id = :s AND sequence = 3"),
+            {"c": b'{"sequence": 2, "kind": "notice"}', "s": drill_id},
+        )
+    store.close()
+    code, _, err = ccp("drill", "status", str(drill_id), "--db", store_url)
+    assert code == 2
+    assert "its stored events do not replay" in err
+    assert ccp("verify", str(drill_id), "--db", store_url)[0] == 3

@@ -1,4 +1,6 @@
-"""Use cases on the store: save, history, show, diff, export, verify and the schema upgrade.
+"""Use cases on the store: save, history, show, diff, export, verify, the schema upgrade,
+and the drills people drive (start, bid, close, status), which a web service calls as
+the command line does.
 
 Each takes plain values and returns an ``Outcome`` (or a plain value where nothing
 can go wrong with the input). A database that cannot be used (a bad URL, no
@@ -8,7 +10,8 @@ reported with exit status 2 before anything is written.
 What is saved is the JSON the commands print: ``ccp run --json --journal`` split
 into the case as given, the result and the journal entry by entry; ``ccp eod
 --json`` with a ``members`` table (margin, contribution, stress loss and fund
-charges per member), which is what ``diff`` compares.
+charges per member), which is what ``diff`` compares; a drill's plan (its file's
+text and SHA-256) and every event as it happens.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import datetime as dt
 import gc
 import io
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,8 +60,6 @@ if TYPE_CHECKING:
 def open_database(db: str | None) -> Outcome[Store]:
     """The store at ``db`` (else ``CCP_DATABASE_URL``, else the default SQLite file),
     upgraded to this version's schema; a problem with ``--db`` when it cannot be used."""
-    import os  # noqa: PLC0415
-
     url = database_url(db)
     default = not db and not os.environ.get(DATABASE_ENV)
     try:
@@ -503,11 +505,12 @@ def _stored_drill(store: Store, drill_id: int) -> StoredDrill | Problems:
     plan = load_plan(path)
     if isinstance(plan, Problems):
         return plan
-    events = [DrillEvent.from_json(r.value()) for r in records[1:]]
     try:
+        events = [DrillEvent.from_json(r.value()) for r in records[1:]]
         return StoredDrill(saved, replay(plan, events))
-    except DrillReplayError as error:
-        return _option_problem("ID", str(drill_id), f"its events do not replay: {error}")
+    except (DrillReplayError, KeyError, TypeError, ValueError) as error:
+        why = f"its stored events do not replay ({error}): ccp verify checks them"
+        return _option_problem("ID", str(drill_id), why)
 
 
 def _option_problem(option: str, value: str, message: str) -> Problems:
