@@ -240,3 +240,16 @@ def test_a_password_in_the_url_is_never_shown() -> None:
 
     assert "secret" not in shown_url("postgresql://ccp:secret@db.example/ccp")
     assert shown_url("postgresql://ccp:secret@db.example/ccp").startswith("postgresql://ccp:")
+
+
+def test_a_drill_counts_its_events_and_verify_finds_one_cut_from_its_end(store: Store) -> None:
+    drill = store.create_drill("Fire drill", {"plan": "p"}, [_event(0)])
+    store.append_events(drill.id, [_event(1), _event(2)])
+    assert store.get(drill.id).n_records == 4  # the plan and three events
+    assert store.verify().intact
+    last = store.records_of(drill.id)[-1]
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM records WHERE id = :i"), {"i": last.id})
+    bad = store.verify(drill.id).first_bad
+    assert bad is not None
+    assert bad.reason == "it wrote 4 records; 3 are stored"
