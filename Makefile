@@ -7,7 +7,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 PDFSTAMP := $(VENV)/.pdf-libraries
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: run test lint typecheck layers unit bench clean
+.PHONY: run test lint typecheck layers unit postgres bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ typecheck: $(DEVSTAMP)
 layers: $(DEVSTAMP)
 	$(BIN)/lint-imports
 
-unit: $(DEVSTAMP) $(PDFSTAMP)
+# The store's tests start their own PostgreSQL server; this installs it where it is missing.
+postgres:
+	sh scripts/postgres.sh
+
+unit: $(DEVSTAMP) $(PDFSTAMP) postgres
 	$(BIN)/python -m pytest
 
 # Every test, after lint, strict typing and the layer contract.
