@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccpwaterfall._gc import cyclic_gc_held
 from ccpwaterfall.app.outcome import Outcome, Problems, done, problems_in, refused
 from ccpwaterfall.io import Issue
 from ccpwaterfall.io.files import write_text
@@ -98,26 +97,9 @@ def run_documents(case_path: Path, result: CaseResult) -> list[Document]:
     ]
 
 
-@contextmanager
-def _without_gc_pauses() -> Iterator[None]:
-    """Hold the cyclic garbage collector while the documents are built and written.
-
-    They are tens of thousands of small dicts, freed by reference counting; each
-    collection they would set off walks the whole heap, the run's result included,
-    which once cost more than the save itself.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def save_run(store: Store, case_path: Path, result: CaseResult) -> Saved:
     """Save a run of ``case_path``: all of it in one transaction."""
-    with _without_gc_pauses():
+    with cyclic_gc_held():
         return store.save_run(result.case.name, run_documents(case_path, result))
 
 
@@ -163,7 +145,7 @@ def end_of_day_document(
 
 def save_end_of_day(store: Store, case_path: Path, eod: EndOfDay, business_date: dt.date) -> Saved:
     """Append the end of day of ``business_date`` to its case's series."""
-    with _without_gc_pauses():
+    with cyclic_gc_held():
         document = end_of_day_document(case_path, eod, business_date)
         snapshot = Document("snapshot", document)
         return store.save_end_of_day(str(document["case"]), business_date.isoformat(), snapshot)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import Console, RenderableType
 
+from ccpwaterfall._gc import cyclic_gc_held
 from ccpwaterfall.io.issues import InputWarning
 from ccpwaterfall.io.json_text import write_indented
 from ccpwaterfall.reports.layout import Printable
@@ -47,5 +48,6 @@ def print_json(data: Mapping[str, object], warnings: Sequence[InputWarning] = ()
     if warnings:
         document["warnings"] = [warning.to_json() for warning in warnings]
     # Written in chunks as it is made: a result of millions of charges is never held whole.
-    write_indented(document, lambda text: sys.stdout.write(text.translate(_JSON_ESCAPES)))
+    with cyclic_gc_held():
+        write_indented(document, lambda text: sys.stdout.write(text.translate(_JSON_ESCAPES)))
     sys.stdout.write("\n")

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ccpwaterfall._gc import cyclic_gc_held
 from ccpwaterfall.domain import Case, Money
 from ccpwaterfall.domain.money import sum_money
 from ccpwaterfall.ledger import Entry, Posting, balances
@@ -74,6 +75,13 @@ def run_waterfall(
     when ``opening`` names an account that is not a resource of the case or
     gives a negative balance.
     """
+    with cyclic_gc_held():
+        return _run(resolved, kinds, opening)
+
+
+def _run(
+    resolved: ResolvedCase, kinds: TrancheRegistry, opening: Mapping[str, Money] | None
+) -> CaseResult:
     units: dict[str, int] = {}
     state = WaterfallState(resolved.currency, MappingProxyType(units), {})
     run = _Run(resolved, state, [], units, account_bounds(resolved))
