@@ -1,0 +1,86 @@
+"""The JSON API: what the pages show, as the documents ``ccp ... --json`` prints.
+
+Same role rules as the pages; a request without a session gets 401. Money is
+a decimal string in the currency's minor unit, as in every JSON document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from pydantic import BaseModel
+
+from ccpwaterfall.app.users import User
+from ccpwaterfall.service.application import EVERYONE, STAFF, Access, allow_member
+from ccpwaterfall.service.pages import case_run, visible_cases
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+Anyone = Annotated[User, Depends(Access(EVERYONE))]
+Staff = Annotated[User, Depends(Access(STAFF))]
+CaseId = Annotated[str, Path(max_length=200, description="The case's id, as /api/cases lists it")]
+MemberId = Annotated[str, Path(max_length=200, description="A clearing member's id")]
+
+UNAUTHORISED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in"},
+    403: {"description": "The user's role may not see this"},
+}
+MISSING: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such case or member"},
+    422: {"description": "The case file is invalid"},
+}
+
+
+class Me(BaseModel):
+    """The user logged in."""
+
+    name: str
+    role: str
+    member: str | None
+
+
+class CaseItem(BaseModel):
+    """A case the user may open."""
+
+    id: str
+    kind: str
+    name: str
+
+
+@router.get("/me", responses=UNAUTHORISED)
+def me(user: Anyone) -> Me:
+    """The user logged in: name, role and, for a member user, its member."""
+    return Me(name=user.name, role=user.role.value, member=user.member)
+
+
+@router.get("/cases", responses=UNAUTHORISED)
+def cases(request: Request, user: Anyone) -> list[CaseItem]:
+    """The cases in the service's folder; a member user gets those that list its member."""
+    return [
+        CaseItem(id=entry.id, kind=entry.kind, name=name)
+        for entry, name in visible_cases(request, user)
+    ]
+
+
+@router.get("/cases/{case_id}", responses={**UNAUTHORISED, **MISSING})
+def case_result(request: Request, case_id: CaseId, user: Staff) -> dict[str, Any]:
+    """The case's run as ``ccp run --json --journal`` gives it (``ccp-result/1``)."""
+    from ccpwaterfall.reports.run_view import run_to_json, run_view  # noqa: PLC0415
+
+    _, run = case_run(request, case_id)
+    return run_to_json(run_view(run.result, None, journal=True))
+
+
+@router.get("/cases/{case_id}/members/{member}/liability", responses={**UNAUTHORISED, **MISSING})
+def liability(request: Request, case_id: CaseId, member: MemberId, user: Anyone) -> dict[str, Any]:
+    """A member's liability as ``ccp liability --json`` gives it (``ccp-liability/1``); a
+    member user only its own."""
+    from ccpwaterfall.reports.liability_view import liability_to_json, liability_view  # noqa: PLC0415
+
+    allow_member(user, member)
+    _, run = case_run(request, case_id)
+    found = run.liability(member)
+    if found is None:
+        raise HTTPException(404, f"{case_id} lists no member {member!r}")
+    return liability_to_json(liability_view(found))

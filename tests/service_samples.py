@@ -1,0 +1,83 @@
+"""A service over a folder of sample cases, its users, and logging in as each of them."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from case_samples import EXAMPLES
+from ccpwaterfall.app.users import MemoryUsers, Passwords, add_user
+from ccpwaterfall.service import ServiceConfig, create_service
+from ccpwaterfall.service.sessions import COOKIE
+
+# Tests log in hundreds of times: the cheapest Argon2 parameters, the same code path.
+FAST = Passwords(PasswordHasher.from_parameters(CHEAPEST))
+
+#: name -> (role, member, password)
+USERS = {
+    "risk": ("risk", None, "risk-password"),
+    "regulator": ("regulator", None, "regulator-password"),
+    "cm01": ("member", "CM01", "cm01-password"),
+    "cm02": ("member", "CM02", "cm02-password"),
+}
+ROLES = (None, *USERS)  # None: not logged in
+
+NASDAQ = "nasdaq-2018"
+HOSTILE = "hostile"  # a case whose names are HTML
+HOSTILE_NAME = "<script>alert('case')</script>"
+HOSTILE_MEMBER_NAME = "<img src=x onerror=alert(1)>"
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_folder(root: Path) -> Path:
+    """The cases a test service serves: the Nasdaq example, a case with HTML in its names and
+    an invalid case."""
+    folder = root / "cases"
+    (folder / NASDAQ).mkdir(parents=True)
+    shutil.copy(EXAMPLES / NASDAQ / "case.toml", folder / NASDAQ / "case.toml")
+    text = (EXAMPLES / NASDAQ / "case.toml").read_text()
+    text = re.sub(r'(?m)^name = ".*"$', f'name = "{HOSTILE_NAME}"', text, count=1)
+    text = text.replace('id = "CM01"\n', f'id = "CM01"\nname = "{HOSTILE_MEMBER_NAME}"\n', 1)
+    (folder / f"{HOSTILE}.toml").write_text(text)
+    (folder / "broken.toml").write_text('format = "ccp-case/1"\nname = "Broken"\n')
+    return folder
+
+
+def make_service(root: Path, **options: object) -> FastAPI:
+    users = MemoryUsers()
+    for name, (role, member, password) in USERS.items():
+        added = add_user(users, name, role, password, member, passwords=FAST)
+        assert added.value is not None, added.problems
+    config = ServiceConfig(cases=make_folder(root), users=users, passwords=FAST)
+    return create_service(dataclasses.replace(config, **options))  # type: ignore[arg-type]
+
+
+def csrf_of(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found is not None, "no CSRF token in the page"
+    return found.group(1)
+
+
+def log_in(client: TestClient, name: str | None) -> TestClient:
+    """Log the client in as ``name`` through the login form (None: stay anonymous)."""
+    if name is None:
+        return client
+    form = client.get("/login")
+    token = csrf_of(form.text)
+    password = USERS[name][2]
+    answer = client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert client.cookies.get(COOKIE)
+    return client

@@ -1,0 +1,375 @@
+"""``ccp serve``: every route for every role and without login, sessions, CSRF, escaping,
+huge bodies, and the pages and API holding the same figures as ``ccp run`` and
+``ccp liability``.
+
+A member user never sees another member's data: its pages and documents name no
+other member of the case, and every route that names a member refuses the others.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from case_samples import EXAMPLES
+from ccpwaterfall.app.users import MemoryUsers, add_demo_users, add_user, authenticate
+from ccpwaterfall.io import load_case
+from ccpwaterfall.reports.liability_view import liability_to_json, liability_view
+from ccpwaterfall.reports.run_view import run_to_json, run_view
+from ccpwaterfall.service.sessions import COOKIE
+from ccpwaterfall.waterfall import run_case
+from ccpwaterfall.waterfall.liability import member_liability
+from service_samples import (
+    FAST,
+    HOSTILE,
+    HOSTILE_MEMBER_NAME,
+    HOSTILE_NAME,
+    NASDAQ,
+    ROLES,
+    USERS,
+    csrf_of,
+    log_in,
+    make_service,
+)
+
+PAGE = "page"
+API = "api"
+PUBLIC = "public"
+
+# Each route, a URL of it, and who may open it: "staff" (risk, regulator), "anyone" logged
+# in, "own" (staff, and a member user for its own member only), or "public".
+ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    ("GET", "/", "/", "anyone"),
+    ("GET", "/cases/{case_id}", f"/cases/{NASDAQ}", "staff"),
+    ("GET", "/cases/{case_id}/members/{member}", f"/cases/{NASDAQ}/members/CM01", "own"),
+    ("GET", "/cases/{case_id}/report.{kind}", f"/cases/{NASDAQ}/report.html", "staff"),
+    ("GET", "/api/me", "/api/me", "anyone"),
+    ("GET", "/api/cases", "/api/cases", "anyone"),
+    ("GET", "/api/cases/{case_id}", f"/api/cases/{NASDAQ}", "staff"),
+    (
+        "GET",
+        "/api/cases/{case_id}/members/{member}/liability",
+        f"/api/cases/{NASDAQ}/members/CM01/liability",
+        "own",
+    ),
+    ("GET", "/login", "/login", "public"),
+    ("GET", "/assets/vega.js", "/assets/vega.js", "public"),
+    ("GET", "/assets/charts.js", "/assets/charts.js", "public"),
+    ("GET", "/api/openapi.json", "/api/openapi.json", "public"),
+)
+# Routes that change state, tested on their own below (login, logout: CSRF and sessions).
+WRITES = {("POST", "/login"), ("POST", "/logout")}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    return make_service(tmp_path_factory.mktemp("service"))
+
+
+@pytest.fixture
+def client(service: FastAPI) -> Iterator[TestClient]:
+    with TestClient(service) as client:
+        yield client
+
+
+def _client_as(service: FastAPI, name: str | None) -> TestClient:
+    return log_in(TestClient(service), name)
+
+
+def _expected(rule: str, name: str | None, path: str) -> int:
+    if rule == "public":
+        return 200
+    if name is None:
+        return 401 if path.startswith("/api/") else 303
+    role, member, _ = USERS[name]
+    if rule == "anyone" or role != "member":
+        return 200
+    if rule == "staff":
+        return 403
+    return 200 if member is not None and f"/{member}" in path else 403
+
+
+def _routes(routes: Iterable[object]) -> Iterator[tuple[str, str]]:
+    for route in routes:
+        included = getattr(route, "original_router", None)  # a router included in the app
+        if included is not None:
+            yield from _routes(included.routes)
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                yield method, str(getattr(route, "path", ""))
+
+
+def test_every_route_is_in_the_role_table(service: FastAPI) -> None:
+    served = set(_routes(service.routes))
+    assert len(served) > 10
+    listed = {(method, template) for method, template, _, _ in ROUTES} | WRITES
+    assert served == listed
+
+
+@pytest.mark.parametrize("name", ROLES, ids=lambda n: n or "anonymous")
+def test_every_route_for_every_role(service: FastAPI, name: str | None) -> None:
+    client = _client_as(service, name)
+    for method, _, path, rule in ROUTES:
+        answer = client.request(method, path, follow_redirects=False)
+        assert answer.status_code == _expected(rule, name, path), (method, path, answer.text)
+        if answer.status_code == 303:
+            assert answer.headers["location"] == "/login"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/cases/{NASDAQ}/members/CM02",
+        f"/api/cases/{NASDAQ}/members/CM02/liability",
+        f"/cases/{NASDAQ}/members/cm01",  # ids are exact: not the bound member
+        f"/api/cases/{NASDAQ}/members/CM01%20/liability",
+        f"/api/cases/{NASDAQ}/members/AAS/liability",  # the defaulter is another member too
+    ],
+)
+def test_a_member_id_changed_in_the_url_is_refused(service: FastAPI, path: str) -> None:
+    answer = _client_as(service, "cm01").get(path)
+    assert answer.status_code == 403
+    assert "CM02" not in answer.text.replace(path, "")
+
+
+def test_a_member_never_sees_another_members_data(service: FastAPI) -> None:
+    case = load_case(EXAMPLES / NASDAQ / "case.toml")
+    others = [m.id for m in case.members if m.id != "CM01"]
+    client = _client_as(service, "cm01")
+    seen = 0
+    for _, _, path, rule in ROUTES:
+        if rule == "public":
+            continue
+        answer = client.get(path)
+        if answer.status_code != 200:
+            continue
+        seen += 1
+        named = [m for m in others if re.search(rf"\b{m}\b", answer.text)]
+        assert named == [], (path, named)
+    assert seen >= 4  # home, own liability page and document, the case list
+
+
+def test_a_member_lists_only_the_cases_that_list_it(service: FastAPI) -> None:
+    as_member = _client_as(service, "cm01").get("/api/cases").json()
+    as_risk = _client_as(service, "risk").get("/api/cases").json()
+    assert {c["id"] for c in as_member} == {NASDAQ, HOSTILE}
+    assert {c["id"] for c in as_risk} == {NASDAQ, HOSTILE, "broken"}
+
+
+def test_api_documents_equal_the_command_line_json(service: FastAPI) -> None:
+    case = load_case(EXAMPLES / NASDAQ / "case.toml")
+    result = run_case(case)
+    client = _client_as(service, "regulator")
+    run = client.get(f"/api/cases/{NASDAQ}").json()
+    assert run == json.loads(json.dumps(run_to_json(run_view(result, None, journal=True))))
+    liability = client.get(f"/api/cases/{NASDAQ}/members/CM05/liability").json()
+    expected = liability_to_json(liability_view(member_liability(case, "CM05", result)))
+    assert liability == json.loads(json.dumps(expected))
+    assert liability["member"] == "CM05"
+    assert isinstance(liability["max_total"], str)  # money as a decimal string
+
+
+def test_case_page_shows_each_member_charge_exactly_with_charts_served_locally(
+    service: FastAPI,
+) -> None:
+    result = run_case(load_case(EXAMPLES / NASDAQ / "case.toml"))
+    page = _client_as(service, "risk").get(f"/cases/{NASDAQ}").text
+    for charge in result.events[0].members:
+        assert f'data-value="{charge.total.amount}"' in page
+    assert page.count("data-vega-lite=") >= 2
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts == ["/assets/vega.js", "/assets/charts.js"]  # nothing from the network
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert f"/cases/{NASDAQ}/report.pdf" in page
+    assert "Journal" in page
+
+
+def test_report_link_gives_the_ccp_report_file(service: FastAPI) -> None:
+    answer = _client_as(service, "risk").get(f"/cases/{NASDAQ}/report.html")
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.text.count("<svg") >= 3  # charts drawn inline, as ccp report writes them
+    assert "attachment" in answer.headers["content-disposition"]
+
+
+def test_html_in_names_is_escaped(service: FastAPI) -> None:
+    client = _client_as(service, "risk")
+    pages = [
+        client.get("/").text,
+        client.get(f"/cases/{HOSTILE}").text,
+        client.get(f"/cases/{HOSTILE}/members/CM01").text,
+    ]
+    for page in pages:
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in pages[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in pages[2]
+    # The JSON keeps the names as written.
+    document = client.get(f"/api/cases/{HOSTILE}").json()
+    assert document["case"] == HOSTILE_NAME
+    assert HOSTILE_MEMBER_NAME.startswith("<img")
+
+
+def test_an_invalid_case_is_named_with_its_problems(service: FastAPI) -> None:
+    answer = _client_as(service, "risk").get("/api/cases/broken")
+    assert answer.status_code == 422
+    assert "broken is not a valid case" in answer.json()["detail"]
+    assert _client_as(service, "risk").get("/api/cases/nothing-here").status_code == 404
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def test_login_starts_a_new_session_no_fixation(client: TestClient) -> None:
+    client.get("/login")
+    planted = client.cookies[COOKIE]
+    log_in(client, "risk")
+    logged_in = client.cookies[COOKIE]
+    assert logged_in != planted
+    # Whoever planted the first id holds nothing.
+    other = TestClient(client.app)
+    other.cookies.set(COOKIE, planted)
+    assert other.get("/api/me").status_code == 401
+    assert client.get("/api/me").json() == {"name": "risk", "role": "risk", "member": None}
+
+
+def test_logout_ends_the_session_for_good(client: TestClient) -> None:
+    log_in(client, "cm02")
+    cookie = client.cookies[COOKIE]
+    token = csrf_of(client.get("/").text)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 200  # the login page
+    replay = TestClient(client.app)
+    replay.cookies.set(COOKIE, cookie)
+    assert replay.get("/api/me").status_code == 401
+
+
+def test_a_forged_cookie_is_ignored(client: TestClient) -> None:
+    log_in(client, "risk")
+    cookie = client.cookies[COOKIE]
+    forged = TestClient(client.app)
+    forged.cookies.set(COOKIE, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert forged.get("/api/me").status_code == 401
+
+
+def test_a_wrong_password_is_refused_and_logs_nobody_in(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    answer = client.post("/login", data={"name": "risk", "password": "nope", "csrf_token": token})
+    assert answer.status_code == 401
+    assert "Wrong user name or password" in answer.text
+    assert client.get("/api/me").status_code == 401
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token"])
+def test_login_without_the_forms_csrf_token_is_refused(
+    client: TestClient, token: str | None
+) -> None:
+    client.get("/login")
+    data = {"name": "risk", "password": USERS["risk"][2]}
+    if token is not None:
+        data["csrf_token"] = token
+    answer = client.post("/login", data=data, follow_redirects=False)
+    assert answer.status_code == 403
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_csrf_token_of_another_session_is_refused(service: FastAPI) -> None:
+    victim = _client_as(service, "risk")
+    attacker = TestClient(service)
+    stolen = csrf_of(attacker.get("/login").text)
+    answer = victim.post("/logout", data={"csrf_token": stolen}, follow_redirects=False)
+    assert answer.status_code == 403
+    assert victim.get("/api/me").status_code == 200  # still logged in
+
+
+def test_cookies_are_http_only_and_same_site(client: TestClient) -> None:
+    answer = client.get("/login")
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+
+
+def test_pages_forbid_framing_and_foreign_scripts(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def test_a_huge_body_is_refused_before_it_is_read(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    huge = "x" * (1 << 20)
+    answer = client.post("/login", data={"name": huge, "password": huge, "csrf_token": token})
+    assert answer.status_code == 413
+    assert client.get("/api/me").status_code == 401
+
+
+def test_a_huge_streamed_body_is_refused(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(64):
+            yield b"name=" + b"x" * 4096
+
+    answer = client.post(
+        "/login",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413
+
+
+def test_an_overlong_name_or_password_is_refused_cleanly(client: TestClient) -> None:
+    token = csrf_of(client.get("/login").text)
+    answer = client.post("/login", data={"name": "r" * 100, "password": "p", "csrf_token": token})
+    assert answer.status_code == 422
+
+
+# --------------------------------------------------------------------------- users
+
+
+def test_passwords_are_kept_as_argon2_hashes() -> None:
+    users = MemoryUsers()
+    added = add_user(users, "alice", "risk", "correct horse", passwords=FAST)
+    assert added.value is not None
+    assert added.value.password_hash.startswith("$argon2id$")
+    assert "correct horse" not in added.value.password_hash
+    assert authenticate(users, "alice", "correct horse", passwords=FAST) == added.value
+    assert authenticate(users, "alice", "wrong horse", passwords=FAST) is None
+    assert authenticate(users, "bob", "correct horse", passwords=FAST) is None
+
+
+def test_add_user_reports_every_problem_at_once() -> None:
+    users = MemoryUsers()
+    outcome = add_user(users, "Bad Name", "auditor", "short", passwords=FAST)
+    fields = [issue.field for problems in outcome.problems for issue in problems.issues]
+    assert fields == ["name", "role", "password"]
+    outcome = add_user(users, "m1", "member", "long enough", passwords=FAST)
+    fields = [issue.field for problems in outcome.problems for issue in problems.issues]
+    assert fields == ["member"]
+    assert users.all() == ()
+
+
+def test_demo_users_only_on_a_first_start() -> None:
+    users = MemoryUsers()
+    demo = add_demo_users(users, passwords=FAST)
+    assert {d.role.value for d in demo} == {"risk", "member", "regulator"}
+    for user in demo:
+        assert authenticate(users, user.name, user.password, passwords=FAST) is not None
+    assert add_demo_users(users, passwords=FAST) == ()
+
+
+def test_the_openapi_schema_documents_the_api_only(client: TestClient) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert all(path.startswith("/api/") for path in paths)
+    assert "/api/cases/{case_id}/members/{member}/liability" in paths
+
+
+def test_the_service_starts_on_the_default_folder(tmp_path: Path) -> None:
+    from ccpwaterfall.service import ServiceConfig
+
+    assert ServiceConfig().cases == Path("examples")
