@@ -25,7 +25,7 @@ from ccpwaterfall.reports.run_view import run_to_json, run_view
 from ccpwaterfall.service.sessions import COOKIE
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
-from service_samples import (
+from test_service_support import (
     FAST,
     HOSTILE,
     HOSTILE_MEMBER_NAME,

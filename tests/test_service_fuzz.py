@@ -13,7 +13,7 @@ from schemathesis.generation.case import Case
 
 from ccpwaterfall.service.application import Service
 from ccpwaterfall.service.sessions import COOKIE
-from service_samples import make_service
+from test_service_support import make_service
 
 APP = make_service(Path(tempfile.mkdtemp(prefix="ccp-fuzz-")))
 _SERVICE: Service = APP.state.service

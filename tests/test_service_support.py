@@ -1,4 +1,5 @@
-"""A service over a folder of sample cases, its users, and logging in as each of them."""
+"""Shared set-up of the service tests (no tests here): a service over a folder of sample cases,
+its users, and logging in as each of them."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_harness import CHROMIUM, CHROMIUM_FLAGS, screenshot_path, serving
-from service_samples import HOSTILE, HOSTILE_MEMBER_NAME, NASDAQ, USERS, make_service
+from browser.harness import CHROMIUM, CHROMIUM_FLAGS, screenshot_path, serving
+from test_service_support import HOSTILE, HOSTILE_MEMBER_NAME, NASDAQ, USERS, make_service
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
