@@ -26,6 +26,7 @@ from ccpwaterfall.service.sessions import COOKIE
 from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from test_service_support import (
+    DEMO,
     FAST,
     HOSTILE,
     HOSTILE_MEMBER_NAME,
@@ -47,11 +48,13 @@ PUBLIC = "public"
 ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/", "/", "anyone"),
     ("GET", "/cases/{case_id}", f"/cases/{NASDAQ}", "staff"),
+    ("GET", "/cases/{case_id}", f"/cases/{DEMO}", "staff"),
     ("GET", "/cases/{case_id}/members/{member}", f"/cases/{NASDAQ}/members/CM01", "own"),
     ("GET", "/cases/{case_id}/report.{kind}", f"/cases/{NASDAQ}/report.html", "staff"),
     ("GET", "/api/me", "/api/me", "anyone"),
     ("GET", "/api/cases", "/api/cases", "anyone"),
     ("GET", "/api/cases/{case_id}", f"/api/cases/{NASDAQ}", "staff"),
+    ("GET", "/api/cases/{case_id}", f"/api/cases/{DEMO}", "staff"),
     (
         "GET",
         "/api/cases/{case_id}/members/{member}/liability",
@@ -159,7 +162,7 @@ def test_a_member_lists_only_the_cases_that_list_it(service: FastAPI) -> None:
     as_member = _client_as(service, "cm01").get("/api/cases").json()
     as_risk = _client_as(service, "risk").get("/api/cases").json()
     assert {c["id"] for c in as_member} == {NASDAQ, HOSTILE}
-    assert {c["id"] for c in as_risk} == {NASDAQ, HOSTILE, "broken"}
+    assert {c["id"] for c in as_risk} == {NASDAQ, HOSTILE, DEMO, "broken"}
 
 
 def test_api_documents_equal_the_command_line_json(service: FastAPI) -> None:
@@ -188,6 +191,21 @@ def test_case_page_shows_each_member_charge_exactly_with_charts_served_locally(
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert f"/cases/{NASDAQ}/report.pdf" in page
     assert "Journal" in page
+
+
+def test_a_risk_case_shows_its_end_of_day_as_ccp_eod_does(service: FastAPI) -> None:
+    from ccpwaterfall.app.risk import end_of_day
+    from ccpwaterfall.reports.eod_view import end_of_day_to_json, eod_view
+
+    client = _client_as(service, "regulator")
+    expected = end_of_day(EXAMPLES / DEMO / "case.toml").value
+    assert expected is not None
+    document = client.get(f"/api/cases/{DEMO}").json()
+    assert document == json.loads(json.dumps(end_of_day_to_json(eod_view(expected))))
+    page = client.get(f"/cases/{DEMO}").text
+    for contribution in expected.fund.contributions_money:
+        assert f'data-value="{contribution.amount}"' in page
+    assert page.count("data-vega-lite=") >= 3
 
 
 def test_report_link_gives_the_ccp_report_file(service: FastAPI) -> None:

@@ -31,6 +31,7 @@ USERS = {
 ROLES = (None, *USERS)  # None: not logged in
 
 NASDAQ = "nasdaq-2018"
+DEMO = "demo-ccp"  # a risk case: its end of day
 HOSTILE = "hostile"  # a case whose names are HTML
 HOSTILE_NAME = "<script>alert('case')</script>"
 HOSTILE_MEMBER_NAME = "<img src=x onerror=alert(1)>"
@@ -39,8 +40,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def make_folder(root: Path) -> Path:
-    """The cases a test service serves: the Nasdaq example, a case with HTML in its names and
-    an invalid case."""
+    """The cases a test service serves: the Nasdaq example, a case with HTML in its names, the
+    demo CCP's risk case and an invalid case."""
     folder = root / "cases"
     (folder / NASDAQ).mkdir(parents=True)
     shutil.copy(EXAMPLES / NASDAQ / "case.toml", folder / NASDAQ / "case.toml")
@@ -48,6 +49,7 @@ def make_folder(root: Path) -> Path:
     text = re.sub(r'(?m)^name = ".*"$', f'name = "{HOSTILE_NAME}"', text, count=1)
     text = text.replace('id = "CM01"\n', f'id = "CM01"\nname = "{HOSTILE_MEMBER_NAME}"\n', 1)
     (folder / f"{HOSTILE}.toml").write_text(text)
+    shutil.copytree(EXAMPLES / DEMO, folder / DEMO)
     (folder / "broken.toml").write_text('format = "ccp-case/1"\nname = "Broken"\n')
     return folder
 

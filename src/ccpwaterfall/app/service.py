@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ccpwaterfall.app.cases import load
 from ccpwaterfall.app.loaders import IO_LOADERS, Loaders
@@ -24,6 +24,9 @@ from ccpwaterfall.waterfall import CaseResult
 from ccpwaterfall.waterfall import run_case as run_waterfall
 from ccpwaterfall.waterfall.liability import Liability
 from ccpwaterfall.waterfall.liability import member_liability as liability_of
+
+if TYPE_CHECKING:
+    from ccpwaterfall.lifecycle.end_of_day import EndOfDay
 
 T = TypeVar("T")
 
@@ -89,34 +92,55 @@ class CaseRun:
         return liability_of(self.case, member, self.result)
 
 
+class _Versions(Generic[T]):
+    """Values computed from files, each once per version of its file (size, modification)."""
+
+    def __init__(self, compute: Callable[[Path], T]) -> None:
+        self._compute = compute
+        self._values: dict[Path, tuple[tuple[int, int], T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> T:
+        stat = path.stat()
+        version = (stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            known = self._values.get(path)
+            if known is not None and known[0] == version:
+                return known[1]
+        value = self._compute(path)
+        with self._lock:
+            self._values[path] = (version, value)
+        return value
+
+
 class CaseRuns:
-    """Runs of case files, each computed once per version of its file."""
+    """Runs of case files and end of days of risk cases, each computed once per version of
+    its file."""
 
     def __init__(self, loaders: Loaders = IO_LOADERS) -> None:
         self._loaders = loaders
-        self._runs: dict[Path, tuple[tuple[int, int], CaseRun | Problems]] = {}
-        self._lock = threading.Lock()
+        self._runs = _Versions(self._run)
+        self._days: _Versions[EndOfDay | Problems] = _Versions(self._end_of_day)
 
     def run(self, path: Path) -> CaseRun | Problems:
         """The run of the case at ``path``, or every problem in it."""
-        return self._cached(path, self._compute)
+        return self._runs.get(path)
 
-    def _compute(self, path: Path) -> CaseRun | Problems:
+    def end_of_day(self, path: Path) -> EndOfDay | Problems:
+        """The end of day of the risk case at ``path``, or every problem in it."""
+        return self._days.get(path)
+
+    def _run(self, path: Path) -> CaseRun | Problems:
         case = load(path, self._loaders.case)
         if isinstance(case, Problems):
             return case
         return CaseRun(case, run_waterfall(case))
 
-    def _cached(
-        self, path: Path, compute: Callable[[Path], CaseRun | Problems]
-    ) -> CaseRun | Problems:
-        stat = path.stat()
-        version = (stat.st_size, stat.st_mtime_ns)
-        with self._lock:
-            known = self._runs.get(path)
-            if known is not None and known[0] == version:
-                return known[1]
-        value = compute(path)
-        with self._lock:
-            self._runs[path] = (version, value)
-        return value
+    def _end_of_day(self, path: Path) -> EndOfDay | Problems:
+        # Imported here: the risk steps load numpy and pandas, which cases never need.
+        from ccpwaterfall.app.risk import end_of_day  # noqa: PLC0415
+
+        outcome = end_of_day(path, self._loaders)
+        if outcome.value is None:
+            return outcome.problems[0]
+        return outcome.value

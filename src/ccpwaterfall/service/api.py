@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from ccpwaterfall.app.users import User
-from ccpwaterfall.service.application import EVERYONE, STAFF, Access, allow_member
-from ccpwaterfall.service.pages import case_run, visible_cases
+from ccpwaterfall.service.application import EVERYONE, STAFF, Access, allow_member, service_of
+from ccpwaterfall.service.pages import case_run, end_of_day, visible_cases
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -65,9 +65,15 @@ def cases(request: Request, user: Anyone) -> list[CaseItem]:
 
 @router.get("/cases/{case_id}", responses={**UNAUTHORISED, **MISSING})
 def case_result(request: Request, case_id: CaseId, user: Staff) -> dict[str, Any]:
-    """The case's run as ``ccp run --json --journal`` gives it (``ccp-result/1``)."""
+    """The case's run as ``ccp run --json --journal`` gives it (``ccp-result/1``); a risk
+    case's end of day as ``ccp eod --json`` gives it."""
     from ccpwaterfall.reports.run_view import run_to_json, run_view  # noqa: PLC0415
 
+    entry = service_of(request).case(case_id)
+    if entry.kind == "risk-case":
+        from ccpwaterfall.reports.eod_view import end_of_day_to_json, eod_view  # noqa: PLC0415
+
+        return end_of_day_to_json(eod_view(end_of_day(request, entry)))
     _, run = case_run(request, case_id)
     return run_to_json(run_view(run.result, None, journal=True))
 

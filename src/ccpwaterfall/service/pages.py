@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +31,10 @@ from ccpwaterfall.service.application import (
 )
 from ccpwaterfall.service.sessions import COOKIE, Session
 
+if TYPE_CHECKING:
+    from ccpwaterfall.lifecycle.end_of_day import EndOfDay
+
+T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
 
 Anyone = Annotated[User, Depends(Access(EVERYONE))]
@@ -145,11 +149,19 @@ def case_run(request: Request, case_id: str) -> tuple[CaseEntry, CaseRun]:
     entry = service.case(case_id)
     if entry.kind != "case":
         raise HTTPException(404, f"{case_id!r} is a {entry.kind}, not a waterfall case")
-    run = service.runs.run(entry.path)
-    if isinstance(run, Problems):
-        text = "; ".join(f"{issue.field}: {issue.message}" for issue in run.issues)
+    return entry, _valid(case_id, service.runs.run(entry.path))
+
+
+def end_of_day(request: Request, entry: CaseEntry) -> EndOfDay:
+    """The end of day of a risk case; 422 for an invalid one (with its problems)."""
+    return _valid(entry.id, service_of(request).runs.end_of_day(entry.path))
+
+
+def _valid(case_id: str, value: T | Problems) -> T:
+    if isinstance(value, Problems):
+        text = "; ".join(f"{issue.field}: {issue.message}" for issue in value.issues)
         raise HTTPException(422, f"{case_id} is not a valid case: {text}")
-    return entry, run
+    return value
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -158,6 +170,9 @@ def case_page(request: Request, case_id: str, user: Staff) -> Response:
     from ccpwaterfall.reports.html import embed_drawer  # noqa: PLC0415
     from ccpwaterfall.reports.run_view import run_view  # noqa: PLC0415
 
+    entry = service_of(request).case(case_id)
+    if entry.kind == "risk-case":
+        return _end_of_day_page(request, user, entry)
     entry, run = case_run(request, case_id)
     view = run_view(run.result, None, journal=True)
     context = _context(
@@ -170,6 +185,18 @@ def case_page(request: Request, case_id: str, user: Staff) -> Response:
         members=run.members,
     )
     return page("service/case.html.j2", **context)
+
+
+def _end_of_day_page(request: Request, user: User, entry: CaseEntry) -> Response:
+    from ccpwaterfall.reports.charts import end_of_day_charts  # noqa: PLC0415
+    from ccpwaterfall.reports.eod_view import eod_view  # noqa: PLC0415
+    from ccpwaterfall.reports.html import embed_drawer  # noqa: PLC0415
+
+    view = eod_view(end_of_day(request, entry), None, None)
+    context = _context(
+        request, user, entry=entry, view=view, charts=end_of_day_charts(view), draw=embed_drawer()
+    )
+    return page("service/end_of_day.html.j2", **context)
 
 
 @router.get("/cases/{case_id}/members/{member}", response_class=HTMLResponse)
