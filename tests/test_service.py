@@ -9,7 +9,12 @@ other member of the case, and every route that names a member refuses the others
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,8 +22,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from case_samples import EXAMPLES
-from ccpwaterfall.app.users import MemoryUsers, add_demo_users, add_user, authenticate
+from case_samples import EXAMPLES, ROOT
+from ccpwaterfall.app.users import (
+    DEMO_USERS,
+    MemoryUsers,
+    add_demo_users,
+    add_user,
+    authenticate,
+)
 from ccpwaterfall.io import load_case
 from ccpwaterfall.reports.liability_view import liability_to_json, liability_view
 from ccpwaterfall.reports.run_view import run_to_json, run_view
@@ -391,3 +402,56 @@ def test_the_service_starts_on_the_default_folder(tmp_path: Path) -> None:
     from ccpwaterfall.service import ServiceConfig
 
     assert ServiceConfig().cases == Path("examples")
+
+
+# --------------------------------------------------------------------------- ccp serve
+
+
+def test_ccp_starts_without_loading_the_web_stack() -> None:
+    code = (
+        "import sys\n"
+        "from ccpwaterfall.cli.main import create_app\n"
+        "create_app()\n"
+        "web = ('fastapi', 'uvicorn', 'starlette', 'argon2')\n"
+        "print(sorted(m for m in web if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
+
+
+def test_ccp_serve_starts_and_prints_the_demo_users(tmp_path: Path) -> None:
+    from browser.harness import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "ccpwaterfall", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = []
+        assert server.stdout is not None
+        for line in server.stdout:
+            lines.append(line)
+            if line.startswith("Serving"):
+                break
+        text = "".join(lines)
+        for demo in DEMO_USERS:
+            assert f"{demo.name} / {demo.password} / {demo.role.value}" in text
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login") as answer:
+                    assert answer.status == 200
+                    assert 'name="csrf_token"' in answer.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, text
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
