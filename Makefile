@@ -45,10 +45,11 @@ $(BROWSERSTAMP): | $(BIN)/python
 	fi
 	touch $@
 
-# The main job: replay the precedents, then the demo CCP's end of day.
+# The main job: replay the precedents, then the demo CCP's end of day and a default drill.
 run: $(STAMP)
 	$(BIN)/ccp compare examples/nasdaq-2018/case.toml examples/krx-2013/case.toml examples/krx-2013-with-sitg/case.toml
 	$(BIN)/ccp eod examples/demo-ccp/case.toml
+	$(BIN)/ccp drill examples/drill-demo-ccp/drill.toml
 	@echo "Web service: $(BIN)/ccp serve, then open http://127.0.0.1:8000 (demo users printed at first start)"
 
 lint: $(DEVSTAMP)

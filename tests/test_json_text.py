@@ -89,3 +89,11 @@ def test_a_large_object_is_handed_on_before_it_is_all_made(monkeypatch: pytest.M
     # The later pairs were made after earlier text had already been handed on.
     assert made[-1] > 0
     assert json.loads("".join(chunks)) == {f"M{i:03}": {"total": str(i)} for i in range(100)}
+
+
+@given(st.dictionaries(KEYS, st.dictionaries(KEYS, st.text(max_size=8), max_size=4), max_size=4))
+def test_pairs_of_flat_string_objects_give_the_text_of_the_dict(
+    value: dict[str, dict[str, str]],
+) -> None:
+    streamed = JsonPairs(lambda: iter(value.items()))
+    assert dumps_indented([streamed]) == json.dumps([value], indent=2, ensure_ascii=False)

@@ -31,7 +31,7 @@ IDS_LISTED = 30  # an unknown member's issue lists at most this many known ids
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """The verdict on a file: its kind (``case`` or ``risk-case``), every problem found,
+    """The verdict on a file: its kind (``case``, ``risk-case`` or ``drill``), every problem found,
     and what a valid file holds (``counts`` None when it is invalid)."""
 
     file: str
@@ -41,12 +41,18 @@ class CheckResult:
     warnings: tuple[InputWarning, ...] = ()
 
 
+# The format of drill files (``lifecycle.drill_plan.DRILL_FORMAT``), without loading drills.
+DRILL_FILE_FORMAT = "ccp-drill/1"
+
+
 def check(path: Path, loaders: Loaders = IO_LOADERS) -> CheckResult:
-    """Validate a case file, or a risk case with its data files.
+    """Validate a case file, a risk case with its data files, or a drill file.
 
     The verdict is the answer, so problems are part of it, never a refusal.
     """
     doc, _ = loaders.document(path)
+    if doc is not None and doc.get("format") == DRILL_FILE_FORMAT:
+        return _check_drill(path)
     if doc is not None and ("portfolio" in doc or doc.get("format") == RISK_CASE_FORMAT):
         risk_case = load(path, loaders.risk_case)
         if isinstance(risk_case, Problems):
@@ -65,6 +71,24 @@ def check(path: Path, loaders: Loaders = IO_LOADERS) -> CheckResult:
         return CheckResult(str(path), "case", case.issues, None)
     counts = {"members": len(case.members), "events": len(case.events)}
     return CheckResult(str(path), "case", (), counts, case_warnings(case, str(path)))
+
+
+def _check_drill(path: Path) -> CheckResult:
+    """The verdict on a drill file: every problem ``ccp drill`` would refuse it for."""
+    from ccpwaterfall.app.drill import check_drill  # noqa: PLC0415 (drills load the risk engine)
+
+    outcome = check_drill(path)
+    if outcome.value is None:
+        issues = tuple(issue for problems in outcome.problems for issue in problems.issues)
+        return CheckResult(str(path), "drill", issues, None)
+    plan = outcome.value
+    counts = {
+        "members": len(plan.ccp.members),
+        "accounts": len(plan.accounts),
+        "positions": len(plan.positions),
+        "bids": len(plan.bids),
+    }
+    return CheckResult(str(path), "drill", (), counts, outcome.warnings)
 
 
 def run_case(path: Path, loaders: Loaders = IO_LOADERS) -> Outcome[CaseResult]:

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccpwaterfall.cli.case_commands",
     "ccpwaterfall.cli.risk_commands",
     "ccpwaterfall.cli.report_commands",
+    "ccpwaterfall.cli.drill_commands",
     "ccpwaterfall.cli.serve_commands",
 )
 

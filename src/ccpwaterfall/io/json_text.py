@@ -108,9 +108,22 @@ def _write(value: object, indent: str, parts: _Parts) -> None:
         for key, item in value.pairs():
             if not isinstance(key, str):
                 raise ValueError(f"JSON object keys are strings, got {key!r}")
-            parts.append(("{\n" if first else ",\n") + inner + encode_basestring(key) + ": ")
+            head = ("{\n" if first else ",\n") + inner + encode_basestring(key) + ": "
             first = False
-            _write(item, inner, parts)
+            if (
+                type(item) is dict
+                and item
+                and all(type(k) is str and type(v) is str for k, v in item.items())
+            ):
+                # The usual entry (a member's amounts): one piece of text, no recursion.
+                deeper = ",\n" + inner + _STEP
+                pairs = deeper.join(
+                    [encode_basestring(k) + ": " + encode_basestring(v) for k, v in item.items()]
+                )
+                parts.append(f"{head}{{\n{inner}{_STEP}{pairs}\n{inner}}}")
+            else:
+                parts.append(head)
+                _write(item, inner, parts)
             parts.spill()
         parts.append("{}" if first else "\n" + indent + "}")
     elif isinstance(value, list | tuple):

@@ -12,6 +12,7 @@ CHECK_FORMAT = "ccp-check/1"
 _COUNTS = {
     "case": ("members", "events"),
     "risk-case": ("members", "accounts", "instruments", "stress_scenarios"),
+    "drill": ("members", "accounts", "positions", "bids"),
 }
 
 
@@ -19,7 +20,7 @@ _COUNTS = {
 class CheckView:
     """Whether a file is valid: every problem found, and what a valid file holds.
 
-    ``kind`` is ``case`` or ``risk-case``; ``counts`` (members, events...) is
+    ``kind`` is ``case``, ``risk-case`` or ``drill``; ``counts`` (members, events...) is
     ``None`` when the file is invalid.
     """
 
@@ -46,6 +47,17 @@ def check_text(view: CheckView) -> str:
     if view.kind == "case":
         members, events = counts["members"], counts["events"]
         return f"{view.file}: valid ({members} member{_s(members)}, {events} event{_s(events)})"
+    if view.kind == "drill":
+        shown = ", ".join(
+            f"{counts[key]} {noun}{_s(counts[key])}"
+            for key, noun in (
+                ("members", "member"),
+                ("accounts", "account"),
+                ("positions", "position"),
+                ("bids", "recorded bid"),
+            )
+        )
+        return f"{view.file}: valid drill ({shown})"
     return (
         f"{view.file}: valid risk case ({counts['members']} members, "
         f"{counts['accounts']} accounts, {counts['instruments']} instruments, "
