@@ -38,6 +38,7 @@ from ccpwaterfall.waterfall import run_case
 from ccpwaterfall.waterfall.liability import member_liability
 from test_service_support import (
     DEMO,
+    DRILL,
     FAST,
     HOSTILE,
     HOSTILE_MEMBER_NAME,
@@ -48,6 +49,7 @@ from test_service_support import (
     csrf_of,
     log_in,
     make_service,
+    start_drill,
 )
 
 PAGE = "page"
@@ -72,18 +74,36 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
         f"/api/cases/{NASDAQ}/members/CM01/liability",
         "own",
     ),
+    ("GET", "/drills", "/drills", "anyone"),
+    ("GET", "/drills/{drill_id}", "/drills/1", "anyone"),
+    ("GET", "/api/drills", "/api/drills", "anyone"),
+    ("GET", "/api/drills/{drill_id}", "/api/drills/1", "anyone"),
+    ("GET", "/api/drills/{drill_id}/status", "/api/drills/1/status", "anyone"),
     ("GET", "/login", "/login", "public"),
+    ("GET", "/assets/live.js", "/assets/live.js", "public"),
     ("GET", "/assets/vega.js", "/assets/vega.js", "public"),
     ("GET", "/assets/charts.js", "/assets/charts.js", "public"),
     ("GET", "/api/openapi.json", "/api/openapi.json", "public"),
 )
-# Routes that change state, tested on their own below (login, logout: CSRF and sessions).
-WRITES = {("POST", "/login"), ("POST", "/logout")}
+# Routes that change state, tested on their own: login and logout below, the drill's in
+# test_service_drills.py.
+WRITES = {
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/drills"),
+    ("POST", "/drills/{drill_id}/bids"),
+    ("POST", "/drills/{drill_id}/close"),
+    ("POST", "/api/drills"),
+    ("POST", "/api/drills/{drill_id}/bids"),
+    ("POST", "/api/drills/{drill_id}/close"),
+}
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return make_service(tmp_path_factory.mktemp("service"))
+    app = make_service(tmp_path_factory.mktemp("service"))
+    assert start_drill(app) == 1
+    return app
 
 
 @pytest.fixture
@@ -154,7 +174,8 @@ def test_a_member_id_changed_in_the_url_is_refused(service: FastAPI, path: str) 
 
 def test_a_member_never_sees_another_members_data(service: FastAPI) -> None:
     case = load_case(EXAMPLES / NASDAQ / "case.toml")
-    others = [m.id for m in case.members if m.id != "CM01"]
+    # The defaulter is named to every member by the CCP's notice: not another member's data.
+    others = [m.id for m in case.members if m.id not in {"CM01", "AAS"}]
     client = _client_as(service, "cm01")
     seen = 0
     for _, _, path, rule in ROUTES:
@@ -173,7 +194,7 @@ def test_a_member_lists_only_the_cases_that_list_it(service: FastAPI) -> None:
     as_member = _client_as(service, "cm01").get("/api/cases").json()
     as_risk = _client_as(service, "risk").get("/api/cases").json()
     assert {c["id"] for c in as_member} == {NASDAQ, HOSTILE}
-    assert {c["id"] for c in as_risk} == {NASDAQ, HOSTILE, DEMO, "broken"}
+    assert {c["id"] for c in as_risk} == {NASDAQ, HOSTILE, DEMO, DRILL, "broken"}
 
 
 def test_api_documents_equal_the_command_line_json(service: FastAPI) -> None:
@@ -264,7 +285,9 @@ def test_login_starts_a_new_session_no_fixation(client: TestClient) -> None:
     other = TestClient(client.app)
     other.cookies.set(COOKIE, planted)
     assert other.get("/api/me").status_code == 401
-    assert client.get("/api/me").json() == {"name": "risk", "role": "risk", "member": None}
+    me = client.get("/api/me").json()
+    assert (me["name"], me["role"], me["member"]) == ("risk", "risk", None)
+    assert me["csrf_token"] == csrf_of(client.get("/").text)  # the new session's own token
 
 
 def test_logout_ends_the_session_for_good(client: TestClient) -> None:

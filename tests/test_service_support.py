@@ -4,6 +4,7 @@ its users, and logging in as each of them."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -32,6 +33,7 @@ ROLES = (None, *USERS)  # None: not logged in
 
 NASDAQ = "nasdaq-2018"
 DEMO = "demo-ccp"  # a risk case: its end of day
+DRILL = "drill-nasdaq-2018-style"  # members AAS (the defaulter), CM01 to CM25
 HOSTILE = "hostile"  # a case whose names are HTML
 HOSTILE_NAME = "<script>alert('case')</script>"
 HOSTILE_MEMBER_NAME = "<img src=x onerror=alert(1)>"
@@ -41,7 +43,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def make_folder(root: Path) -> Path:
     """The cases a test service serves: the Nasdaq example, a case with HTML in its names, the
-    demo CCP's risk case and an invalid case."""
+    demo CCP's risk case, the Nasdaq-style drill and an invalid case."""
     folder = root / "cases"
     (folder / NASDAQ).mkdir(parents=True)
     shutil.copy(EXAMPLES / NASDAQ / "case.toml", folder / NASDAQ / "case.toml")
@@ -50,6 +52,7 @@ def make_folder(root: Path) -> Path:
     text = text.replace('id = "CM01"\n', f'id = "CM01"\nname = "{HOSTILE_MEMBER_NAME}"\n', 1)
     (folder / f"{HOSTILE}.toml").write_text(text)
     shutil.copytree(EXAMPLES / DEMO, folder / DEMO)
+    shutil.copytree(EXAMPLES / DRILL, folder / DRILL)
     (folder / "broken.toml").write_text('format = "ccp-case/1"\nname = "Broken"\n')
     return folder
 
@@ -84,3 +87,27 @@ def log_in(client: TestClient, name: str | None) -> TestClient:
     assert answer.status_code == 303, answer.text
     assert client.cookies.get(COOKIE)
     return client
+
+
+def start_drill(app: FastAPI) -> int:
+    """Start the Nasdaq-style drill on the service, as the risk team would; its id."""
+    from ccpwaterfall.app.service_drills import start_drill as start
+    from ccpwaterfall.service.application import Service
+
+    service: Service = app.state.service
+    started = start(service.drills.log, service.case(DRILL).path, service.config.clock())
+    assert started.value is not None, started.problems
+    return started.value.id
+
+
+class Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)

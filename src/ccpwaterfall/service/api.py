@@ -12,7 +12,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from ccpwaterfall.app.users import User
-from ccpwaterfall.service.application import EVERYONE, STAFF, Access, allow_member, service_of
+from ccpwaterfall.service.application import (
+    EVERYONE,
+    STAFF,
+    Access,
+    allow_member,
+    service_of,
+    session_of,
+)
 from ccpwaterfall.service.pages import case_run, end_of_day, visible_cases
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -33,11 +40,12 @@ MISSING: dict[int | str, dict[str, Any]] = {
 
 
 class Me(BaseModel):
-    """The user logged in."""
+    """The user logged in, and the session's CSRF token for the API's writes."""
 
     name: str
     role: str
     member: str | None
+    csrf_token: str
 
 
 class CaseItem(BaseModel):
@@ -49,9 +57,12 @@ class CaseItem(BaseModel):
 
 
 @router.get("/me", responses=UNAUTHORISED)
-def me(user: Anyone) -> Me:
-    """The user logged in: name, role and, for a member user, its member."""
-    return Me(name=user.name, role=user.role.value, member=user.member)
+def me(request: Request, user: Anyone) -> Me:
+    """The user logged in: name, role and, for a member user, its member; and the CSRF token
+    that writes send in ``X-CSRF-Token``."""
+    session = session_of(request)
+    assert session is not None
+    return Me(name=user.name, role=user.role.value, member=user.member, csrf_token=session.csrf)
 
 
 @router.get("/cases", responses=UNAUTHORISED)

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ccpwaterfall.app.service import CaseEntry, CaseRuns, find_cases
+from ccpwaterfall.app.service_drills import Clock, DrillLog, LiveDrills, MemoryDrillLog, utc_now
 from ccpwaterfall.app.users import PASSWORDS, MemoryUsers, Passwords, Role, User, UserRepository
 from ccpwaterfall.service.limits import MAX_BODY, BodyLimit
 from ccpwaterfall.service.sessions import COOKIE, CSRF_FIELD, Session, Sessions
@@ -43,7 +44,8 @@ CONTENT_SECURITY_POLICY = (
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     """What a service serves: the folder of case files, the users, the cookie secret (random
-    per start when not given: sessions then end with the process), the body limit."""
+    per start when not given: sessions then end with the process), the body limit, where
+    live drills keep their events, and the clock."""
 
     cases: Path = Path("examples")
     users: UserRepository = field(default_factory=MemoryUsers)
@@ -51,6 +53,8 @@ class ServiceConfig:
     max_body: int = MAX_BODY
     secure_cookies: bool = False  # behind HTTPS: cookies only over HTTPS
     passwords: Passwords = PASSWORDS
+    drill_log: DrillLog = field(default_factory=MemoryDrillLog)
+    clock: Clock = utc_now  # the wall clock; live drills run their own clock from it
 
 
 class Service:
@@ -60,6 +64,7 @@ class Service:
         self.config = config
         self.sessions = Sessions(config.secret)
         self.runs = CaseRuns()
+        self.drills = LiveDrills(config.drill_log)
 
     def cases(self) -> tuple[CaseEntry, ...]:
         return find_cases(self.config.cases)
@@ -122,7 +127,7 @@ def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 def create_service(config: ServiceConfig | None = None) -> FastAPI:
     """The web service over ``config`` (the defaults: ``examples/``, no users)."""
-    from ccpwaterfall.service import api, pages  # noqa: PLC0415 (they import this module)
+    from ccpwaterfall.service import api, drills, pages  # noqa: PLC0415 (they import this)
 
     service = Service(ServiceConfig() if config is None else config)
     app = FastAPI(
@@ -135,7 +140,9 @@ def create_service(config: ServiceConfig | None = None) -> FastAPI:
     )
     app.state.service = service
     app.include_router(pages.router)
+    app.include_router(drills.pages)
     app.include_router(api.router)
+    app.include_router(drills.api)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

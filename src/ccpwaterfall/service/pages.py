@@ -260,6 +260,48 @@ def vega_script() -> Response:
     return Response(_vega(), media_type="text/javascript", headers=ASSET_HEADERS)
 
 
+#: Polls the live part of a page (``data-live``: the URL of its status) and redraws it when
+#: its version changes: the outcome of a drill appears without a reload.
+LIVE_SCRIPT = """\
+(() => {
+  const live = document.querySelector("[data-live]");
+  if (!live) return;
+  let version = live.dataset.version;
+  async function tick() {
+    try {
+      const status = await fetch(live.dataset.live, {headers: {accept: "application/json"}});
+      if (status.ok && String((await status.json()).version) !== version) {
+        const page = await fetch(window.location.pathname, {headers: {accept: "text/html"}});
+        const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+        const fresh = doc.querySelector("[data-live]");
+        if (fresh) {
+          live.innerHTML = fresh.innerHTML;
+          version = fresh.dataset.version;
+          live.dataset.version = version;
+          live.querySelectorAll("[data-vega-lite]").forEach((element) => {
+            const spec = JSON.parse(element.dataset.vegaLite);
+            vegaEmbed(element, spec, {actions: false, renderer: "svg"});
+          });
+          const form = document.getElementById("bid-form");
+          if (form && !doc.getElementById("bid-form")) form.remove();
+        }
+      }
+    } catch (error) {
+      // The service restarting or the network dropping: try again at the next tick.
+    }
+    window.setTimeout(tick, 1000);
+  }
+  window.setTimeout(tick, 1000);
+})();
+"""
+
+
+@router.get("/assets/live.js")
+def live_script() -> Response:
+    """Redraws a live drill's page when the drill moves on."""
+    return Response(LIVE_SCRIPT, media_type="text/javascript", headers=ASSET_HEADERS)
+
+
 @router.get("/assets/charts.js")
 def charts_script() -> Response:
     """Draws every chart a page left as a Vega-Lite placeholder."""
