@@ -38,6 +38,7 @@ from ccpwaterfall.lifecycle.drill import (
 from ccpwaterfall.lifecycle.drill_plan import DrillPlan
 
 PLAN_FORMAT = "ccp-live-drill/1"
+MAX_PRICE_DIGITS = 18  # a bid of a quintillion or more is a typing error, not a price
 RETRIES = 20  # another writer took the next position: read back and decide again
 
 
@@ -270,11 +271,11 @@ def _price(text: str, live: LiveDrill) -> Money:
     ccy = live.state.currency
     try:
         value = Decimal(text.strip())
-        if not value.is_finite():
+        if not value.is_finite() or value.adjusted() >= MAX_PRICE_DIGITS:
             raise InvalidOperation
         return Money.of(value, ccy)
     except (InvalidOperation, ValueError):
         raise BidRefused(
-            f"the price {text!r} is not an amount in {ccy.code} "
-            f"(at most {ccy.minor_unit} decimals, e.g. -1500000.00)"
+            f"the price {text[:40]!r} is not an amount in {ccy.code} "
+            f"(at most {ccy.minor_unit} decimals and {MAX_PRICE_DIGITS} digits, e.g. -1500000.00)"
         ) from None
