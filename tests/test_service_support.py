@@ -28,6 +28,7 @@ USERS = {
     "regulator": ("regulator", None, "regulator-password"),
     "cm01": ("member", "CM01", "cm01-password"),
     "cm02": ("member", "CM02", "cm02-password"),
+    "cm03": ("member", "CM03", "cm03-password"),
 }
 ROLES = (None, *USERS)  # None: not logged in
 

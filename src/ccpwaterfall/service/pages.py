@@ -260,8 +260,9 @@ def vega_script() -> Response:
     return Response(_vega(), media_type="text/javascript", headers=ASSET_HEADERS)
 
 
-#: Polls the live part of a page (``data-live``: the URL of its status) and redraws it when
-#: its version changes: the outcome of a drill appears without a reload.
+#: Polls the live part of a page (``data-live``: the URL of its status) and redraws it from
+#: the page at ``data-page`` when its version changes: the outcome of a drill appears without
+#: a reload.
 LIVE_SCRIPT = """\
 (() => {
   const live = document.querySelector("[data-live]");
@@ -271,7 +272,7 @@ LIVE_SCRIPT = """\
     try {
       const status = await fetch(live.dataset.live, {headers: {accept: "application/json"}});
       if (status.ok && String((await status.json()).version) !== version) {
-        const page = await fetch(window.location.pathname, {headers: {accept: "text/html"}});
+        const page = await fetch(live.dataset.page, {headers: {accept: "text/html"}});
         const doc = new DOMParser().parseFromString(await page.text(), "text/html");
         const fresh = doc.querySelector("[data-live]");
         if (fresh) {
