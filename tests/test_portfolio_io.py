@@ -152,7 +152,8 @@ def test_every_problem_in_every_file_at_once(tmp_path: Path) -> None:
     members, accounts, instruments, positions = (str(p) for p in paths)
     assert sorted(str(i) for i in issues) == sorted(
         [
-            f"{members}: column colour: unknown column 'colour'; expected: id, name, group",
+            f"{members}: column colour: unknown column 'colour'; "
+            "expected: id, name, group, pd, rating, capital",
             f"{members}: row 2, column id: duplicate member id 'A' (first at row 1)",
             f"{members}: row 3, column id: missing member id",
             f"{accounts}: row 2, column member: unknown member 'Z'",

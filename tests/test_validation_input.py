@@ -88,7 +88,7 @@ def test_a_missing_column_says_which_columns_the_file_has_and_stops_there(
     messages = _portfolio(tmp_path, "ident,name,group\nA,Bank A,G\nB,Bank B,\n")
     assert messages == [
         f"{tmp_path / 'members.csv'}: columns: missing column 'id': the file has the columns "
-        "ident, name, group; expected id (and optionally name, group)"
+        "ident, name, group; expected id (and optionally name, group, pd, rating, capital)"
     ]
 
 

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccpwaterfall.cli.risk_commands",
     "ccpwaterfall.cli.report_commands",
     "ccpwaterfall.cli.drill_commands",
+    "ccpwaterfall.cli.simulate_commands",
     "ccpwaterfall.cli.serve_commands",
 )
 

@@ -62,7 +62,10 @@ def read_portfolio(
     history's); ``None`` when they are not known (no usable history): that check is
     skipped and the instruments' factors are the underlyings they name, sorted.
     """
-    member_table = read_table(members, ("id",), ("name", "group"), what="members")
+    # pd, rating and capital are read by the simulation (io.simulation_config).
+    member_table = read_table(
+        members, ("id",), ("name", "group", "pd", "rating", "capital"), what="members"
+    )
     account_table = read_table(accounts, ("id", "member", "kind"), what="accounts")
     instrument_table = read_table(
         instruments,

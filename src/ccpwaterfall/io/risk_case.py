@@ -34,6 +34,7 @@ from ccpwaterfall.io.checker import CASE_FORMAT, RISK_CASE_FORMAT, DocumentCheck
 from ccpwaterfall.io.issues import InputError, InputWarning, Issue, field_path
 from ccpwaterfall.io.market_data import read_history_source
 from ccpwaterfall.io.portfolio import read_portfolio, read_scenario_pnl
+from ccpwaterfall.io.simulation_config import simulation_issues
 from ccpwaterfall.io.values import kind_of, parse_decimal, shown
 from ccpwaterfall.lifecycle import EndOfDayInputs
 from ccpwaterfall.lifecycle.border import to_float
@@ -151,7 +152,7 @@ FUND_KEYS = tuple(sorted({*FUND_WHOLE, *FUND_NUMBERS, *FUND_CHOICES, *FUND_AMOUN
 PORTFOLIO_FILES = ("members", "accounts", "instruments", "positions")
 PORTFOLIO_KEYS = tuple(sorted({*PORTFOLIO_FILES, "history", "scenario_pnl"}))
 HEADER_KEYS = ("format", "name", "currency", "description", "ccp")
-TOP_TABLES = ("rulebook", "portfolio", "risk", "fund")
+TOP_TABLES = ("rulebook", "portfolio", "risk", "fund", "simulation")
 TOP_KEYS = (*HEADER_KEYS, *TOP_TABLES)
 
 
@@ -278,6 +279,7 @@ def validate_risk_case(
             members, accounts, instruments, positions, factor_ids=factor_ids
         )
         check.issues.extend(data_issues)
+        check.issues.extend(simulation_issues(doc, file, members, ccy))
     scenario_pnl = None
     if pnl_file is not None and loaded is not None:
         scenario_pnl, pnl_issues = read_scenario_pnl(base / pnl_file, loaded[1].ids)

@@ -46,6 +46,7 @@ from ccpwaterfall.io.risk_case import (
     NumberRange,
 )
 from ccpwaterfall.io.schema import DECIMAL_PATTERN, SCHEMA_DIALECT, case_schema
+from ccpwaterfall.io.simulation_config import simulation_schema
 from ccpwaterfall.risk.params import MarginModel
 from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry
 
@@ -156,6 +157,7 @@ def risk_case_schema(kinds: TrancheRegistry = TRANCHE_KINDS) -> dict[str, object
         "portfolio": {"$ref": _DEFS + "portfolio"},
         "risk": {"$ref": _DEFS + "risk"},
         "fund": {"$ref": _DEFS + "fund"},
+        "simulation": {"$ref": _DEFS + "simulation"},
     }
     properties = _in_order(TOP_KEYS, {**header, **tables})
     return {
@@ -178,6 +180,7 @@ def risk_case_schema(kinds: TrancheRegistry = TRANCHE_KINDS) -> dict[str, object
             "span": _span_schema(),
             "inter_spread": _inter_spread_schema(),
             "fund": _fund_schema(),
+            "simulation": simulation_schema(),
         },
     }
 
