@@ -64,6 +64,8 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/cases/{case_id}", f"/cases/{DEMO}", "staff"),
     ("GET", "/cases/{case_id}/members/{member}", f"/cases/{NASDAQ}/members/CM01", "own"),
     ("GET", "/cases/{case_id}/report.{kind}", f"/cases/{NASDAQ}/report.html", "staff"),
+    ("GET", "/cases/{case_id}/simulation", f"/cases/{DEMO}/simulation", "staff"),
+    ("GET", "/api/cases/{case_id}/simulation", f"/api/cases/{DEMO}/simulation", "staff"),
     ("GET", "/api/me", "/api/me", "anyone"),
     ("GET", "/api/cases", "/api/cases", "anyone"),
     ("GET", "/api/cases/{case_id}", f"/api/cases/{NASDAQ}", "staff"),
@@ -238,6 +240,22 @@ def test_a_risk_case_shows_its_end_of_day_as_ccp_eod_does(service: FastAPI) -> N
     for contribution in expected.fund.contributions_money:
         assert f'data-value="{contribution.amount}"' in page
     assert page.count("data-vega-lite=") >= 3
+
+
+def test_a_risk_case_simulates_as_ccp_simulate_does(service: FastAPI) -> None:
+    from ccpwaterfall.app.simulate import SimulateOptions, simulate
+    from ccpwaterfall.reports.simulation_view import simulation_to_json, simulation_view
+
+    run = simulate(EXAMPLES / DEMO / "case.toml", SimulateOptions()).value
+    assert run is not None
+    expected = json.loads(json.dumps(simulation_to_json(simulation_view(run))))
+    client = _client_as(service, "risk")
+    assert client.get(f"/api/cases/{DEMO}/simulation").json() == expected
+    page = client.get(f"/cases/{DEMO}/simulation").text
+    assert page.count("data-vega-lite=") == 2
+    for figures in expected["members"].values():
+        assert f'data-value="{figures["es"]}"' in page
+    assert client.get(f"/api/cases/{NASDAQ}/simulation").status_code == 404
 
 
 def test_report_link_gives_the_ccp_report_file(service: FastAPI) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from browser.harness import CHROMIUM, CHROMIUM_FLAGS, screenshot_path, serving
-from test_service_support import HOSTILE, HOSTILE_MEMBER_NAME, NASDAQ, USERS, make_service
+from test_service_support import DEMO, HOSTILE, HOSTILE_MEMBER_NAME, NASDAQ, USERS, make_service
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -58,6 +58,14 @@ def test_risk_sees_the_waterfall_drawn_offline(browser: Browser, base_url: str) 
     expect(page.locator(".chart-embed svg")).to_have_count(placeholders, timeout=20_000)
     assert placeholders >= 2
     page.screenshot(path=screenshot_path("case-waterfall"), full_page=True)
+    for path, name in (
+        (f"/cases/{DEMO}", "end-of-day"),
+        (f"/cases/{DEMO}/simulation", "simulation"),
+    ):
+        page.goto(path)
+        count = page.locator(".chart-embed").count()
+        expect(page.locator(".chart-embed svg")).to_have_count(count, timeout=30_000)
+        page.screenshot(path=screenshot_path(name), full_page=True)
     assert outside == []
 
 

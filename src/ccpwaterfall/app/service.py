@@ -27,6 +27,7 @@ from ccpwaterfall.waterfall.liability import member_liability as liability_of
 
 if TYPE_CHECKING:
     from ccpwaterfall.lifecycle.end_of_day import EndOfDay
+    from ccpwaterfall.simulation.engine import Simulation
 
 T = TypeVar("T")
 
@@ -121,6 +122,7 @@ class CaseRuns:
         self._loaders = loaders
         self._runs = _Versions(self._run)
         self._days: _Versions[EndOfDay | Problems] = _Versions(self._end_of_day)
+        self._simulations: _Versions[Simulation | Problems] = _Versions(self._simulate)
 
     def run(self, path: Path) -> CaseRun | Problems:
         """The run of the case at ``path``, or every problem in it."""
@@ -129,6 +131,19 @@ class CaseRuns:
     def end_of_day(self, path: Path) -> EndOfDay | Problems:
         """The end of day of the risk case at ``path``, or every problem in it."""
         return self._days.get(path)
+
+    def simulation(self, path: Path) -> Simulation | Problems:
+        """``ccp simulate`` on the risk case at ``path`` (its settings, seed 0), or every
+        problem in it."""
+        return self._simulations.get(path)
+
+    def _simulate(self, path: Path) -> Simulation | Problems:
+        from ccpwaterfall.app.simulate import SimulateOptions, simulate  # noqa: PLC0415
+
+        outcome = simulate(path, SimulateOptions(), self._loaders)
+        if outcome.value is None:
+            return outcome.problems[0]
+        return outcome.value
 
     def _run(self, path: Path) -> CaseRun | Problems:
         case = load(path, self._loaders.case)

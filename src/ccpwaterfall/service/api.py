@@ -20,7 +20,7 @@ from ccpwaterfall.service.application import (
     service_of,
     session_of,
 )
-from ccpwaterfall.service.pages import case_run, end_of_day, visible_cases
+from ccpwaterfall.service.pages import case_run, end_of_day, simulation, visible_cases
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -101,3 +101,16 @@ def liability(request: Request, case_id: CaseId, member: MemberId, user: Anyone)
     if found is None:
         raise HTTPException(404, f"{case_id} lists no member {member!r}")
     return liability_to_json(liability_view(found))
+
+
+@router.get("/cases/{case_id}/simulation", responses={**UNAUTHORISED, **MISSING})
+def simulation_document(request: Request, case_id: CaseId, user: Staff) -> dict[str, Any]:
+    """A risk case's Monte Carlo through the waterfall, as ``ccp simulate --json`` gives it
+    (the case's settings, seed 0)."""
+    from ccpwaterfall.reports.simulation_view import (  # noqa: PLC0415
+        simulation_to_json,
+        simulation_view,
+    )
+
+    _, run = simulation(request, case_id)
+    return simulation_to_json(simulation_view(run))

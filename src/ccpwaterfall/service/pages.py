@@ -33,6 +33,7 @@ from ccpwaterfall.service.sessions import COOKIE, Session
 
 if TYPE_CHECKING:
     from ccpwaterfall.lifecycle.end_of_day import EndOfDay
+    from ccpwaterfall.simulation.engine import Simulation
 
 T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
@@ -197,6 +198,35 @@ def _end_of_day_page(request: Request, user: User, entry: CaseEntry) -> Response
         request, user, entry=entry, view=view, charts=end_of_day_charts(view), draw=embed_drawer()
     )
     return page("service/end_of_day.html.j2", **context)
+
+
+def simulation(request: Request, case_id: str) -> tuple[CaseEntry, Simulation]:
+    """``ccp simulate`` on a risk case of the folder; 404 for anything else."""
+    service = service_of(request)
+    entry = service.case(case_id)
+    if entry.kind != "risk-case":
+        raise HTTPException(404, f"{case_id!r} is a {entry.kind}: only a risk case simulates")
+    return entry, _valid(case_id, service.runs.simulation(entry.path))
+
+
+@router.get("/cases/{case_id}/simulation", response_class=HTMLResponse)
+def simulation_page(request: Request, case_id: str, user: Staff) -> Response:
+    """Monte Carlo through the waterfall: tranche probabilities and what members pay."""
+    from ccpwaterfall.reports.html import embed_drawer  # noqa: PLC0415
+    from ccpwaterfall.reports.simulation_view import simulation_view  # noqa: PLC0415
+    from ccpwaterfall.service.views import simulation_charts  # noqa: PLC0415
+
+    entry, run = simulation(request, case_id)
+    view = simulation_view(run)
+    context = _context(
+        request,
+        user,
+        entry=entry,
+        view=view,
+        charts=simulation_charts(view),
+        draw=embed_drawer(),
+    )
+    return page("service/simulation.html.j2", **context)
 
 
 @router.get("/cases/{case_id}/members/{member}", response_class=HTMLResponse)
