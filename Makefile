@@ -8,7 +8,7 @@ PDFSTAMP := $(VENV)/.pdf-libraries
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 BROWSERSTAMP := $(VENV)/.browser
 
-.PHONY: run test lint typecheck layers unit bench clean
+.PHONY: run test lint typecheck layers unit postgres bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,7 +62,11 @@ typecheck: $(DEVSTAMP)
 layers: $(DEVSTAMP)
 	$(BIN)/lint-imports
 
-unit: $(DEVSTAMP) $(PDFSTAMP) $(BROWSERSTAMP)
+# The store's tests start their own PostgreSQL server; this installs it where it is missing.
+postgres:
+	sh scripts/postgres.sh
+
+unit: $(DEVSTAMP) $(PDFSTAMP) $(BROWSERSTAMP) postgres
 	$(BIN)/python -m pytest
 
 # Every test, after lint, strict typing and the layer contract.

@@ -8,7 +8,7 @@ import pytest
 
 from ccpwaterfall.domain import Currency, Money, currency
 from ccpwaterfall.ledger import Entry, InvariantError, Posting, balances, balances_by
-from ccpwaterfall.waterfall import MemberCharge, ReplenishmentCall
+from ccpwaterfall.waterfall import MemberCharge, MemberCharges, ReplenishmentCall
 
 EUR = currency("EUR")
 
@@ -95,3 +95,19 @@ def test_member_charges_and_replenishment_calls_keep_their_amounts_exactly() -> 
     assert call.members_total(EUR) == Money.of("1.11", EUR)
     with pytest.raises(AttributeError):
         call.due = None
+
+
+def test_an_events_charges_read_as_columns_or_as_charges_alike() -> None:
+    charges = (MemberCharge.of_units("A", 101, 0, 5, EUR), MemberCharge.of_units("B", 7, 3, 0, EUR))
+    columns = MemberCharges.of_columns(("A", "B"), (101, 7), (0, 3), (5, 0), EUR)
+    assert columns == charges
+    assert columns == MemberCharges(charges)
+    assert tuple(columns) == charges
+    assert (len(columns), columns[1], columns[-1]) == (2, charges[1], charges[1])
+    assert columns[:1] == charges[:1]
+    assert list(columns.rows()) == [("A", 101, 0, 5), ("B", 7, 3, 0)]
+    assert pickle.loads(pickle.dumps(columns)) == columns
+    assert MemberCharges() == ()
+    assert columns != MemberCharges.of_columns(("A", "B"), (101, 7), (0, 3), (5, 1), EUR)
+    with pytest.raises(ValueError, match="unequal length"):
+        MemberCharges.of_columns(("A",), (1, 2), (0,), (0,), EUR)

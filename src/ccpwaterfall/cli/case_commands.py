@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
+from ccpwaterfall.cli.store_commands import DatabaseUrl, SaveResult
 from ccpwaterfall.reports.notes import MEMBERS_SHOWN
 
 CaseFile = Annotated[Path, typer.Argument(metavar="CASE", help="A case file (ccp-case/1 TOML).")]
@@ -67,25 +68,35 @@ def run(
     ] = False,
     top: TopRows = None,
     all_rows: AllRows = False,
+    save: SaveResult = False,
+    db: DatabaseUrl = None,
 ) -> None:
-    """Run a case through its waterfall and show it event by event."""
+    """Run a case through its waterfall and show it event by event.
+
+    --save stores the case as given, the result and the journal (ccp history lists them).
+    """
     from ccpwaterfall.app import cases
     from ccpwaterfall.cli.context import (
         loaders_of,
         value_of,
     )
     from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.cli.store_commands import check_save_options, open_store, save_run
     from ccpwaterfall.reports.run_view import render_run, run_to_json, run_view
 
     shown = rows_shown(top, all_rows, MEMBERS_SHOWN)
     if journal and not json_output:
         raise typer.BadParameter("the journal is added to the JSON: give --json too")
+    check_save_options(save, db)
+    store = open_store(db) if save else None  # a database that cannot be used stops it first
     outcome = cases.run_case(case, loaders_of(ctx))
     view = run_view(value_of(outcome), shown, journal=journal)
     if json_output:
         print_json(run_to_json(view, streamed=True), outcome.warnings)
-        return
-    print_view(render_run(view))
+    else:
+        print_view(render_run(view))
+    if store is not None:
+        save_run(store, case, view.result)
 
 
 def explain(ctx: typer.Context, case: CaseFile, json_output: JsonOutput = False) -> None:

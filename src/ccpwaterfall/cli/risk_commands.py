@@ -9,6 +9,7 @@ progress on standard error when that is a terminal.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
+from ccpwaterfall.cli.store_commands import BusinessDate, DatabaseUrl, SaveResult
 from ccpwaterfall.reports.notes import CAPITAL_EAD_NOTE, SUMMARY_ROWS
 from ccpwaterfall.reports.notes import MEMBERS_SHOWN as ROWS_SHOWN
 
@@ -292,30 +294,44 @@ def eod(
     all_rows: AllRows = False,
     scheduler: SchedulerAddress = None,
     threads: Threads = None,
+    save: SaveResult = False,
+    business_date: BusinessDate = None,
+    db: DatabaseUrl = None,
 ) -> None:
     """The CCP's end of day: margin, stress, fund sizing, drills and the worst default run.
 
     The worst Cover-N default (the one that sets the fund) is shown through the
-    waterfall in full, as ccp run shows a case.
+    waterfall in full, as ccp run shows a case. --save stores it as the snapshot
+    of its business date (--date), so that ccp diff compares two days.
     """
     summary_rows = rows_shown(top, all_rows, SUMMARY_ROWS)
     run_rows = rows_shown(top, all_rows, ROWS_SHOWN)
     # Imported here: the risk use cases load numpy and pandas, which --help does not need.
     from ccpwaterfall import reports
     from ccpwaterfall.app import risk
+    from ccpwaterfall.app.store import save_end_of_day
     from ccpwaterfall.cli.context import loaders_of, value_of
     from ccpwaterfall.cli.output import print_json, print_view
+    from ccpwaterfall.cli.store_commands import check_save_options, open_store, say_saved
     from ccpwaterfall.reports.eod_view import eod_view
 
+    check_save_options(save, db)
+    if business_date is not None and not save:
+        raise typer.BadParameter("--date is the date to save for: give --save too")
+    store = open_store(db) if save else None  # a database that cannot be used stops it first
     with _progress() as report:
         outcome = risk.end_of_day(
             case, loaders_of(ctx), report, scheduler=scheduler, threads=_threads(threads)
         )
-    view = eod_view(value_of(outcome), summary_rows, run_rows)
+    result = value_of(outcome)
+    view = eod_view(result, summary_rows, run_rows)
     if json_output:
         print_json(reports.end_of_day_to_json(view), outcome.warnings)
-        return
-    print_view(reports.render_end_of_day(view))
+    else:
+        print_view(reports.render_end_of_day(view))
+    if store is not None:
+        day = business_date.date() if business_date is not None else dt.date.today()
+        say_saved(save_end_of_day(store, case, result, day))
 
 
 def _say_written(written: WrittenDrill, *, to_stderr: bool) -> None:

@@ -19,6 +19,7 @@ from ccpwaterfall.waterfall import (
     CaseResult,
     EventResult,
     MemberCharge,
+    MemberCharges,
     ReplenishmentCall,
     TrancheResult,
 )
@@ -60,10 +61,14 @@ def _members(
 def _charges(charges: Sequence[MemberCharge], ccy: Currency) -> Iterator[tuple[str, object]]:
     """Each charge as its JSON object, by member id; amounts formatted from minor units."""
     places = ccy.minor_unit
-    for charge in sorted(charges, key=lambda charge: charge.member):
-        fund, assessed, cut = charge.units
+    rows = (
+        charges.rows()
+        if isinstance(charges, MemberCharges)
+        else ((charge.member, *charge.units) for charge in charges)
+    )
+    for member, fund, assessed, cut in sorted(rows, key=lambda row: row[0]):
         yield (
-            charge.member,
+            member,
             {
                 "default_fund": fixed_text(fund, places),
                 "assessment": fixed_text(assessed, places),

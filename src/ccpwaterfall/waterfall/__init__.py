@@ -20,6 +20,7 @@ from ccpwaterfall.waterfall.result import (
     CaseResult,
     EventResult,
     MemberCharge,
+    MemberCharges,
     ReplenishmentCall,
     TrancheResult,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "EventContext",
     "EventResult",
     "MemberCharge",
+    "MemberCharges",
     "Parameter",
     "ParameterType",
     "ReplenishmentCall",

@@ -40,7 +40,7 @@ from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent
 from ccpwaterfall.waterfall.result import (
     CaseResult,
     EventResult,
-    MemberCharge,
+    MemberCharges,
     ReplenishmentCall,
     TrancheResult,
     input_text,
@@ -209,7 +209,7 @@ def _run_event(run: _Run, kinds: TrancheRegistry, event: ResolvedEvent) -> Event
         loss=event.loss,
         losses=event.losses,
         tranches=tuple(tranches),
-        members=_member_charges(run, before),
+        members=_member_charges(run, event, before),
         defaulter_surplus=surplus,
         uncovered=sum_money((run.state.remaining_loss(d) for d in event.defaulters), ccy),
         replenished_before=event.replenished_before,
@@ -244,36 +244,39 @@ def _replenishment_call(
     return ReplenishmentCall.of_units(due, member_ids, member_units, capital, resolved.currency)
 
 
-def _charge_balances(run: _Run, event: ResolvedEvent) -> list[tuple[str, int, int, int]]:
+_ChargeColumns = tuple[list[int], list[int], list[int]]
+
+
+def _charge_balances(run: _Run, event: ResolvedEvent) -> _ChargeColumns:
     """Each survivor's fund, assessment and VM gains balances now, in id order."""
     units = run.units
     accounts = run.resolved.accounts
-    fund = accounts[MemberPart.DEFAULT_FUND]
-    assessed = accounts[MemberPart.ASSESSMENT]
-    gains = accounts[MemberPart.VM_GAINS]
-    return [
-        (s, units.get(fund[s], 0), units.get(assessed[s], 0), units.get(gains[s], 0))
-        for s in event.survivors
-    ]
+    survivors = event.survivors
+    return (
+        [units.get(a, 0) for a in map(accounts[MemberPart.DEFAULT_FUND].__getitem__, survivors)],
+        [units.get(a, 0) for a in map(accounts[MemberPart.ASSESSMENT].__getitem__, survivors)],
+        [units.get(a, 0) for a in map(accounts[MemberPart.VM_GAINS].__getitem__, survivors)],
+    )
 
 
-def _member_charges(run: _Run, before: list[tuple[str, int, int, int]]) -> tuple[MemberCharge, ...]:
+def _member_charges(run: _Run, event: ResolvedEvent, before: _ChargeColumns) -> MemberCharges:
     """What each survivor bore in the event: the fall of its balances since ``before``."""
-    units = run.units
-    accounts = run.resolved.accounts
-    fund = accounts[MemberPart.DEFAULT_FUND]
-    assessed = accounts[MemberPart.ASSESSMENT]
-    gains = accounts[MemberPart.VM_GAINS]
-    ccy = run.resolved.currency
-    of_units = MemberCharge.of_units
-    charges: list[MemberCharge] = []
-    for s, fund_before, assessed_before, gains_before in before:
-        drawn = fund_before - units.get(fund[s], 0)
-        called = assessed_before - units.get(assessed[s], 0)
-        cut = gains_before - units.get(gains[s], 0)
-        if drawn or called or cut:
-            charges.append(of_units(s, drawn, called, cut, ccy))
-    return tuple(charges)
+    after = _charge_balances(run, event)
+    fund, assessed, cut = (
+        [b - a for b, a in zip(was, now, strict=True)]
+        for was, now in zip(before, after, strict=True)
+    )
+    members = event.survivors
+    # Only the survivors that bore something: usually nearly all of them, or none.
+    bore = [i for i, parts in enumerate(zip(fund, assessed, cut, strict=True)) if any(parts)]
+    if len(bore) < len(members):
+        members = tuple([members[i] for i in bore])
+        fund = [fund[i] for i in bore]
+        assessed = [assessed[i] for i in bore]
+        cut = [cut[i] for i in bore]
+    return MemberCharges.of_columns(
+        members, tuple(fund), tuple(assessed), tuple(cut), run.resolved.currency
+    )
 
 
 def _opening_postings(resolved: ResolvedCase) -> tuple[Posting, ...]:

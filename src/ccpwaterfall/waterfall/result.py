@@ -7,8 +7,10 @@ which rule produced each one and from which inputs.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import overload
 
 from ccpwaterfall.domain import Case, Currency, Money
 from ccpwaterfall.ledger import Journal
@@ -134,6 +136,105 @@ class MemberCharge:
         return (MemberCharge.of_units, (self._member, *self._units, self._currency))
 
 
+class MemberCharges(Sequence[MemberCharge]):
+    """The survivors' charges of one event, by member id, held as columns of minor units.
+
+    An event of 100,000 survivors makes no per-member object: a ``MemberCharge``
+    is built when one is read. ``rows()`` gives (member, fund, assessment, VM
+    haircut) in minor units without building any. Immutable; equal to any
+    sequence of the same charges.
+    """
+
+    __slots__ = ("_assessed", "_currency", "_cut", "_fund", "_members")
+
+    _members: tuple[str, ...]
+    _fund: tuple[int, ...]
+    _assessed: tuple[int, ...]
+    _cut: tuple[int, ...]
+    _currency: Currency | None
+
+    def __init__(self, charges: Iterable[MemberCharge] = ()) -> None:
+        listed = tuple(charges)
+        currencies = {charge.currency for charge in listed}
+        if len(currencies) > 1:
+            raise ValueError("member charges are not in one currency")
+        self._members = tuple(charge.member for charge in listed)
+        self._fund = tuple(charge.units[0] for charge in listed)
+        self._assessed = tuple(charge.units[1] for charge in listed)
+        self._cut = tuple(charge.units[2] for charge in listed)
+        self._currency = next(iter(currencies), None)
+
+    @classmethod
+    def of_columns(
+        cls,
+        members: tuple[str, ...],
+        fund: tuple[int, ...],
+        assessed: tuple[int, ...],
+        cut: tuple[int, ...],
+        ccy: Currency,
+    ) -> MemberCharges:
+        """Charges from columns of equal length: the engine's path."""
+        if not len(members) == len(fund) == len(assessed) == len(cut):
+            raise ValueError("member charge columns of unequal length")
+        charges = object.__new__(cls)
+        charges._members = members
+        charges._fund = fund
+        charges._assessed = assessed
+        charges._cut = cut
+        charges._currency = ccy if members else None
+        return charges
+
+    def rows(self) -> Iterator[tuple[str, int, int, int]]:
+        """(member, fund, assessment, VM haircut) in minor units, in order."""
+        return zip(self._members, self._fund, self._assessed, self._cut, strict=True)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    @overload
+    def __getitem__(self, index: int) -> MemberCharge: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> MemberCharges: ...
+
+    def __getitem__(self, index: int | slice) -> MemberCharge | MemberCharges:
+        if isinstance(index, slice):
+            return MemberCharges(self[i] for i in range(*index.indices(len(self))))
+        ccy = self._currency
+        if ccy is None:
+            raise IndexError("no member charges")
+        return MemberCharge.of_units(
+            self._members[index], self._fund[index], self._assessed[index], self._cut[index], ccy
+        )
+
+    def __iter__(self) -> Iterator[MemberCharge]:
+        ccy = self._currency
+        if ccy is None:
+            return
+        of_units = MemberCharge.of_units
+        for member, fund, assessed, cut in self.rows():
+            yield of_units(member, fund, assessed, cut, ccy)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MemberCharges):
+            return self.currency_rows() == other.currency_rows()
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def currency_rows(self) -> tuple[Currency | None, tuple[tuple[str, int, int, int], ...]]:
+        return self._currency, tuple(self.rows())
+
+    def __hash__(self) -> int:
+        return hash((self._members, self._fund, self._assessed, self._cut))
+
+    def __repr__(self) -> str:
+        return f"MemberCharges({list(self)!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (MemberCharges, (tuple(self),))
+
+
 class ReplenishmentCall:
     """What restores the fund and the CCP capital to full after an event, and by when.
 
@@ -240,7 +341,7 @@ class EventResult:
     loss: Money  # sum of the defaulters' close-out losses
     losses: tuple[tuple[str, Money], ...]  # (defaulter, close-out loss)
     tranches: tuple[TrancheResult, ...]  # in rulebook order
-    members: tuple[MemberCharge, ...]  # survivors that bear a loss, sorted by id
+    members: Sequence[MemberCharge]  # survivors that bear a loss, sorted by id
     defaulter_surplus: tuple[tuple[str, Money], ...]  # (defaulter, unused margin returned)
     uncovered: Money  # loss no tranche covered: beyond the waterfall
     replenished_before: bool  # the fund was replenished between the last event and this one
@@ -262,11 +363,10 @@ class CaseResult:
         """Each member's charges summed over all events, sorted by id."""
         sums: dict[str, list[int]] = {}
         for event in self.events:
-            for charge in event.members:
-                fund, assessed, cut = charge.units
-                before = sums.get(charge.member)
+            for member, fund, assessed, cut in _charge_rows(event.members):
+                before = sums.get(member)
                 if before is None:
-                    sums[charge.member] = [fund, assessed, cut]
+                    sums[member] = [fund, assessed, cut]
                 else:
                     before[0] += fund
                     before[1] += assessed
@@ -284,3 +384,10 @@ class CaseResult:
         for event in self.events:
             total += event.uncovered
         return total
+
+
+def _charge_rows(charges: Sequence[MemberCharge]) -> Iterable[tuple[str, int, int, int]]:
+    """(member, fund, assessment, VM haircut) in minor units, without building charges."""
+    if isinstance(charges, MemberCharges):
+        return charges.rows()
+    return ((c.member, *c.units) for c in charges)
