@@ -1,7 +1,8 @@
 """Load: 50 concurrent bidders against ``ccp serve``'s application under uvicorn on localhost.
 
 A generated drill (50 members bidding on 4 lots, one round) runs live in a
-uvicorn process of its own; 50 bidders, each logged in with its own session,
+uvicorn process of its own, stored in a SQLite file through the same use cases
+as ``ccp drill start``, ``bid`` and ``close``; 50 bidders, each logged in with its own session,
 send their sealed bids all at once through the JSON API, one per lot. Reported:
 each request's response time (median, p95, max), against a bare baseline in the
 same run (the drill's status, a read that takes no lock and writes nothing,
@@ -82,18 +83,20 @@ def drill_text(bidders: int, lots: int) -> str:
 
 
 def serve(folder: Path, port: int, bidders: int) -> None:
-    """The server process: the service over ``folder`` with a risk user and one member user
-    per bidder, under uvicorn."""
+    """The server process: the service over ``folder`` (its drills stored in a SQLite file
+    there) with a risk user and one member user per bidder, under uvicorn."""
     import uvicorn  # noqa: PLC0415 (the server process only)
 
     from ccpwaterfall.app.users import MemoryUsers, add_user  # noqa: PLC0415
     from ccpwaterfall.service import ServiceConfig, create_service  # noqa: PLC0415
+    from ccpwaterfall.store import open_store  # noqa: PLC0415
 
     users = MemoryUsers()
     add_user(users, RISK, "risk", PASSWORD)
     for n in range(1, bidders + 1):
         add_user(users, f"bidder{n:02d}", "member", PASSWORD, f"B{n:02d}")
-    app = create_service(ServiceConfig(cases=folder, users=users))
+    store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
+    app = create_service(ServiceConfig(cases=folder, users=users, store=store))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

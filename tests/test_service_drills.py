@@ -55,7 +55,7 @@ def _as(app: FastAPI, name: str | None) -> tuple[TestClient, str]:
 
 
 def _events(app: FastAPI, drill_id: int) -> list[dict[str, object]]:
-    return [dict(e) for e in _service(app).drills.log.events(drill_id)]
+    return [dict(e) for e in _service(app).store.events(drill_id)]
 
 
 def _bid(client: TestClient, token: str, drill_id: int, price: str, **more: str) -> int:
@@ -77,7 +77,9 @@ def test_only_the_risk_team_starts_and_closes_a_drill(app: FastAPI, name: str | 
     drill_id = start_drill(app)
     closed = client.post(f"/api/drills/{drill_id}/close", headers={"x-csrf-token": token})
     assert closed.status_code == {None: 401, "risk": 200}.get(name, 403)
-    phase = _service(app).drills.drill(drill_id).state.phase
+    live = _service(app).drills.drill(drill_id).value
+    assert live is not None
+    phase = live.state.phase
     assert phase == ("closed" if name == "risk" else "open")
 
 
@@ -264,7 +266,8 @@ def test_the_stored_events_replay_to_the_same_record(app: FastAPI) -> None:
     risk, token = _as(app, "risk")
     risk.post(f"/api/drills/{drill_id}/close", headers={"x-csrf-token": token})
     shown = risk.get(f"/api/drills/{drill_id}").json()
-    replayed = LiveDrills(_service(app).drills.log).drill(drill_id)  # a fresh process's view
+    replayed = LiveDrills(_service(app).store).drill(drill_id).value  # a fresh process's view
+    assert replayed is not None
     assert replayed.state.record() | {"id": drill_id, "version": replayed.version} == shown
 
 

@@ -18,6 +18,7 @@ from case_samples import EXAMPLES
 from ccpwaterfall.app.users import MemoryUsers, Passwords, add_user
 from ccpwaterfall.service import ServiceConfig, create_service
 from ccpwaterfall.service.sessions import COOKIE
+from ccpwaterfall.store import open_store
 
 # Tests log in hundreds of times: the cheapest Argon2 parameters, the same code path.
 FAST = Passwords(PasswordHasher.from_parameters(CHEAPEST))
@@ -63,7 +64,8 @@ def make_service(root: Path, **options: object) -> FastAPI:
     for name, (role, member, password) in USERS.items():
         added = add_user(users, name, role, password, member, passwords=FAST)
         assert added.value is not None, added.problems
-    config = ServiceConfig(cases=make_folder(root), users=users, passwords=FAST)
+    store = open_store(f"sqlite:///{root / 'store.sqlite3'}")
+    config = ServiceConfig(cases=make_folder(root), users=users, passwords=FAST, store=store)
     return create_service(dataclasses.replace(config, **options))  # type: ignore[arg-type]
 
 
@@ -92,23 +94,23 @@ def log_in(client: TestClient, name: str | None) -> TestClient:
 
 def start_drill(app: FastAPI) -> int:
     """Start the Nasdaq-style drill on the service, as the risk team would; its id."""
-    from ccpwaterfall.app.service_drills import start_drill as start
     from ccpwaterfall.service.application import Service
 
     service: Service = app.state.service
-    started = start(service.drills.log, service.case(DRILL).path, service.config.clock())
+    started = service.drills.start(service.case(DRILL).path)
     assert started.value is not None, started.problems
     return started.value.id
 
 
 class Clock:
-    """A wall clock the test moves by hand."""
+    """The wall clock, which the test moves ahead by hand (a drill's clock starts from the
+    real time it was stored)."""
 
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+        self.offset = dt.timedelta()
 
     def __call__(self) -> dt.datetime:
-        return self.now
+        return dt.datetime.now(dt.UTC) + self.offset
 
     def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+        self.offset += dt.timedelta(**delta)

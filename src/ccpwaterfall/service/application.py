@@ -19,13 +19,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ccpwaterfall.app.service import CaseEntry, CaseRuns, find_cases
-from ccpwaterfall.app.service_drills import Clock, DrillLog, LiveDrills, MemoryDrillLog, utc_now
+from ccpwaterfall.app.service_drills import Clock, LiveDrills, utc_now
 from ccpwaterfall.app.users import PASSWORDS, MemoryUsers, Passwords, Role, User, UserRepository
 from ccpwaterfall.service.limits import MAX_BODY, BodyLimit
 from ccpwaterfall.service.sessions import COOKIE, CSRF_FIELD, Session, Sessions
 
 if TYPE_CHECKING:
     from jinja2 import Template
+
+    from ccpwaterfall.store import Store
 
 API_PREFIX = "/api/"
 LOGIN_PATH = "/login"
@@ -44,8 +46,8 @@ CONTENT_SECURITY_POLICY = (
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     """What a service serves: the folder of case files, the users, the cookie secret (random
-    per start when not given: sessions then end with the process), the body limit, where
-    live drills keep their events, and the clock."""
+    per start when not given: sessions then end with the process), the body limit, the
+    store of saved results and drills, and the clock."""
 
     cases: Path = Path("examples")
     users: UserRepository = field(default_factory=MemoryUsers)
@@ -53,7 +55,7 @@ class ServiceConfig:
     max_body: int = MAX_BODY
     secure_cookies: bool = False  # behind HTTPS: cookies only over HTTPS
     passwords: Passwords = PASSWORDS
-    drill_log: DrillLog = field(default_factory=MemoryDrillLog)
+    store: Store | None = None  # saved results and drills; None: the default database
     clock: Clock = utc_now  # the wall clock; live drills run their own clock from it
 
 
@@ -64,7 +66,8 @@ class Service:
         self.config = config
         self.sessions = Sessions(config.secret)
         self.runs = CaseRuns()
-        self.drills = LiveDrills(config.drill_log)
+        self.store = config.store if config.store is not None else _default_store()
+        self.drills = LiveDrills(self.store, config.clock)
 
     def cases(self) -> tuple[CaseEntry, ...]:
         return find_cases(self.config.cases)
@@ -74,6 +77,16 @@ class Service:
             if entry.id == case_id:
                 return entry
         raise HTTPException(404, f"no case {case_id!r}")
+
+
+def _default_store() -> Store:
+    from ccpwaterfall.app.store import open_database  # noqa: PLC0415
+
+    opened = open_database(None)
+    if opened.value is None:
+        problem = opened.problems[0].issues[0]
+        raise RuntimeError(f"{problem.field}: {problem.message}")
+    return opened.value
 
 
 class LoginRequiredError(Exception):

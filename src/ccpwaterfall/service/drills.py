@@ -18,12 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from ccpwaterfall.app.outcome import Outcome
-from ccpwaterfall.app.service_drills import (
-    DrillFileError,
-    LiveDrill,
-    UnknownDrillError,
-    start_drill,
-)
+from ccpwaterfall.app.service_drills import LiveDrill
 from ccpwaterfall.app.users import Role, User
 from ccpwaterfall.service.application import (
     EVERYONE,
@@ -36,6 +31,7 @@ from ccpwaterfall.service.application import (
 from ccpwaterfall.service.drill_views import member_drill
 from ccpwaterfall.service.pages import check_csrf
 from ccpwaterfall.service.sessions import CSRF_HEADER
+from ccpwaterfall.store import DRILL, StoreError
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["drills"])
@@ -54,12 +50,17 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 
 def _live(service: Service, drill_id: int) -> LiveDrill:
+    """The stored drill; 404 for none, 409 when it cannot be shown (its file changed)."""
     try:
-        return service.drills.drill(drill_id)
-    except UnknownDrillError:
+        saved = service.store.get(drill_id)
+    except StoreError:
         raise HTTPException(404, f"no drill {drill_id}") from None
-    except DrillFileError as error:
-        raise HTTPException(409, str(error)) from None
+    if saved.kind != DRILL:
+        raise HTTPException(404, f"saved result {drill_id} is a {saved.kind}, not a drill")
+    outcome = service.drills.drill(drill_id)
+    if outcome.value is None:
+        raise HTTPException(409, _refusal_text(outcome))
+    return outcome.value
 
 
 def _members(live: LiveDrill) -> set[str]:
@@ -74,10 +75,11 @@ def _visible(user: User, live: LiveDrill) -> None:
 
 def _drill_list(service: Service, user: User) -> list[dict[str, object]]:
     listed = []
-    for drill_id, label in service.drills.log.drills():
-        try:
-            live = service.drills.drill(drill_id)
-        except DrillFileError:
+    for drill_id, label in service.drills.drills():
+        live = service.drills.drill(drill_id).value
+        if live is None:  # its file changed or went: the page of the drill says so
+            if user.role is not Role.MEMBER:
+                listed.append({"id": drill_id, "drill": label, "phase": "unavailable"})
             continue
         if user.role is Role.MEMBER and user.member not in _members(live):
             continue
@@ -86,7 +88,11 @@ def _drill_list(service: Service, user: User) -> list[dict[str, object]]:
 
 
 def _refusal_text(outcome: Outcome[LiveDrill]) -> str:
-    return "; ".join(issue.message for problems in outcome.problems for issue in problems.issues)
+    return "; ".join(
+        issue.message.removeprefix("bid refused: ")
+        for problems in outcome.problems
+        for issue in problems.issues
+    )
 
 
 def _start(request: Request, file: str) -> LiveDrill:
@@ -94,7 +100,7 @@ def _start(request: Request, file: str) -> LiveDrill:
     entry = service.case(file)
     if entry.kind != "drill":
         raise HTTPException(404, f"{file!r} is a {entry.kind}, not a drill file")
-    outcome = start_drill(service.drills.log, entry.path, service.config.clock())
+    outcome = service.drills.start(entry.path)
     if outcome.value is None:
         raise HTTPException(422, _refusal_text(outcome))
     return outcome.value
@@ -105,7 +111,7 @@ def _bid(request: Request, user: User, drill_id: int, lot: str, price: str) -> O
     live = _live(service, drill_id)
     _visible(user, live)
     assert user.member is not None
-    return service.drills.bid(drill_id, user.member, lot, price, service.config.clock())
+    return service.drills.bid(drill_id, user.member, lot, price)
 
 
 def _refuse_other_member(user: User, member: str | None) -> None:
@@ -213,7 +219,7 @@ def close_page(
     check_csrf(session_of(request), csrf_token)
     service = service_of(request)
     _live(service, drill_id)
-    outcome = service.drills.close(drill_id, service.config.clock())
+    outcome = service.drills.close(drill_id)
     if outcome.value is None:
         return _drill_page(request, user, drill_id, _refusal_text(outcome), status=409)
     return RedirectResponse(f"/drills/{drill_id}", status_code=303)
@@ -321,7 +327,7 @@ def close(request: Request, drill_id: DrillId, user: Risk) -> Response:
     _check_header(request)
     service = service_of(request)
     _live(service, drill_id)
-    outcome = service.drills.close(drill_id, service.config.clock())
+    outcome = service.drills.close(drill_id)
     if outcome.value is None:
         return JSONResponse({"detail": _refusal_text(outcome)}, status_code=409)
     live = outcome.value
