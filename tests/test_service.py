@@ -464,7 +464,8 @@ def test_ccp_serve_starts_and_prints_the_demo_users(tmp_path: Path) -> None:
     from browser.harness import free_port
 
     port = free_port()
-    command = [sys.executable, "-m", "ccpwaterfall", "serve", "--port", str(port)]
+    db = f"sqlite:///{tmp_path / 'service.sqlite3'}"
+    command = [sys.executable, "-m", "ccpwaterfall", "serve", "--port", str(port), "--db", db]
     server = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -496,3 +497,49 @@ def test_ccp_serve_starts_and_prints_the_demo_users(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_ccp_user_add_keeps_users_in_the_database_and_the_service_logs_them_in(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from ccpwaterfall.app.users import DatabaseUsers
+    from ccpwaterfall.cli.main import create_app
+    from ccpwaterfall.service import ServiceConfig, create_service
+    from ccpwaterfall.store import open_store
+
+    db = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    runner = CliRunner()
+    command = ["user", "add", "alice", "--role", "member", "--member", "CM07"]
+    added = runner.invoke(
+        create_app(), [*command, "--password-stdin", "--db", db], input="pw-alice-1\n"
+    )
+    assert added.exit_code == 0, added.output
+    again = runner.invoke(create_app(), [*command, "--password-stdin", "--db", db], input="x\n")
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+    listed = runner.invoke(create_app(), ["user", "list", "--db", db, "--json"])
+    assert json.loads(listed.output) == {
+        "users": [{"name": "alice", "role": "member", "member": "CM07"}]
+    }
+    store = open_store(db)
+    users = DatabaseUsers(store.engine)
+    stored = users.find("alice")
+    assert stored is not None
+    assert stored.password_hash.startswith("$argon2id$")
+    config = ServiceConfig(cases=EXAMPLES, users=users, store=store)
+    client = TestClient(create_service(config))
+    token = csrf_of(client.get("/login").text)
+    client.post("/login", data={"name": "alice", "password": "pw-alice-1", "csrf_token": token})
+    assert client.get("/api/me").json()["member"] == "CM07"
+
+
+def test_the_users_table_comes_with_a_schema_upgrade(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from ccpwaterfall.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    columns = {c["name"] for c in inspect(store.engine).get_columns("users")}
+    assert columns == {"name", "role", "member", "password_hash", "created_at"}

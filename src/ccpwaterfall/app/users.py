@@ -5,25 +5,28 @@ A user has a role: ``risk`` (the CCP's default management team), ``member``
 (read-only, everything). Passwords are kept only as Argon2id hashes
 (argon2-cffi), never in clear.
 
-Users live behind ``UserRepository``: ``MemoryUsers`` holds them in the
-process (tests, and a service started without a database); a database-backed
-repository implements the same three methods.
+Users live behind ``UserRepository``: ``DatabaseUsers`` keeps them in the
+store's database (its ``users`` table), ``MemoryUsers`` in the process (tests).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, Row, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from ccpwaterfall.app.outcome import Outcome, done, problems_in, refused
 from ccpwaterfall.io import Issue
+from ccpwaterfall.store.schema import users
 
 #: A user name: what a person types at the login form.
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -90,6 +93,47 @@ class MemoryUsers:
 
     def all(self) -> tuple[User, ...]:
         return tuple(sorted(self._users.values(), key=lambda user: user.name))
+
+
+class DatabaseUsers:
+    """Users in the store's database (its ``users`` table, schema 0002 on)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def find(self, name: str) -> User | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.name == name)).first()
+        return None if row is None else _user(row)
+
+    def add(self, user: User) -> None:
+        values = {
+            "name": user.name,
+            "role": user.role.value,
+            "member": user.member,
+            "password_hash": user.password_hash,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(insert(users).values(**values))
+        except IntegrityError:
+            raise UserExistsError(user.name) from None
+
+    def all(self) -> tuple[User, ...]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(users).order_by(users.c.name)).all()
+        return tuple(_user(row) for row in rows)
+
+
+def _user(row: Row[Any]) -> User:
+    values = row._mapping
+    return User(
+        str(values["name"]),
+        Role(values["role"]),
+        values["member"],
+        str(values["password_hash"]),
+    )
 
 
 _HASHER = PasswordHasher()  # Argon2id with the library's recommended cost
