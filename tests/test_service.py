@@ -49,6 +49,7 @@ from test_service_support import (
     csrf_of,
     log_in,
     make_service,
+    save_history,
     start_drill,
 )
 
@@ -81,6 +82,13 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/api/drills", "/api/drills", "anyone"),
     ("GET", "/api/drills/{drill_id}", "/api/drills/1", "anyone"),
     ("GET", "/api/drills/{drill_id}/status", "/api/drills/1/status", "anyone"),
+    ("GET", "/saved", "/saved", "anyone"),
+    ("GET", "/saved/{save_id}", "/saved/2", "anyone"),
+    ("GET", "/saved/{save_id}", "/saved/4", "anyone"),
+    ("GET", "/api/saved", "/api/saved", "anyone"),
+    ("GET", "/api/saved/{save_id}", "/api/saved/4", "anyone"),
+    ("GET", "/members/{member}/history", "/members/CM01/history", "own"),
+    ("GET", "/api/members/{member}/history", "/api/members/CM01/history", "own"),
     ("GET", "/login", "/login", "public"),
     ("GET", "/assets/live.js", "/assets/live.js", "public"),
     ("GET", "/assets/vega.js", "/assets/vega.js", "public"),
@@ -103,8 +111,10 @@ WRITES = {
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    app = make_service(tmp_path_factory.mktemp("service"))
+    root = tmp_path_factory.mktemp("service")
+    app = make_service(root)
     assert start_drill(app) == 1
+    assert save_history(app, root) == (2, 3, 4)  # a run, then two end-of-days
     return app
 
 
@@ -166,6 +176,8 @@ def test_every_route_for_every_role(service: FastAPI, name: str | None) -> None:
         f"/cases/{NASDAQ}/members/cm01",  # ids are exact: not the bound member
         f"/api/cases/{NASDAQ}/members/CM01%20/liability",
         f"/api/cases/{NASDAQ}/members/AAS/liability",  # the defaulter is another member too
+        "/members/CM02/history",
+        "/api/members/CM02/history",
     ],
 )
 def test_a_member_id_changed_in_the_url_is_refused(service: FastAPI, path: str) -> None:

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from case_samples import EXAMPLES
 from ccpwaterfall.app.users import MemoryUsers, Passwords, add_user
+from ccpwaterfall.io import load_case
 from ccpwaterfall.service import ServiceConfig, create_service
 from ccpwaterfall.service.sessions import COOKIE
 from ccpwaterfall.store import open_store
@@ -114,3 +115,30 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.offset += dt.timedelta(**delta)
+
+
+def save_history(app: FastAPI, root: Path) -> tuple[int, int, int]:
+    """Save what the commands' ``--save`` would: the Nasdaq run, then the demo CCP's end of
+    day on two business dates, the second with a larger fund buffer; their ids."""
+    from ccpwaterfall.app import store as stored
+    from ccpwaterfall.app.risk import end_of_day
+    from ccpwaterfall.service.application import Service
+    from ccpwaterfall.waterfall import run_case
+
+    service: Service = app.state.service
+    nasdaq = service.case(NASDAQ).path
+    run = stored.save_run(service.store, nasdaq, run_case(load_case(nasdaq)))
+    ids = [run.id]
+    demo = service.case(DEMO).path
+    next_day = root / "demo-next-day"
+    shutil.copytree(demo.parent, next_day)
+    text = (next_day / "case.toml").read_text()
+    (next_day / "case.toml").write_text(text.replace('buffer = "0.1"', 'buffer = "0.3"'))
+    for path, day in (
+        (demo, dt.date(2026, 11, 30)),
+        (next_day / "case.toml", dt.date(2026, 12, 1)),
+    ):
+        eod = end_of_day(path).value
+        assert eod is not None
+        ids.append(stored.save_end_of_day(service.store, path, eod, day).id)
+    return ids[0], ids[1], ids[2]

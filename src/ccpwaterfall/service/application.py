@@ -140,7 +140,7 @@ def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 def create_service(config: ServiceConfig | None = None) -> FastAPI:
     """The web service over ``config`` (the defaults: ``examples/``, no users)."""
-    from ccpwaterfall.service import api, drills, pages  # noqa: PLC0415 (they import this)
+    from ccpwaterfall.service import api, drills, pages, saved  # noqa: PLC0415 (they import this)
 
     service = Service(ServiceConfig() if config is None else config)
     app = FastAPI(
@@ -154,8 +154,10 @@ def create_service(config: ServiceConfig | None = None) -> FastAPI:
     app.state.service = service
     app.include_router(pages.router)
     app.include_router(drills.pages)
+    app.include_router(saved.pages)
     app.include_router(api.router)
     app.include_router(drills.api)
+    app.include_router(saved.api)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
