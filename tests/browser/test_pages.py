@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from browser.harness import CHROMIUM, CHROMIUM_FLAGS, screenshot_path, serving
-from test_service_support import DEMO, HOSTILE, HOSTILE_MEMBER_NAME, NASDAQ, USERS, make_service
+from test_service_support import (
+    DEMO,
+    HOSTILE,
+    HOSTILE_MEMBER_NAME,
+    NASDAQ,
+    USERS,
+    make_service,
+    save_history,
+)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 
@@ -20,7 +28,10 @@ if CHROMIUM.exists():
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(make_service(tmp_path_factory.mktemp("browser"))) as url:
+    root = tmp_path_factory.mktemp("browser")
+    app = make_service(root)
+    save_history(app, root)
+    with serving(app) as url:
         yield url
 
 
@@ -93,3 +104,17 @@ def test_html_in_names_shows_as_text_and_never_runs(browser: Browser, base_url: 
     expect(page.locator(".chart-embed svg").first).to_be_visible(timeout=20_000)
     assert page.locator("img").count() == 0
     assert dialogs == []
+
+
+def test_saved_days_and_a_members_history(browser: Browser, base_url: str) -> None:
+    risk = log_in(browser, base_url, "risk")
+    risk.click("nav a[href='/saved']")
+    risk.click("table.saved a >> nth=0")  # the newest: the second day
+    expect(risk.locator("body")).to_contain_text("Change against the previous stored day")
+    expect(risk.locator(".chart-embed svg").first).to_be_visible(timeout=20_000)
+    risk.screenshot(path=screenshot_path("saved-end-of-day"), full_page=True)
+    member = log_in(browser, base_url, "cm01")
+    member.click("nav a:has-text('My history')")
+    expect(member.locator(".chart-embed svg")).to_have_count(2, timeout=20_000)
+    expect(member.locator("table.eods tbody tr")).to_have_count(2)
+    member.screenshot(path=screenshot_path("member-history"), full_page=True)
