@@ -190,10 +190,9 @@ def _history_charts(history: Mapping[str, Any]) -> list[MemberAmountsChart]:
     charts = []
     for measure in ("initial_margin", "contribution"):
         amounts = tuple((str(d["business_date"]), _money(d[measure], ccy)) for d in days)
-        title = f"{history['member']}: {MEASURE_TITLES.get(measure, measure).lower()} by day"
-        charts.append(
-            MemberAmountsChart(title, "stored end-of-days", ccy, f"{ccy.code}", amounts, None)
-        )
+        name = MEASURE_TITLES.get(measure, measure)
+        title = f"{history['member']}: {name.lower()} by day ({ccy.code})"
+        charts.append(MemberAmountsChart(title, "stored end-of-days", ccy, name, amounts, None))
     return charts
 
 
