@@ -105,3 +105,46 @@ def test_a_drill_id_leads_to_the_drill_page(app: FastAPI) -> None:
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/drills/{drill_id}"
     assert log_in(TestClient(app), "risk").get(f"/api/saved/{drill_id}").status_code == 404
+
+
+def test_an_end_of_day_shows_the_ccps_figures_against_the_previous_day(app: FastAPI) -> None:
+    service: Service = app.state.service
+    _, first, second = _ids(app)
+    before = stored.show(service.store, first).value
+    after = stored.show(service.store, second).value
+    assert before is not None
+    assert after is not None
+    old, new = before.document("snapshot"), after.document("snapshot")
+    assert old is not None
+    assert new is not None
+    view = log_in(TestClient(app), "risk").get(f"/api/saved/{second}").json()
+    headline = {label: [value, was, change] for label, value, was, change in view["headline"]}
+    fund_before, fund_after = old["fund"]["fund"], new["fund"]["fund"]  # type: ignore[index]
+    assert headline["Default fund"] == [
+        fund_after,
+        fund_before,
+        format(Decimal(fund_after) - Decimal(fund_before), "f"),
+    ]
+    assert Decimal(headline["Default fund"][2]) > 0  # the larger buffer, the larger fund
+    assert len(view["drills"]) == len(new["fund"]["drills"])  # type: ignore[index]
+    member = log_in(TestClient(app), "cm01").get(f"/api/saved/{second}").json()
+    assert member["drills"] == []  # the drills name member groups
+
+
+def test_a_saved_run_shows_its_waterfalls_and_journal_to_staff(app: FastAPI) -> None:
+    service: Service = app.state.service
+    run, _, _ = _ids(app)
+    shown = stored.show(service.store, run).value
+    assert shown is not None
+    journal = [r.value() for r in shown.records if r.kind == "journal_entry"]
+    view = log_in(TestClient(app), "regulator").get(f"/api/saved/{run}").json()
+    assert view["journal"] == journal
+    result = shown.document("result")
+    assert result is not None
+    assert [e["loss"] for e in view["events"]] == [e["loss"] for e in result["events"]]  # type: ignore[attr-defined]
+    page = log_in(TestClient(app), "regulator").get(f"/saved/{run}").text
+    assert page.count("data-vega-lite=") == 2  # the event's waterfall, the members' charges
+    assert "Journal" in page
+    member = log_in(TestClient(app), "cm01").get(f"/api/saved/{run}").json()
+    assert member["journal"] == []  # entries post every member's accounts
+    assert member["events"] == view["events"]  # the tranches are the CCP's, not a member's

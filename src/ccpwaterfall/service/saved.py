@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ccpwaterfall.app import store as stored
 from ccpwaterfall.app.users import Role, User
 from ccpwaterfall.domain import Currency, Money, currency
-from ccpwaterfall.reports.charts import MemberAmountsChart
+from ccpwaterfall.reports.charts import MemberAmountsChart, TrancheSegment, WaterfallChart
 from ccpwaterfall.reports.history_view import KIND_NAMES, MEASURE_TITLES, MEASURES, SavedResult
 from ccpwaterfall.service.application import (
     EVERYONE,
@@ -91,8 +91,22 @@ def saved_view(service: Service, user: User, save_id: int) -> dict[str, Any]:
         "previous": None,
         "changes": None,
     }
+    view["headline"] = _headline(result.document("snapshot"))
+    view["drills"] = _drills(result.document("snapshot")) if user.role is not Role.MEMBER else []
+    view["events"] = _events(result.document("result"))
+    view["journal"] = (
+        [r.value() for r in result.records if r.kind == "journal_entry"]
+        if user.role is not Role.MEMBER
+        else []
+    )
     previous = _previous(service, saved) if saved.kind == EOD else None
     if previous is not None:
+        before = _result(service, previous.id)
+        earlier = {label: value for label, value, _, _ in _headline(before.document("snapshot"))}
+        view["headline"] = [
+            (label, value, earlier.get(label), _change(earlier.get(label), value))
+            for label, value, _, _ in view["headline"]
+        ]
         diff = stored.diff(service.store, previous.id, saved.id)
         if diff.value is not None:
             view["previous"] = {"id": previous.id, "business_date": previous.business_date}
@@ -102,6 +116,48 @@ def saved_view(service: Service, user: User, save_id: int) -> dict[str, Any]:
             }
             view["changes"] = _own(user, changes)
     return view
+
+
+def _at(document: Mapping[str, Any] | None, *path: str) -> str | None:
+    value: Any = document
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return None if value is None else str(value)
+
+
+def _headline(snapshot: Mapping[str, Any] | None) -> list[tuple[str, str | None, None, None]]:
+    """An end of day's figures for the whole CCP: total margin, Cover-1, Cover-2, the fund."""
+    if snapshot is None:
+        return []
+    return [
+        ("Total initial margin", _at(snapshot, "margin", "total"), None, None),
+        ("Cover-1", _at(snapshot, "stress", "cover1", "amount"), None, None),
+        ("Cover-2", _at(snapshot, "stress", "cover2", "amount"), None, None),
+        ("Default fund", _at(snapshot, "fund", "fund"), None, None),
+    ]
+
+
+def _change(before: str | None, after: str | None) -> str | None:
+    if before is None or after is None:
+        return None
+    return format(Decimal(after) - Decimal(before), "f")
+
+
+def _drills(snapshot: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """An end of day's default drills: each stress scenario's Cover-N groups defaulting."""
+    fund = snapshot.get("fund") if snapshot is not None else None
+    drills = fund.get("drills") if isinstance(fund, Mapping) else None
+    return [d for d in drills if isinstance(d, Mapping)] if isinstance(drills, list) else []
+
+
+def _events(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """A saved run's events (``ccp-result/1``): date, defaulters, loss, tranches, uncovered;
+    the members' charges are in the members' rows."""
+    events = result.get("events") if result is not None else None
+    if not isinstance(events, list):
+        return []
+    keys = ("date", "defaulters", "loss", "tranches", "uncovered")
+    return [{k: e.get(k) for k in keys} for e in events if isinstance(e, Mapping)]
 
 
 def member_history(service: Service, member: str) -> dict[str, Any]:
@@ -168,17 +224,45 @@ def _ccy(code: object) -> Currency | None:
         return None
 
 
-def _saved_charts(view: Mapping[str, Any]) -> list[MemberAmountsChart]:
+def _waterfalls(view: Mapping[str, Any], ccy: Currency) -> list[WaterfallChart]:
+    charts = []
+    for number, event in enumerate(view["events"], start=1):
+        tranches = event.get("tranches") or []
+        charts.append(
+            WaterfallChart(
+                f"Event {number} of {len(view['events'])} · {event.get('date') or 'undated'}",
+                ccy,
+                tuple(
+                    TrancheSegment(
+                        order,
+                        str(t.get("name")),
+                        str(t.get("kind")),
+                        _money(t.get("available"), ccy),
+                        _money(t.get("used"), ccy),
+                    )
+                    for order, t in enumerate(tranches, start=1)
+                ),
+                _money(event.get("uncovered") or "0", ccy),
+            )
+        )
+    return charts
+
+
+def _saved_charts(view: Mapping[str, Any]) -> list[MemberAmountsChart | WaterfallChart]:
     measure = CHART_MEASURE.get(str(view["kind"]))
     ccy = _ccy(view["currency"])
-    if measure is None or ccy is None or not view["members"]:
+    if measure is None or ccy is None:
         return []
+    waterfalls: list[MemberAmountsChart | WaterfallChart] = list(_waterfalls(view, ccy))
+    if not view["members"]:
+        return waterfalls
     amounts = sorted(
         ((m, _money(f.get(measure, "0"), ccy)) for m, f in view["members"].items()),
         key=lambda item: (-item[1].minor_units, item[0]),
     )
     title = f"{MEASURE_TITLES.get(measure, measure)} by member ({ccy.code})"
-    return [MemberAmountsChart(title, str(view["label"]), ccy, title, tuple(amounts[:15]), None)]
+    chart = MemberAmountsChart(title, str(view["label"]), ccy, title, tuple(amounts[:15]), None)
+    return [*waterfalls, chart]
 
 
 def _history_charts(history: Mapping[str, Any]) -> list[MemberAmountsChart]:
