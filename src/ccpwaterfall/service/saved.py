@@ -260,8 +260,9 @@ def _saved_charts(view: Mapping[str, Any]) -> list[MemberAmountsChart | Waterfal
         ((m, _money(f.get(measure, "0"), ccy)) for m, f in view["members"].items()),
         key=lambda item: (-item[1].minor_units, item[0]),
     )
-    title = f"{MEASURE_TITLES.get(measure, measure)} by member ({ccy.code})"
-    chart = MemberAmountsChart(title, str(view["label"]), ccy, title, tuple(amounts[:15]), None)
+    name = MEASURE_TITLES.get(measure, measure)
+    title = f"{name} by member ({ccy.code})"
+    chart = MemberAmountsChart(title, str(view["label"]), ccy, name, tuple(amounts[:15]), None)
     return [*waterfalls, chart]
 
 
