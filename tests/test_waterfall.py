@@ -898,3 +898,15 @@ def test_every_built_in_tranche_kind_has_a_spec() -> None:
         assert spec.title
         assert spec.description
         assert spec.roles
+
+
+def test_member_accounts_are_read_from_their_names_and_only_the_cases() -> None:
+    case = make_case([member("A:1", 10), member("B", 5)], [default("B", 1)], [MEMBER_FUND])
+    accounts = resolve_case(case).member_accounts
+    fund = member_account("A:1", MemberPart.DEFAULT_FUND)
+    assert accounts[fund] == ("A:1", MemberPart.DEFAULT_FUND)
+    assert accounts.get(member_account("C", MemberPart.DEFAULT_FUND)) is None
+    assert "loss:B" not in accounts
+    assert "member:B:nothing" not in accounts
+    assert len(accounts) == 2 * len(MemberPart) == len(set(accounts))
+    assert all(accounts[name][0] in {"A:1", "B"} for name in accounts)

@@ -7,20 +7,16 @@ nothing runs or is written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from ccpwaterfall.cli.options import JsonOutput
 
 DrillFile = Annotated[
     Path | None, typer.Argument(metavar="DRILL", help="A drill file (ccp-drill/1 TOML).")
 ]
-
-
-def register(app: typer.Typer) -> None:
-    """Add the drill command to ``app``."""
-    app.command("drill")(drill)
 
 
 def drill(
@@ -93,3 +89,55 @@ def drill(
         print_json(drill_to_json(view))
         return
     print_view(render_drill(view))
+
+
+# --------------------------------------------------------------------------- the drill group
+
+
+class _DrillGroup(TyperGroup):
+    """``ccp drill``: its subcommands (start, bid, close, status), and otherwise the batch
+    ``ccp drill DRILL.toml`` command, whose arguments it passes on whole."""
+
+    batch: ClassVar[Any] = None  # the batch command (a click command)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and self.batch is not None:
+            return "drill", self.batch, args
+        return super().resolve_command(ctx, args)
+
+
+class _BatchDrill(TyperCommand):
+    """The batch ``ccp drill DRILL.toml``, run under the group as if it stood alone: its
+    usage and errors read ``ccp drill [OPTIONS] [DRILL]``."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        root = parent.parent if parent is not None and parent.parent is not None else parent
+        return super().make_context(info_name, args, parent=root, **extra)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ccp drill``: a group of ``start``, ``bid``, ``close``, ``status`` on stored
+    drills, with ``ccp drill DRILL.toml`` running one end to end."""
+    from ccpwaterfall.cli.store_commands import drill_bid, drill_close, drill_start, drill_status
+
+    batch = typer.models.CommandInfo(name="drill", cls=_BatchDrill, callback=drill)
+    _DrillGroup.batch = typer.main.get_command_from_info(
+        batch, pretty_exceptions_short=True, rich_markup_mode=None
+    )
+    drills = typer.Typer(
+        cls=_DrillGroup,
+        help="Default management drills.\n\n"
+        "ccp drill DRILL.toml [--json] [--check] [--write-case OUT.toml [--force]] runs one "
+        "end to end (ccp drill DRILL.toml --help says more).\n\n"
+        "start, bid, close and status drive one stored in the database (--db), bid by bid; "
+        "replaying its stored events gives the same record.",
+        no_args_is_help=True,
+        context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    )
+    drills.command("start")(drill_start)
+    drills.command("bid")(drill_bid)
+    drills.command("close")(drill_close)
+    drills.command("status")(drill_status)
+    app.add_typer(drills, name="drill")

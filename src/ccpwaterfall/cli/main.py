@@ -32,7 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccpwaterfall.cli.report_commands",
     "ccpwaterfall.cli.drill_commands",
     "ccpwaterfall.cli.simulate_commands",
-    "ccpwaterfall.cli.store_commands",  # after drill_commands: it turns ccp drill into a group
+    "ccpwaterfall.cli.store_commands",
     "ccpwaterfall.cli.serve_commands",
 )
 

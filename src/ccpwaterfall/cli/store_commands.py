@@ -1,5 +1,6 @@
 """Commands on saved results: history, show, diff, export, verify, db upgrade, and the
-drills people drive: drill start, bid, close and status.
+drills people drive: drill start, bid, close and status (grouped under ``ccp drill``
+by ``cli.drill_commands``).
 
 Every command that saves or reads takes ``--db URL`` (or ``CCP_DATABASE_URL``);
 without either the database is a SQLite file in the user's data folder. A
@@ -11,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from ccpwaterfall.cli.options import AllRows, JsonOutput, TopRows, rows_shown
 
@@ -63,7 +63,6 @@ def register(app: typer.Typer) -> None:
     db = typer.Typer(help="The database of saved results.", no_args_is_help=True)
     db.command("upgrade")(upgrade)
     app.add_typer(db, name="db")
-    _register_drills(app)
 
 
 def open_store(db: str | None) -> Store:
@@ -232,56 +231,6 @@ def upgrade(db: DatabaseUrl = None) -> None:
 
 
 # --------------------------------------------------------------------------- drills people drive
-
-
-class _DrillGroup(TyperGroup):
-    """``ccp drill``: its subcommands (start, bid, close, status), and otherwise the batch
-    ``ccp drill DRILL.toml`` command, whose arguments it passes on whole."""
-
-    batch: ClassVar[Any] = None  # the batch command (a click command)
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and self.batch is not None:
-            return "drill", self.batch, args
-        return super().resolve_command(ctx, args)
-
-
-class _BatchDrill(TyperCommand):
-    """The batch ``ccp drill DRILL.toml``, run under the group as if it stood alone: its
-    usage and errors read ``ccp drill [OPTIONS] [DRILL]``."""
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
-    ) -> Any:
-        root = parent.parent if parent is not None and parent.parent is not None else parent
-        return super().make_context(info_name, args, parent=root, **extra)
-
-
-def _register_drills(app: typer.Typer) -> None:
-    """Turn ``ccp drill`` into a group: ``start``, ``bid``, ``close``, ``status`` on stored
-    drills, with ``ccp drill DRILL.toml`` still running one end to end."""
-    batch = next((c for c in app.registered_commands if c.name == "drill"), None)
-    if batch is not None:
-        app.registered_commands.remove(batch)
-        batch.cls = _BatchDrill
-        _DrillGroup.batch = typer.main.get_command_from_info(
-            batch, pretty_exceptions_short=True, rich_markup_mode=None
-        )
-    drills = typer.Typer(
-        cls=_DrillGroup,
-        help="Default management drills.\n\n"
-        "ccp drill DRILL.toml [--json] [--check] [--write-case OUT.toml [--force]] runs one "
-        "end to end (ccp drill DRILL.toml --help says more).\n\n"
-        "start, bid, close and status drive one stored in the database (--db), bid by bid; "
-        "replaying its stored events gives the same record.",
-        no_args_is_help=True,
-        context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-    )
-    drills.command("start")(drill_start)
-    drills.command("bid")(drill_bid)
-    drills.command("close")(drill_close)
-    drills.command("status")(drill_status)
-    app.add_typer(drills, name="drill")
 
 
 DrillId = Annotated[int, typer.Argument(metavar="ID", help="A stored drill's id (ccp history).")]

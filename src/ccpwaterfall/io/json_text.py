@@ -110,7 +110,9 @@ def _write(value: object, indent: str, parts: _Parts) -> None:
                 raise ValueError(f"JSON object keys are strings, got {key!r}")
             head = ("{\n" if first else ",\n") + inner + encode_basestring(key) + ": "
             first = False
-            if (
+            if type(item) is str:
+                parts.append(head + encode_basestring(item))
+            elif (
                 type(item) is dict
                 and item
                 and all(type(k) is str and type(v) is str for k, v in item.items())

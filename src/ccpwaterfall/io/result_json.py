@@ -11,6 +11,7 @@ never replenishes).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 
 from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.domain.money import fixed_text
@@ -66,7 +67,7 @@ def _charges(charges: Sequence[MemberCharge], ccy: Currency) -> Iterator[tuple[s
         if isinstance(charges, MemberCharges)
         else ((charge.member, *charge.units) for charge in charges)
     )
-    for member, fund, assessed, cut in sorted(rows, key=lambda row: row[0]):
+    for member, fund, assessed, cut in sorted(rows, key=itemgetter(0)):
         yield (
             member,
             {

@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 
 from ccpwaterfall.domain import (
     Auction,
@@ -778,8 +779,9 @@ def _statements(
     event = result.events[0]
     charges = {c.member: c for c in event.members}
     top_ups = dict(event.replenishment.members) if event.replenishment else {}
+    # Each assessments tranche's cap multiple as an exact fraction, made once.
     caps = [
-        t.cap_multiple
+        Fraction(t.cap_multiple)
         for t in plan.ccp.rulebook.waterfall
         if t.kind == "assessments" and t.cap_multiple is not None
     ]
@@ -790,7 +792,10 @@ def _statements(
     for member in plan.ccp.members:
         if member.id == plan.defaulter:
             continue
-        cap = _sum((member.default_fund.times_floor(c) for c in caps), ccy)
+        fund = member.default_fund.minor_units
+        cap = Money.from_minor_units(
+            sum(fund * c.numerator // c.denominator for c in caps), ccy
+        )  # Money.times_floor of each multiple, summed
         charge = charges.get(member.id)
         top_up = top_ups.get(member.id)
         if charge is None:

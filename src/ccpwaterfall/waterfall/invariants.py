@@ -43,17 +43,24 @@ class AccountBounds:
 
 def account_bounds(resolved: ResolvedCase) -> AccountBounds:
     """The bounds ``check_accounts`` tests first, from the resolved case."""
-    holding: dict[str, tuple[int, int]] = {}
-    assessed: dict[str, int] = {}
-    for account, (member_id, part) in resolved.member_accounts.items():
-        if part is MemberPart.ASSESSMENT:
-            assessed[account] = resolved.assessment_limit[member_id].minor_units
-            continue
-        put_up = resolved.put_up[account]
-        low = 0
-        if part is MemberPart.VM_GAINS:
-            low = max(put_up - resolved.haircut_limit[member_id].minor_units, 0)
-        holding[account] = (low, put_up)
+    accounts = resolved.accounts
+    put_up = resolved.put_up
+    holding = {
+        account: (0, put_up[account])
+        for part in (MemberPart.INITIAL_MARGIN, MemberPart.DEFAULT_FUND)
+        for account in accounts[part].values()
+    }
+    cut_limit = resolved.haircut_limit
+    holding.update(
+        {
+            account: (max(put_up[account] - cut_limit[m].minor_units, 0), put_up[account])
+            for m, account in accounts[MemberPart.VM_GAINS].items()
+        }
+    )
+    limit = resolved.assessment_limit
+    assessed = {
+        account: limit[m].minor_units for m, account in accounts[MemberPart.ASSESSMENT].items()
+    }
     return AccountBounds(holding, assessed)
 
 

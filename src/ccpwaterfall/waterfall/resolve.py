@@ -9,7 +9,12 @@ from ccpwaterfall.domain import Case, Member, Money, Tranche
 from ccpwaterfall.domain.money import sum_money
 from ccpwaterfall.waterfall.accounts import MemberPart, member_account
 from ccpwaterfall.waterfall.kinds import TRANCHE_KINDS, TrancheRegistry, TrancheRole
-from ccpwaterfall.waterfall.resolved import ResolvedCase, ResolvedEvent, ResolvedTranche
+from ccpwaterfall.waterfall.resolved import (
+    MemberAccounts,
+    ResolvedCase,
+    ResolvedEvent,
+    ResolvedTranche,
+)
 from ccpwaterfall.waterfall.schedule import schedule_events
 
 
@@ -96,12 +101,19 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
     caps = {t.index: t.caps for t in tranches if t.caps is not None}
     zero = Money.zero(ccy)
 
-    def limit(role: TrancheRole) -> dict[str, Money]:
+    def limit(role: TrancheRole) -> Mapping[str, Money]:
         of_role = [caps[t.index] for t in tranches if role in kinds[t.kind].roles and t.caps]
+        if len(of_role) == 1 and len(of_role[0]) == len(members):
+            return of_role[0]  # one tranche of the role: its caps are the limits
         return {m: max((c[m] for c in of_role), default=zero) for m in members}
 
     names = {part: _account_names(members, part) for part in MemberPart}
-    held = (MemberPart.INITIAL_MARGIN, MemberPart.DEFAULT_FUND, MemberPart.VM_GAINS)
+    margin_names = names[MemberPart.INITIAL_MARGIN]
+    fund_names = names[MemberPart.DEFAULT_FUND]
+    gains_names = names[MemberPart.VM_GAINS]
+    put_up = {margin_names[m]: member.initial_margin.minor_units for m, member in members.items()}
+    put_up.update({fund_names[m]: member.default_fund.minor_units for m, member in members.items()})
+    put_up.update({gains_names[m]: member.vm_gains.minor_units for m, member in members.items()})
     return ResolvedCase(
         case=case,
         currency=ccy,
@@ -112,15 +124,9 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
         caps=caps,
         assessment_limit=limit(TrancheRole.ASSESSMENT),
         haircut_limit=limit(TrancheRole.VM_HAIRCUT),
-        member_accounts={
-            account: (m, part) for part, of_part in names.items() for m, account in of_part.items()
-        },
+        member_accounts=MemberAccounts(names),
         accounts=names,
-        put_up={
-            names[part][m]: getattr(member, part.value).minor_units
-            for part in held
-            for m, member in members.items()
-        },
+        put_up=put_up,
         contributions={m: member.default_fund.minor_units for m, member in members.items()},
         cap_units={
             index: {m: cap.minor_units for m, cap in of_tranche.items()}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ccpwaterfall.domain import Case, Currency, Member, Money, Tranche
-from ccpwaterfall.waterfall.accounts import MemberPart
+from ccpwaterfall.waterfall.accounts import MemberPart, parse_member_account
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,32 @@ class ResolvedEvent:
     replenish_after: dt.date | None
     # Auction tiers, most junior first, the survivors no tier names last; None: no auction.
     tiers: tuple[tuple[str, ...], ...] | None = None
+
+
+class MemberAccounts(Mapping[str, tuple[str, MemberPart]]):
+    """Every member account of a case, with its member and part, read from its name.
+
+    ``member:<id>:<part>`` names its owner, so no table of a case's accounts is
+    built: a name is looked up by parsing it and checking it is the case's.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: Mapping[MemberPart, Mapping[str, str]]) -> None:
+        self._names = names
+
+    def __getitem__(self, account: str) -> tuple[str, MemberPart]:
+        owner = parse_member_account(account)
+        if owner is None or self._names[owner[1]].get(owner[0]) != account:
+            raise KeyError(account)
+        return owner
+
+    def __iter__(self) -> Iterator[str]:
+        for of_part in self._names.values():
+            yield from of_part.values()
+
+    def __len__(self) -> int:
+        return sum(len(of_part) for of_part in self._names.values())
 
 
 @dataclass(frozen=True, slots=True)
