@@ -277,6 +277,17 @@ def test_report_link_gives_the_ccp_report_file(service: FastAPI) -> None:
     assert "attachment" in answer.headers["content-disposition"]
 
 
+def test_report_link_gives_the_pdf_too(service: FastAPI) -> None:
+    from ccpwaterfall.reports.html_pdf import pdf_unavailable
+
+    if pdf_unavailable() is not None:
+        pytest.skip("WeasyPrint's system libraries are missing")
+    answer = _client_as(service, "regulator").get(f"/cases/{NASDAQ}/report.pdf")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF")
+
+
 def test_html_in_names_is_escaped(service: FastAPI) -> None:
     client = _client_as(service, "risk")
     pages = [
