@@ -566,3 +566,15 @@ def test_the_users_table_comes_with_a_schema_upgrade(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     columns = {c["name"] for c in inspect(store.engine).get_columns("users")}
     assert columns == {"name", "role", "member", "password_hash", "created_at"}
+
+
+def test_visits_to_the_login_page_never_fill_the_memory() -> None:
+    from ccpwaterfall.service.sessions import Sessions
+
+    sessions = Sessions("secret", max_sessions=3)
+    logged_in = sessions.start("risk")
+    anonymous = [sessions.start(None) for _ in range(10)]
+    assert len(sessions) == 3
+    assert sessions.from_cookie(sessions.cookie(logged_in)) is logged_in
+    assert sessions.from_cookie(sessions.cookie(anonymous[-1])) is anonymous[-1]
+    assert sessions.from_cookie(sessions.cookie(anonymous[0])) is None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "ccp_session"
+MAX_SESSIONS = 10_000  # past this, expired then the oldest anonymous sessions are dropped
 MAX_AGE_S = 12 * 3600  # a working day; the cookie and the session expire together
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -40,11 +41,14 @@ class Session:
 class Sessions:
     """The sessions of one service, and the signing of their cookies."""
 
-    def __init__(self, secret: str, max_age_s: int = MAX_AGE_S) -> None:
+    def __init__(
+        self, secret: str, max_age_s: int = MAX_AGE_S, max_sessions: int = MAX_SESSIONS
+    ) -> None:
         self._signer = URLSafeTimedSerializer(secret, salt="ccp-session")
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
         self.max_age_s = max_age_s
+        self.max_sessions = max_sessions
 
     def from_cookie(self, cookie: str | None) -> Session | None:
         """The live session the cookie names; None for none, a bad signature or an expiry."""
@@ -69,8 +73,26 @@ class Sessions:
         with self._lock:
             if replacing is not None:
                 self._sessions.pop(replacing.id, None)
+            if len(self._sessions) >= self.max_sessions:
+                self._prune()
             self._sessions[session.id] = session
         return session
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _prune(self) -> None:
+        """Drop expired sessions, then the oldest anonymous ones (every visit to the login
+        page starts one), so that visits never fill the memory; logged-in sessions stay."""
+        now = time.monotonic()
+        for sid in [s.id for s in self._sessions.values() if now - s.started > self.max_age_s]:
+            del self._sessions[sid]
+        anonymous = sorted(
+            (s for s in self._sessions.values() if s.user is None), key=lambda s: s.started
+        )
+        excess = len(self._sessions) - self.max_sessions + 1
+        for session in anonymous[: max(0, excess)]:
+            del self._sessions[session.id]
 
     def end(self, session: Session) -> None:
         with self._lock:
