@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 PDFSTAMP := $(VENV)/.pdf-libraries
 PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+BROWSERSTAMP := $(VENV)/.browser
 
 .PHONY: run test lint typecheck layers unit postgres bench clean
 
@@ -33,11 +34,23 @@ $(PDFSTAMP): | $(BIN)/python
 	fi
 	touch $@
 
+# The browser tests drive Debian's Chromium (Playwright downloads no browser of its own).
+$(BROWSERSTAMP): | $(BIN)/python
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)) >/dev/null; \
+	  else \
+	    echo "The browser tests need: apt-get install chromium" >&2; \
+	  fi; \
+	fi
+	touch $@
+
 # The main job: replay the precedents, then the demo CCP's end of day and a default drill.
 run: $(STAMP)
 	$(BIN)/ccp compare examples/nasdaq-2018/case.toml examples/krx-2013/case.toml examples/krx-2013-with-sitg/case.toml
 	$(BIN)/ccp eod examples/demo-ccp/case.toml
 	$(BIN)/ccp drill examples/drill-demo-ccp/drill.toml
+	@echo "Web service: $(BIN)/ccp serve, then open http://127.0.0.1:8000 (demo users printed at first start)"
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -53,7 +66,7 @@ layers: $(DEVSTAMP)
 postgres:
 	sh scripts/postgres.sh
 
-unit: $(DEVSTAMP) $(PDFSTAMP) postgres
+unit: $(DEVSTAMP) $(PDFSTAMP) $(BROWSERSTAMP) postgres
 	$(BIN)/python -m pytest
 
 # Every test, after lint, strict typing and the layer contract.

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccpwaterfall.cli.drill_commands",
     "ccpwaterfall.cli.simulate_commands",
     "ccpwaterfall.cli.store_commands",
+    "ccpwaterfall.cli.serve_commands",
 )
 
 INTERNAL_ERROR = 1

@@ -30,7 +30,7 @@ DATABASE_ENV = "CCP_DATABASE_URL"
 DATABASE_FILE = "ccp.sqlite3"
 
 # The schema versions this version of ccp knows, oldest first; the last is the head.
-SCHEMA_VERSIONS: tuple[str, ...] = ("0001",)
+SCHEMA_VERSIONS: tuple[str, ...] = ("0001", "0002")
 SCHEMA_HEAD = SCHEMA_VERSIONS[-1]
 
 # Any fixed number: the PostgreSQL advisory lock held while the schema is checked.

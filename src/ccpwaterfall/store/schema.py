@@ -4,7 +4,8 @@
 the ids ``ccp history`` lists. ``records``: the content, in hash chains; a
 chain is one run, one drill's events, or one end-of-day series (a case's
 snapshots, one per business date). ``(chain, sequence)`` is unique, so two
-writers can never both append the same position of a chain.
+writers can never both append the same position of a chain. ``users``: the
+web service's users (schema 0002), each with an Argon2 hash, never a password.
 """
 
 from __future__ import annotations
@@ -54,3 +55,13 @@ records = Table(
     UniqueConstraint("chain", "sequence", name="records_chain_sequence"),
 )
 Index("records_save", records.c.save_id)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # risk | member | regulator
+    Column("member", String(200), nullable=True),  # the member a member user is bound to
+    Column("password_hash", Text, nullable=False),  # Argon2id, never the password
+    Column("created_at", String(40), nullable=False),  # ISO 8601, UTC
+)
