@@ -454,7 +454,7 @@ def replay(plan: DrillPlan, events: Sequence[DrillEvent]) -> DrillState:
     ``DrillReplayError``: the events do not belong to this plan.
     """
     state = open_drill(plan)
-    _same(state.events, events)
+    checked = _same(state.events, events, 0)
     while len(state.events) < len(events):
         rest = events[len(state.events) :]
         step = next((e for e in rest if e.kind not in _ROUND_STEPS), None)
@@ -478,7 +478,8 @@ def replay(plan: DrillPlan, events: Sequence[DrillEvent]) -> DrillState:
             if isinstance(error, DrillReplayError):
                 raise
             raise DrillReplayError(f"event {rest[0].sequence}: {error}") from error
-        _same(state.events, events)
+        # Steps only append: the events already matched are not compared again.
+        checked = _same(state.events, events, checked)
     return state
 
 
@@ -905,8 +906,9 @@ def _advance(state: DrillState, index: int) -> DrillState:
 _ROUND_STEPS = ("auction_round_closed", "lot_allocated", "hedged")
 
 
-def _same(made: Sequence[DrillEvent], stored: Sequence[DrillEvent]) -> None:
-    for mine, theirs in zip(made, stored, strict=False):
+def _same(made: Sequence[DrillEvent], stored: Sequence[DrillEvent], start: int) -> int:
+    """Check ``made[start:]`` against the stored events; the count of events matched."""
+    for mine, theirs in zip(made[start:], stored[start:], strict=False):
         if mine.to_json() != theirs.to_json():
             raise DrillReplayError(
                 f"event {theirs.sequence} ({theirs.kind}) is not what the plan gives "
@@ -914,6 +916,7 @@ def _same(made: Sequence[DrillEvent], stored: Sequence[DrillEvent]) -> None:
             )
     if len(made) > len(stored):
         raise DrillReplayError(f"the plan gives more events than the {len(stored)} stored")
+    return len(made)
 
 
 def _value(book: _LotBook) -> Decimal:
