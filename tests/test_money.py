@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 
 import pytest
@@ -20,6 +20,7 @@ from ccpwaterfall.domain import (
     split_pro_rata,
     split_pro_rata_capped,
 )
+from ccpwaterfall.domain.money import fixed_text
 
 
 @pytest.mark.parametrize(
@@ -256,3 +257,9 @@ def test_capped_split_orders_ratios_exactly_where_floats_tie() -> None:
         assert allocate_pro_rata_capped(total, weights, caps) == _capped_by_exact_order(
             total, weights, caps
         )
+
+
+@given(st.integers(min_value=-(10**30), max_value=10**30), st.integers(min_value=0, max_value=6))
+def test_fixed_text_is_the_decimal_in_fixed_point(units: int, places: int) -> None:
+    exact = Decimal(units).scaleb(-places, Context(prec=100))  # no rounding at 28 digits
+    assert fixed_text(units, places) == format(exact, "f")

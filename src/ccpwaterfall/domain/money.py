@@ -194,10 +194,16 @@ class Money:
         return f"{self.currency.code} {self.amount:,}"
 
 
+# Zero at each count of decimals: most charges of most members are zero.
+_ZEROS = tuple("0." + "0" * places if places else "0" for places in range(5))
+
+
 def fixed_text(units: int, places: int) -> str:
     """``units`` minor units in fixed-point with ``places`` decimals: ``Money.fixed`` of ints."""
     if not places:
         return str(units)
+    if not units:
+        return _ZEROS[places] if places < len(_ZEROS) else "0." + "0" * places
     whole, cents = divmod(abs(units), 10**places)
     return f"{'-' if units < 0 else ''}{whole}.{cents:0{places}d}"
 

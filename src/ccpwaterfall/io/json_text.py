@@ -52,6 +52,19 @@ class _Parts(list[str]):
             self.clear()
 
 
+_KEYS: dict[str, str] = {}
+
+
+def _key_text(key: str) -> str:
+    """``"key": ``, encoded once per key: the same few keys recur in every entry."""
+    text = _KEYS.get(key)
+    if text is None:
+        text = encode_basestring(key) + ": "
+        if len(_KEYS) < 1024:
+            _KEYS[key] = text
+    return text
+
+
 def dumps_indented(value: object) -> str:
     """``value`` as JSON indented by two spaces, exactly as ``json.dumps`` writes it."""
     parts = _Parts(None)
@@ -119,9 +132,7 @@ def _write(value: object, indent: str, parts: _Parts) -> None:
             ):
                 # The usual entry (a member's amounts): one piece of text, no recursion.
                 deeper = ",\n" + inner + _STEP
-                pairs = deeper.join(
-                    [encode_basestring(k) + ": " + encode_basestring(v) for k, v in item.items()]
-                )
+                pairs = deeper.join([_key_text(k) + encode_basestring(v) for k, v in item.items()])
                 parts.append(f"{head}{{\n{inner}{_STEP}{pairs}\n{inner}}}")
             else:
                 parts.append(head)
