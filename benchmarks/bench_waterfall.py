@@ -194,25 +194,38 @@ def measure_shape(n_members: int, n_events: int) -> dict[str, Any]:
     }
 
 
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(
+    [sys.executable, "-m", "ccpwaterfall", "run", sys.argv[1], "--json"],
+    stdout=subprocess.DEVNULL,
+)
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - start
+if os.waitstatus_to_exitcode(status):
+    sys.exit("ccp run failed")
+print(json.dumps({"seconds": seconds, "peak_rss_bytes": usage.ru_maxrss * 1024}))
+"""
+
+
 def measure_process(n_members: int, n_events: int) -> dict[str, Any]:
     """One ``ccp run --json`` of the case as a fresh process: wall time and peak memory."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "case.toml"
         path.write_text(case_to_toml(build_case(n_members, n_events)), encoding="utf-8")
-        start = time.perf_counter()
-        child = subprocess.Popen(
-            [sys.executable, "-m", "ccpwaterfall", "run", str(path), "--json"],
+        # A small launcher starts ``ccp`` and reads its peak with wait4: a child forked
+        # from this process would count this process's pages in its own peak.
+        launched = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(path)],
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+            check=True,
+            capture_output=True,
+            text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
         )
-        # wait4 gives this child's own peak, not the largest of every child so far.
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - start
-        if child.returncode:
-            raise subprocess.CalledProcessError(child.returncode, child.args)
-        peak = usage.ru_maxrss * 1024  # KiB on Linux
+        measured = json.loads(launched.stdout)
+        seconds, peak = measured["seconds"], measured["peak_rss_bytes"]
     return {
         "members": n_members,
         "events": n_events,
