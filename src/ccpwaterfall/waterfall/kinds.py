@@ -117,10 +117,8 @@ def _floor_times(amounts: Mapping[str, Money], factor: Decimal) -> dict[str, Mon
     """
     ratio = Fraction(factor)
     num, den = ratio.numerator, ratio.denominator
-    return {
-        m: Money.from_minor_units(amount.minor_units * num // den, amount.currency)
-        for m, amount in amounts.items()
-    }
+    make = Money.from_minor_units
+    return {m: make(a.minor_units * num // den, a.currency) for m, a in amounts.items()}
 
 
 def _assessment_caps(

@@ -67,8 +67,8 @@ def resolve_case(case: Case, kinds: TrancheRegistry = TRANCHE_KINDS) -> Resolved
     for index, (event, schedule) in enumerate(zip(events, schedules, strict=True)):
         losses = tuple(sorted((d.member, d.loss) for d in event.defaults))
         defaulters = tuple(d for d, _ in losses)
-        not_defaulted_before = tuple(m for m in members if m not in defaulted)
-        survivors = tuple(m for m in not_defaulted_before if m not in defaulters)
+        not_defaulted_before = tuple([m for m in members if m not in defaulted])
+        survivors = tuple([m for m in not_defaulted_before if m not in defaulters])
         auction = auctions.get(event.date)
         tiers = None
         if auction is not None:
@@ -159,13 +159,24 @@ def _problems(case: Case, kinds: TrancheRegistry) -> Iterator[str]:
         return None
 
     for member in case.members:
-        for part in ("default_fund", "initial_margin", "vm_gains"):
-            amount: Money = getattr(member, part)
-            # The usual member is right: checked as integers before any message is made.
-            if amount.currency is not ccy or amount.minor_units < 0:
-                problem = wrong(f"member {member.id!r} {part}", amount)
-                if problem:
-                    yield problem
+        fund, margin, gains = member.default_fund, member.initial_margin, member.vm_gains
+        # The usual member is right: checked as integers before any message is made.
+        if (
+            fund.currency is ccy
+            and margin.currency is ccy
+            and gains.currency is ccy
+            and fund.minor_units >= 0
+            and margin.minor_units >= 0
+            and gains.minor_units >= 0
+        ):
+            continue
+        for part, amount in (
+            ("default_fund", fund),
+            ("initial_margin", margin),
+            ("vm_gains", gains),
+        ):
+            if problem := wrong(f"member {member.id!r} {part}", amount):
+                yield problem
     for default in case.defaults:
         if problem := wrong(f"default of {default.member!r} loss", default.loss):
             yield problem
