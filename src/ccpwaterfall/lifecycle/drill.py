@@ -37,6 +37,7 @@ from ccpwaterfall.domain import (
     Money,
     allocate_pro_rata,
 )
+from ccpwaterfall.domain.money import fixed_text
 from ccpwaterfall.lifecycle.drill_plan import (
     AccountKind,
     DrillPlan,
@@ -382,6 +383,7 @@ def _allocate_loss(state: DrillState, loss: Money, at: dt.datetime) -> DrillStat
     ccy = state.currency
     events = _Events(ccy, state.events)
     tiers, why = _tiers(state)
+    places = ccy.minor_unit
     case = drill_case(plan, state.collateral, loss, tiers)
     result = run_case(case)
     event = result.events[0]
@@ -403,12 +405,13 @@ def _allocate_loss(state: DrillState, loss: Money, at: dt.datetime) -> DrillStat
         ],
         members={
             c.member: {
-                "default_fund": c.default_fund.fixed(),
-                "assessment": c.assessment.fixed(),
-                "vm_haircut": c.vm_haircut.fixed(),
-                "total": c.total.fixed(),
+                "default_fund": fixed_text(drawn, places),
+                "assessment": fixed_text(assessed, places),
+                "vm_haircut": fixed_text(cut, places),
+                "total": fixed_text(drawn + assessed + cut, places),
             }
             for c in event.members
+            for drawn, assessed, cut in (c.units,)
         },
         defaulter_surplus={m: s.fixed() for m, s in event.defaulter_surplus},
         uncovered=event.uncovered.fixed(),
@@ -774,12 +777,15 @@ def _tiers(state: DrillState) -> tuple[tuple[tuple[str, ...], ...], dict[str, st
 def _statements(
     plan: DrillPlan, result: CaseResult, why: Mapping[str, str], due: str | None
 ) -> list[dict[str, str | None]]:
-    """What each survivor paid, why, and the most it can still be asked for."""
-    ccy = plan.ccp.currency
-    zero = Money.zero(ccy)
+    """What each survivor paid, why, and the most it can still be asked for.
+
+    Amounts are worked in minor units and written once, as the JSON text of money.
+    """
+    places = plan.ccp.currency.minor_unit
     event = result.events[0]
-    charges = {c.member: c for c in event.members}
-    top_ups = dict(event.replenishment.members) if event.replenishment else {}
+    charges = {c.member: c.units for c in event.members}
+    call = event.replenishment
+    top_ups = dict(call.member_units) if call is not None else {}
     # Each assessments tranche's cap multiple as an exact fraction, made once.
     caps = [
         Fraction(t.cap_multiple)
@@ -788,49 +794,28 @@ def _statements(
     ]
     period = event.cooling_off_end
     until = None if period is None else period.isoformat()
-    nothing = zero.fixed()
     statements: list[dict[str, str | None]] = []
     for member in plan.ccp.members:
         if member.id == plan.defaulter:
             continue
-        fund = member.default_fund.minor_units
-        cap = Money.from_minor_units(
-            sum(fund * c.numerator // c.denominator for c in caps), ccy
-        )  # Money.times_floor of each multiple, summed
-        charge = charges.get(member.id)
-        top_up = top_ups.get(member.id)
-        if charge is None:
-            # Most members of a large CCP bear nothing: their statement is their exposure.
-            statements.append(
-                {
-                    "member": member.id,
-                    "tier": why.get(member.id, "not involved in the auction"),
-                    "default_fund": nothing,
-                    "assessment": nothing,
-                    "vm_haircut": nothing,
-                    "paid": nothing,
-                    "replenishment": nothing if top_up is None else top_up.fixed(),
-                    "replenishment_due": due,
-                    "contribution_at_risk": member.default_fund.fixed(),
-                    "assessments_at_risk": cap.fixed(),
-                    "at_risk_until": until,
-                }
-            )
-            continue
+        contribution = member.default_fund.minor_units
+        # Money.times_floor of each multiple, summed.
+        cap = sum(contribution * c.numerator // c.denominator for c in caps)
+        drawn, assessed, cut = charges.get(member.id, (0, 0, 0))
         # Over a cooling-off period caps count once; without one each new default may take them.
-        assessable = (cap - charge.assessment).max(zero) if period is not None else cap
+        assessable = max(cap - assessed, 0) if period is not None else cap
         statements.append(
             {
                 "member": member.id,
                 "tier": why.get(member.id, "not involved in the auction"),
-                "default_fund": charge.default_fund.fixed(),
-                "assessment": charge.assessment.fixed(),
-                "vm_haircut": charge.vm_haircut.fixed(),
-                "paid": charge.total.fixed(),
-                "replenishment": nothing if top_up is None else top_up.fixed(),
+                "default_fund": fixed_text(drawn, places),
+                "assessment": fixed_text(assessed, places),
+                "vm_haircut": fixed_text(cut, places),
+                "paid": fixed_text(drawn + assessed + cut, places),
+                "replenishment": fixed_text(top_ups.get(member.id, 0), places),
                 "replenishment_due": due,
-                "contribution_at_risk": (member.default_fund - charge.default_fund).fixed(),
-                "assessments_at_risk": assessable.fixed(),
+                "contribution_at_risk": fixed_text(contribution - drawn, places),
+                "assessments_at_risk": fixed_text(assessable, places),
                 "at_risk_until": until,
             }
         )
