@@ -136,7 +136,7 @@ def _passes(
 ) -> tuple[Plan, int]:
     n, columns = values.shape
     d = 1 if parts is None else parts.shape[2]
-    plan = first_plan({"f": (columns, d)}, k, budget, n)
+    plan = first_plan({"f": (columns, d)}, k, budget)
     flags = {"f": parts is None}
     passes = 0
     while not plan.resolved:

@@ -412,7 +412,7 @@ def merge_summaries(
     )
 
 
-#: Summaries held before a merge, at most: each holds a few buckets per figure.
+#: Summaries held before a merge, at most: one, so memory is the merged summary and one chunk's.
 BATCH = 1
 
 
@@ -744,9 +744,7 @@ def tail_passes(
     counts values in buckets, and each further pass over the same chunks (the
     same seeds give the same paths) narrows or resolves every figure's window.
     """
-    plan = first_plan(
-        figure_shapes(market.book, settings), settings.tail, settings.budget, settings.paths
-    )
+    plan = first_plan(figure_shapes(market.book, settings), settings.tail, settings.budget)
     flags = _value_is_part(plan)
     summary = runner(market, settings, seeds, sampled, plan, progress)
     plan = narrow(plan, summary.tails, flags)

@@ -4,23 +4,26 @@ Value at risk and expected shortfall need, for each figure (a column), the
 ``k`` largest values over every path (``k``: 1% of the paths): the VaR is the
 ``k``-th largest, the tail sum adds the ``k`` largest. Keeping those ``k``
 values per column grows with the paths. Here each column instead has a
-*window*: the range of values (and, once it holds a single value, of paths)
-where its ``k``-th largest lies, what is known above it (how many values,
-and their sums) and how many values it still needs (``need``). A pass over
-the chunks either
+*window*: the range of values where its ``k``-th largest lies, what is known
+above it (how many values, and their parts summed) and how many values it
+still needs (``need``). A pass over the chunks either
 
 - counts the window's values in buckets (log-spaced over int64 at first,
-  then linear within the window), which narrows the window to one bucket; or
+  then linear within the window), with the least and largest value met in
+  each, which narrows the window to one bucket's values; or
 - once ``need`` is at most ``budget``, keeps the ``need`` largest values of
-  the window, which resolves the column exactly.
+  the window, which resolves the column exactly; or
+- once the window holds a single value, adds up the parts of its ``need``
+  earliest paths, merged in chunk order, which resolves it too.
 
 Values are ranked by value, then by path (the earlier path first among
 equal values): a column's tail is one set of paths, so a figure's parts on
 its tail (a member's fund, assessment and haircut; each group's loss) are
 summed on those same paths, whichever way the chunks ran. A column whose
-window holds a single value and whose parts are the value itself resolves at
-once: ``need`` times that value. Memory: ``budget`` kept values per column
-and a few thousand buckets per column, whatever the number of paths.
+window holds a single value and whose one part is the value itself resolves
+at once: ``need`` times that value. Memory: ``budget`` kept values per
+column, the buckets met per column (a few thousand at most) and one chunk's
+rows, whatever the number of paths.
 
 Only values above 0 take part: where fewer than ``k`` are, the VaR is 0 and
 the tail sum is the sum of them all.
@@ -64,18 +67,16 @@ def _linear_bounds(low: int, high: int) -> Int:
 class Window:
     """Where one column's ``k``-th largest value lies, and what is known above it.
 
-    ``low..high``: its values; ``first..last``: its paths (narrowed only when
-    ``low == high``). ``above``: the count of ranked values above the window;
-    ``sums``: their parts summed. ``bounds``: the buckets of the next pass
-    (None: keep the ``need`` largest). ``var``: set once resolved, with
+    ``low..high``: its values. ``above``: the count of values above the
+    window; ``sums``: their parts summed. ``bounds``: the buckets of the next
+    pass (None: keep the ``need`` largest, or, for a single value, the parts
+    of its ``need`` earliest paths). ``var``: set once resolved, with
     ``sums`` then the tail's.
     """
 
     need: int
     low: int
     high: int
-    first: int
-    last: int
     above: int
     sums: tuple[int, ...]
     bounds: Int | None
@@ -83,13 +84,8 @@ class Window:
 
     @property
     def by_path(self) -> bool:
+        """One value left: its tied paths are taken in path order."""
         return self.low == self.high
-
-    def inside(self, values: Int, paths: Int) -> NDArray[np.bool_]:
-        inside: NDArray[np.bool_] = (values >= self.low) & (values <= self.high)
-        if self.by_path:
-            inside &= (paths >= self.first) & (paths <= self.last)
-        return inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +107,7 @@ class Plan:
         return var, [list(w.sums) for w in windows]
 
 
-def first_plan(figures: Mapping[str, tuple[int, int]], k: int, budget: int, paths: int) -> Plan:
+def first_plan(figures: Mapping[str, tuple[int, int]], k: int, budget: int) -> Plan:
     """Windows over every value above 0; ``figures``: name -> (columns, parts)."""
     select = k <= budget
     return Plan(
@@ -121,8 +117,6 @@ def first_plan(figures: Mapping[str, tuple[int, int]], k: int, budget: int, path
                     need=k,
                     low=1,
                     high=TOP,
-                    first=0,
-                    last=max(paths - 1, 0),
                     above=0,
                     sums=(0,) * parts,
                     bounds=None if select else LOG_BOUNDS,
@@ -162,30 +156,61 @@ class Counts:
     """A window's values counted in its buckets, with their parts summed per bucket.
 
     Only the buckets met are held (``buckets``, ascending). ``least`` and
-    ``most``: the smallest and largest key met in each (value, or path once
-    the window holds one value): a bucket of equal values narrows to that
-    value at once.
+    ``most``: the smallest and largest value met in each, with how many
+    times (``at_least``, ``at_most``) and, for the least, their parts summed
+    (``least_sums``): a threshold on a bucket's edge value (a tranche used
+    whole on many paths) is found without another pass.
     """
 
     buckets: Int  # (met,)
     counts: Int  # (met,)
     sums: Int  # (met, parts)
     least: Int  # (met,)
+    at_least: Int  # (met,)
+    least_sums: Int  # (met, parts)
     most: Int  # (met,)
+    at_most: Int  # (met,)
 
     @classmethod
-    def of(cls, buckets: Int, counts: Int, sums: Int, least: Int, most: Int) -> Counts:
-        """Rows of the same bucket added up (``counts`` and ``sums``), min and max kept."""
-        met, at = np.unique(buckets, return_inverse=True)
-        total = np.zeros((met.size, sums.shape[1]), np.int64)
-        np.add.at(total, at, sums)
-        low = np.full(met.size, TOP, np.int64)
-        high = np.zeros(met.size, np.int64)
-        np.minimum.at(low, at, least)
-        np.maximum.at(high, at, most)
-        count = np.zeros(met.size, np.int64)
-        np.add.at(count, at, counts)
-        return cls(met.astype(np.int64), count, total, low, high)
+    def of(cls, values: Int, buckets: Int, parts: Int) -> Counts:
+        """Values, each in its bucket, with its parts."""
+        ones = np.ones(values.size, np.int64)
+        return cls(buckets, ones, parts, values, ones, parts, values, ones).merged()
+
+    @staticmethod
+    def join(pieces: Sequence[Counts]) -> Counts:
+        def cat(name: str) -> Int:
+            return np.concatenate([getattr(p, name) for p in pieces])
+
+        return Counts(*(cat(f) for f in Counts.__dataclass_fields__)).merged()
+
+    def merged(self) -> Counts:
+        """Rows of the same bucket as one: counts and sums added, edges kept."""
+        if self.buckets.size == 0:
+            return self
+        order = np.argsort(self.buckets, kind="stable")
+        buckets = self.buckets[order]
+        starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+        runs = np.diff(np.r_[starts, buckets.size])
+
+        def added(values: Int) -> Int:
+            result: Int = np.add.reduceat(values[order], starts, axis=0)
+            return result
+
+        least = np.minimum.reduceat(self.least[order], starts)
+        most = np.maximum.reduceat(self.most[order], starts)
+        on_low = self.least[order] == np.repeat(least, runs)
+        on_high = self.most[order] == np.repeat(most, runs)
+        return Counts(
+            buckets[starts],
+            added(self.counts),
+            added(self.sums),
+            least,
+            np.add.reduceat(np.where(on_low, self.at_least[order], 0), starts),
+            np.add.reduceat(np.where(on_low[:, None], self.least_sums[order], 0), starts, axis=0),
+            most,
+            np.add.reduceat(np.where(on_high, self.at_most[order], 0), starts),
+        )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -197,7 +222,23 @@ class Kept:
     parts: Int  # (kept, parts)
 
 
-Piece = Counts | Kept | None
+@dataclass(frozen=True, slots=True, eq=False)
+class Ordered:
+    """A single value's paths in path order: their count and the parts of the earliest.
+
+    ``taken`` of them (at most the window's need) have their parts summed in
+    ``sums``; a chunk's piece also has ``prefix``, the running sums of its
+    own, for the merge with the chunks before it. Merged in chunk order, the
+    earliest paths come first: memory is one chunk's tied paths.
+    """
+
+    count: int
+    taken: int
+    sums: Int  # (parts,)
+    prefix: Int | None  # (taken, parts), a chunk's own piece only
+
+
+Piece = Counts | Kept | Ordered | None
 Pieces = dict[str, tuple[Piece, ...]]
 
 
@@ -216,22 +257,18 @@ def piece_of(stream: Stream, window: Window, column: int) -> Piece:
     if window.var is not None:
         return None
     values = stream.values[:, column]
-    rows = np.flatnonzero(values > 0)
-    inside = window.inside(values[rows], stream.paths[rows])
-    rows = rows[inside]
+    rows = np.flatnonzero((values >= window.low) & (values <= window.high))
+    if window.by_path and window.bounds is None:
+        # Rows ascend with paths: the earliest first.
+        prefix = np.cumsum(stream.parts_of(column, rows[: window.need]), axis=0, dtype=np.int64)
+        sums = prefix[-1] if prefix.shape[0] else np.zeros(prefix.shape[1], np.int64)
+        return Ordered(int(rows.size), int(prefix.shape[0]), sums, prefix)
     if window.bounds is None:
         if rows.size > window.need:
             rows = rows[_ranked(values[rows], stream.paths[rows])[: window.need]]
         return Kept(values[rows].copy(), stream.paths[rows].copy(), stream.parts_of(column, rows))
-    keys = stream.paths[rows] if window.by_path else values[rows]
-    bucket = np.searchsorted(window.bounds, keys, side="right") - 1
-    return Counts.of(
-        bucket.astype(np.int64),
-        np.ones(bucket.size, np.int64),
-        stream.parts_of(column, rows),
-        keys,
-        keys,
-    )
+    bucket = np.searchsorted(window.bounds, values[rows], side="right") - 1
+    return Counts.of(values[rows], bucket.astype(np.int64), stream.parts_of(column, rows))
 
 
 def pieces_of(streams: Mapping[str, Stream], plan: Plan) -> Pieces:
@@ -245,6 +282,9 @@ def pieces_of(streams: Mapping[str, Stream], plan: Plan) -> Pieces:
 def _merge_piece(pieces: Sequence[Piece], window: Window) -> Piece:
     if window.var is not None:
         return None
+    if window.by_path and window.bounds is None:
+        ordered = [p for p in pieces if isinstance(p, Ordered)]
+        return _merge_ordered(ordered, window.need)
     if window.bounds is None:
         kept = [p for p in pieces if isinstance(p, Kept)]
         return _keep(
@@ -255,14 +295,21 @@ def _merge_piece(pieces: Sequence[Piece], window: Window) -> Piece:
             ),
             window.need,
         )
-    counted = [p for p in pieces if isinstance(p, Counts)]
-    return Counts.of(
-        np.concatenate([p.buckets for p in counted]),
-        np.concatenate([p.counts for p in counted]),
-        np.concatenate([p.sums for p in counted]),
-        np.concatenate([p.least for p in counted]),
-        np.concatenate([p.most for p in counted]),
-    )
+    return Counts.join([p for p in pieces if isinstance(p, Counts)])
+
+
+def _merge_ordered(pieces: Sequence[Ordered], need: int) -> Ordered:
+    """Pieces of consecutive chunks, in chunk order, as one (without a prefix)."""
+    head = pieces[0]
+    count, taken, sums = head.count, head.taken, head.sums
+    for later in pieces[1:]:
+        assert later.prefix is not None  # a chunk's own piece
+        more = min(need - taken, later.taken)
+        if more > 0:
+            sums = sums + later.prefix[more - 1]
+            taken += more
+        count += later.count
+    return Ordered(count, taken, sums, None)
 
 
 def merge_pieces(pieces: Sequence[Pieces], plan: Plan) -> Pieces:
@@ -282,6 +329,9 @@ def _add(sums: tuple[int, ...], more: Int) -> tuple[int, ...]:
 def _narrow(window: Window, piece: Piece, budget: int, value_is_part: bool) -> Window:
     if window.var is not None:
         return window
+    if isinstance(piece, Ordered):
+        assert piece.taken == window.need  # the counts found that many
+        return replace(window, var=window.low, sums=_add(window.sums, piece.sums))
     if isinstance(piece, Kept):
         piece = _keep(piece, window.need)
         total = piece.parts.sum(axis=0, dtype=np.int64)
@@ -290,10 +340,7 @@ def _narrow(window: Window, piece: Piece, budget: int, value_is_part: bool) -> W
         return replace(window, var=int(piece.values[-1]), sums=_add(window.sums, total))
     assert isinstance(piece, Counts)
     assert window.bounds is not None
-    # From the largest keys down: the highest buckets by value, the first paths by path.
-    order = np.arange(piece.buckets.size)
-    if not window.by_path:
-        order = order[::-1]
+    order = np.arange(piece.buckets.size)[::-1]  # from the largest values down
     running = np.cumsum(piece.counts[order])
     at = int(np.searchsorted(running, window.need, side="left"))
     if at == order.size:  # fewer than k values above 0 in all
@@ -303,25 +350,25 @@ def _narrow(window: Window, piece: Piece, budget: int, value_is_part: bool) -> W
     above = window.above + int(piece.counts[before].sum())
     sums = _add(window.sums, piece.sums[before].sum(axis=0, dtype=np.int64))
     need = window.need - (above - window.above)
-    # The keys met in the bucket, not its bounds: equal values make one value at once.
-    low = int(piece.least[bucket])
-    high = int(piece.most[bucket])
-    if window.by_path:
-        narrowed = replace(window, first=low, last=high)
-    else:
-        narrowed = replace(window, low=low, high=high)
-    narrowed = replace(narrowed, need=need, above=above, sums=sums)
+    # The values met in the bucket, not its bounds: equal values make one value at once.
+    low, high = int(piece.least[bucket]), int(piece.most[bucket])
+    if need <= piece.at_most[bucket]:  # among the bucket's largest value
+        low = high
+    elif need > piece.counts[bucket] - piece.at_least[bucket]:  # among its least
+        over = int(piece.counts[bucket] - piece.at_least[bucket])
+        above += over
+        need -= over
+        sums = _add(sums, piece.sums[bucket] - piece.least_sums[bucket])
+        high = low
+    narrowed = replace(window, need=need, low=low, high=high, above=above, sums=sums)
     if narrowed.by_path and value_is_part:
         # Equal values: the tail takes ``need`` of them, whichever paths they are.
         return replace(
             narrowed, var=narrowed.low, sums=tuple(s + need * narrowed.low for s in sums)
         )
-    if narrowed.by_path and narrowed.first == narrowed.last:
-        return replace(narrowed, var=narrowed.low, sums=_add(sums, piece.sums[bucket]))
-    if need <= budget:
+    if narrowed.by_path or need <= budget:
         return replace(narrowed, bounds=None)
-    span = (narrowed.first, narrowed.last) if narrowed.by_path else (narrowed.low, narrowed.high)
-    return replace(narrowed, bounds=_linear_bounds(*span))
+    return replace(narrowed, bounds=_linear_bounds(narrowed.low, narrowed.high))
 
 
 def narrow(plan: Plan, pieces: Pieces, value_is_part: Mapping[str, bool]) -> Plan:
