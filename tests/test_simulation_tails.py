@@ -193,7 +193,7 @@ def test_peak_memory_stays_flat_as_paths_grow_with_the_same_chunk() -> None:
 
     def peak(paths: int) -> int:
         settings = SimulationSettings(
-            paths=paths, seed=3, chunk_paths=500, exact_worst=0, exact_random=0, tail_budget=25
+            paths=paths, seed=3, chunk_paths=500, exact_worst=0, exact_random=0
         )
         tracemalloc.start()
         try:
@@ -202,5 +202,7 @@ def test_peak_memory_stays_flat_as_paths_grow_with_the_same_chunk() -> None:
         finally:
             tracemalloc.stop()
 
-    small, large = peak(5_000), peak(20_000)
-    assert large < 1.5 * small
+    # The tails of 100 and 400 values, beyond the chunk's budget of 25: kept whole, the
+    # peak grew by two thirds here.
+    small, large = peak(10_000), peak(40_000)
+    assert large < 1.35 * small
