@@ -205,6 +205,16 @@ def test_scheduler_gives_the_in_process_document(ccp: typer.Typer, cluster: Any)
     assert there == here
 
 
+def test_scheduler_gives_the_in_process_document_when_tails_take_several_passes(
+    ccp: typer.Typer, cluster: Any
+) -> None:
+    # Chunks of 200 keep at most 10 values per tail, below the 30 of 3,000 paths.
+    args = (DEMO, "--paths", "3000", "--seed", "8", "--exact-sample", "20", "--chunk", "200")
+    here = _json(ccp, *args, "--sitg-grid", "0,100m")
+    there = _json(ccp, *args, "--sitg-grid", "0,100m", "--scheduler", cluster.scheduler_address)
+    assert there == here
+
+
 def test_an_unreachable_scheduler_is_refused_before_any_work(ccp: typer.Typer) -> None:
     import socket
 

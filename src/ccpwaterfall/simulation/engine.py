@@ -41,6 +41,16 @@ from ccpwaterfall.simulation.defaults import DefaultModel, draw
 from ccpwaterfall.simulation.exact_int import product_at_least
 from ccpwaterfall.simulation.paths import PathResults, caps_of, run_paths
 from ccpwaterfall.simulation.stats import Tally, tail_size
+from ccpwaterfall.simulation.tails import (
+    Kept,
+    Pieces,
+    Plan,
+    Stream,
+    first_plan,
+    merge_pieces,
+    narrow,
+    pieces_of,
+)
 from ccpwaterfall.waterfall import run_case
 
 Int = NDArray[np.int64]
@@ -53,6 +63,9 @@ DEFAULT_EXACT_RANDOM = 1_000
 SITG_POSITIONS = ("before", "after")
 #: The worst paths run again both ways with each skin-in-the-game size.
 VARIANT_EXACT_PATHS = 100
+
+#: A chunk of paths keeps at most ``1 / TAIL_SHARE`` of its size in values per figure's tail.
+TAIL_SHARE = 20
 
 ChunkProgress = Callable[[int, int], None]
 
@@ -87,8 +100,12 @@ class SimulationSettings:
     exact_random: int = DEFAULT_EXACT_RANDOM
     sitg: tuple[SitgVariant, ...] = ()
     contagion_share: Decimal | None = None
+    #: Values kept per figure for its tail (None: ``chunk_paths // TAIL_SHARE``).
+    tail_budget: int | None = None
 
     def __post_init__(self) -> None:
+        if self.tail_budget is not None and self.tail_budget < 1:
+            raise ValueError("tail_budget must be at least 1")
         if self.paths < 1:
             raise ValueError("paths must be at least 1")
         if self.chunk_paths < 1:
@@ -111,6 +128,18 @@ class SimulationSettings:
     @property
     def tail(self) -> int:
         return tail_size(self.paths, self.confidence)
+
+    @property
+    def budget(self) -> int:
+        """The most values kept per figure for its tail at any time."""
+        if self.tail_budget is not None:
+            return self.tail_budget
+        return max(1, self.chunk_paths // TAIL_SHARE)
+
+    @property
+    def single_pass(self) -> bool:
+        """One pass over the chunks when every tail fits the budget; otherwise two or more."""
+        return self.tail <= self.budget
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -165,8 +194,8 @@ class Figures:
     ``uncovered``, ``ccp`` (all CCP capital used) and ``members`` (all
     survivors' charges): one column each; ``paid``: per member, with
     ``parts`` the sums of each member's fund, assessment and haircut charges
-    and ``tail_parts`` (members, tail paths, 3) the same on the tail paths of
-    its total.
+    and ``tail_parts`` (members, 1, 3) the same summed on the tail paths of
+    its total (set once the run is over).
     """
 
     used: Tally
@@ -179,112 +208,132 @@ class Figures:
     tail_parts: Int | None = None
 
     @classmethod
-    def of(cls, results: PathResults, rulebook: Rulebook, k: int, *, full: bool) -> Figures:
+    def of(cls, results: PathResults, rulebook: Rulebook, *, full: bool) -> Figures:
         n = results.loss.shape[0]
         paid = results.paid
         capital = results.used[:, _capital_columns(rulebook)].sum(axis=1, dtype=np.int64)
         exhausted = ((results.available > 0) & (results.used == results.available)).sum(axis=0)
         figures = cls(
-            used=Tally.of(results.used, k),
+            used=Tally.of(results.used),
             exhausted=exhausted.astype(np.int64),
-            uncovered=Tally.of(results.uncovered[:, None], k),
-            ccp=Tally.of(capital[:, None], k),
-            members=Tally.of(paid.sum(axis=1, dtype=np.int64)[:, None], k, paths=n),
+            uncovered=Tally.of(results.uncovered[:, None]),
+            ccp=Tally.of(capital[:, None]),
+            members=Tally.of(paid.sum(axis=1, dtype=np.int64)[:, None], paths=n),
         )
         if not full:
             return figures
-        parts = np.stack([results.fund, results.assessment, results.haircut], axis=2)
         return replace(
             figures,
-            # Its largest values are kept with their parts, in ``tail_parts``.
-            paid=Tally.of(paid, k, paths=n, ranked=False),
+            paid=Tally.of(paid, paths=n),
             parts=tuple(  # type: ignore[arg-type]
                 [int(v) for v in p.sum(axis=0, dtype=np.int64).tolist()]
                 for p in (results.fund, results.assessment, results.haircut)
             ),
-            tail_parts=_tail_rows(paid, parts, k),
         )
 
     @staticmethod
-    def merge(figures: Sequence[Figures], k: int) -> Figures:
+    def merge(figures: Sequence[Figures]) -> Figures:
         """Several chunks' figures of one rulebook as one."""
         merged = Figures(
-            used=Tally.merge([f.used for f in figures], k),
+            used=Tally.merge([f.used for f in figures]),
             exhausted=np.sum([f.exhausted for f in figures], axis=0).astype(np.int64),
-            uncovered=Tally.merge([f.uncovered for f in figures], k),
-            ccp=Tally.merge([f.ccp for f in figures], k),
-            members=Tally.merge([f.members for f in figures], k),
+            uncovered=Tally.merge([f.uncovered for f in figures]),
+            ccp=Tally.merge([f.ccp for f in figures]),
+            members=Tally.merge([f.members for f in figures]),
         )
         paid = [f.paid for f in figures if f.paid is not None]
         parts = [f.parts for f in figures if f.parts is not None]
-        tails = [f.tail_parts for f in figures if f.tail_parts is not None]
         if len(paid) < len(figures):
             return merged
         return replace(
             merged,
-            paid=Tally.merge(paid, k),
+            paid=Tally.merge(paid),
             parts=tuple(  # type: ignore[arg-type]
                 [sum(column) for column in zip(*(p[i] for p in parts), strict=True)]
                 for i in range(3)
             ),
-            tail_parts=_merge_member_tails(tails, k),
+        )
+
+    def with_tails(self, plan: Plan, prefix: str, k: int) -> Figures:
+        """The same with every tally's tail, from a resolved ``plan``."""
+
+        def tail(tally: Tally, name: str) -> Tally:
+            var, sums = plan.results(prefix + name)
+            return tally.with_tail(k, var, [s[0] for s in sums])
+
+        figures = replace(
+            self,
+            used=tail(self.used, "used"),
+            uncovered=tail(self.uncovered, "uncovered"),
+            ccp=tail(self.ccp, "ccp"),
+            members=tail(self.members, "members"),
+        )
+        if self.paid is None:
+            return figures
+        var, sums = plan.results(prefix + "paid")
+        totals = [sum(parts) for parts in sums]
+        return replace(
+            figures,
+            paid=self.paid.with_tail(k, var, totals),
+            tail_parts=np.asarray(sums, dtype=np.int64)[:, None, :],
         )
 
     @property
     def member_tally(self) -> Tally:
-        """Each member's charges: counts, sums and its tail's totals (from ``tail_parts``)."""
+        """Each member's charges: counts, sums and its tail."""
         assert self.paid is not None  # full figures only
-        assert self.tail_parts is not None
-        return replace(self.paid, top=np.ascontiguousarray(self.tail_parts.sum(axis=2).T))
-
-    @property
-    def weight(self) -> int:
-        """Rows of kept values: what a merge has to rank."""
-        # The per-member tail is the costly one to rank; other figures have few columns.
-        rows = self.members.top.shape[0]
-        if self.tail_parts is not None:
-            rows = max(rows, self.tail_parts.shape[1])
-        return int(rows)
+        return self.paid
 
 
-def _tail_rows(totals: Int, parts: Int, k: int) -> Int:
-    """Each member's ``parts`` on the ``k`` paths of its largest totals: (members, <= k, n).
+def figure_streams(
+    results: PathResults, rulebook: Rulebook, paths: Int, prefix: str, *, full: bool
+) -> dict[str, Stream]:
+    """The figures whose tails a run needs, over a chunk's rows (``paths``: each row's path)."""
+    capital = results.used[:, _capital_columns(rulebook)].sum(axis=1, dtype=np.int64)
+    charged = paths[results.charged]
+    paid = results.paid
+    streams = {
+        prefix + "used": Stream(results.used, paths),
+        prefix + "uncovered": Stream(results.uncovered[:, None], paths),
+        prefix + "ccp": Stream(capital[:, None], paths),
+        prefix + "members": Stream(paid.sum(axis=1, dtype=np.int64)[:, None], charged),
+    }
+    if full:
+        parts = (results.fund, results.assessment, results.haircut)
 
-    ``totals``: shape (rows, members); ``parts``: (rows, members, n). Rows where
-    no total is above 0 are left out (they are zeros). Among equal totals at
-    the edge of the tail, the one kept is the one the partition keeps: the
-    same for the same chunks merged in the same order.
-    """
-    some = totals.any(axis=1)
-    by_member = np.ascontiguousarray(parts[some].transpose(1, 0, 2))
-    return _member_tail(by_member, k)
+        def member_parts(column: int, rows: NDArray[np.intp]) -> Int:
+            return np.stack([p[rows, column] for p in parts], axis=1)
 
-
-#: Members ranked at once when tails merge: bounds the temporaries of a merge.
-MEMBER_BLOCK = 16
-
-
-def _merge_member_tails(tails: Sequence[Int], k: int) -> Int:
-    """Several (members, rows, n) tails as one, a block of members at a time."""
-    members = tails[0].shape[0]
-    blocks = [
-        _member_tail(np.concatenate([t[lo : lo + MEMBER_BLOCK] for t in tails], axis=1), k)
-        for lo in range(0, members, MEMBER_BLOCK)
-    ]
-    return np.concatenate(blocks, axis=0)
+        streams[prefix + "paid"] = Stream(paid, charged, member_parts)
+    return streams
 
 
-def _member_tail(by_member: Int, k: int) -> Int:
-    """Each member's rows of ``by_member`` (members, rows, n) with the ``k`` largest sums."""
-    members, rows, n = by_member.shape
-    if rows <= k:
-        return by_member
-    totals = by_member.sum(axis=2)
-    pick = np.argpartition(-totals, k - 1, axis=1)[:, :k]
-    # One flat gather: members' rows are contiguous in this layout.
-    flat = (pick + (np.arange(members) * rows)[:, None]).ravel()
-    result: Int = by_member.reshape(-1, n)[flat].reshape(members, k, n)
-    return result
+def figure_shapes(book: Book, settings: SimulationSettings) -> dict[str, tuple[int, int]]:
+    """Every figure's columns and parts: what ``figure_streams`` and ``run_chunk`` give."""
+
+    def of(prefix: str, tranches: int) -> dict[str, tuple[int, int]]:
+        return {
+            prefix + "used": (tranches, 1),
+            prefix + "uncovered": (1, 1),
+            prefix + "ccp": (1, 1),
+            prefix + "members": (1, 1),
+        }
+
+    shapes = of("", len(book.rulebook.waterfall))
+    shapes["paid"] = (book.n_members, 3)
+    for i, variant in enumerate(settings.sitg):
+        tranches = len(sitg_rulebook(book.rulebook, variant, book).waterfall)
+        shapes |= of(f"sitg{i}.", tranches)
+    shapes |= {"loss": (1, 1), "primary_loss": (1, 1), "mutualised": (1, book.n_groups)}
+    return shapes
+
+
+#: Figures whose parts are not the value itself: a member's three charges, each group's loss.
+SPLIT_FIGURES = ("paid", "mutualised")
+
+
+def _value_is_part(plan: Plan) -> dict[str, bool]:
+    return {name: name not in SPLIT_FIGURES for name in plan.windows}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -304,7 +353,11 @@ class PathRecord:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ChunkSummary:
-    """What one chunk gives back: tallies, counts and the paths kept for the exact check."""
+    """What one chunk gives back: tallies, counts, tail pieces and the paths kept for the check.
+
+    ``tail_groups`` (1, groups): each group's loss beyond its margin summed on
+    the tail paths of the mutualised loss, set once the run is over.
+    """
 
     paths: int
     figures: Figures
@@ -313,10 +366,16 @@ class ChunkSummary:
     primary_loss: Tally
     primary_groups: Int  # histogram of the count of groups defaulting first
     secondary_groups: Int  # histogram of the count of groups failing by contagion
-    tail_keys: Int  # mutualised loss of the tail paths kept for the group shares
-    tail_groups: Int  # (tail paths, groups): each group's loss beyond its margin there
+    tails: Pieces
     worst: tuple[PathRecord, ...]
     sampled: tuple[PathRecord, ...]
+    tail_groups: Int = field(default_factory=lambda: np.zeros((1, 0), np.int64))
+
+    @property
+    def weight(self) -> int:
+        """Values kept for the tails: what a merge has to rank."""
+        kept = [p.values.size for ps in self.tails.values() for p in ps if isinstance(p, Kept)]
+        return max(kept, default=0)
 
 
 def _merge_records(
@@ -330,27 +389,22 @@ def _worst_key(record: PathRecord) -> tuple[int, int]:
 
 
 def merge_summaries(
-    summaries: Sequence[ChunkSummary], settings: SimulationSettings
+    summaries: Sequence[ChunkSummary], settings: SimulationSettings, plan: Plan
 ) -> ChunkSummary:
     """Chunks' summaries merged as one, in order."""
-    k = settings.tail
     if len(summaries) == 1:
         return summaries[0]
-    keys = np.concatenate([s.tail_keys for s in summaries])
-    groups = np.concatenate([s.tail_groups for s in summaries])
-    order = np.argsort(-keys, kind="stable")[:k]
     return ChunkSummary(
         paths=sum(s.paths for s in summaries),
-        figures=Figures.merge([s.figures for s in summaries], k),
+        figures=Figures.merge([s.figures for s in summaries]),
         variants=tuple(
-            Figures.merge(list(v), k) for v in zip(*(s.variants for s in summaries), strict=True)
+            Figures.merge(list(v)) for v in zip(*(s.variants for s in summaries), strict=True)
         ),
-        loss=Tally.merge([s.loss for s in summaries], k),
-        primary_loss=Tally.merge([s.primary_loss for s in summaries], k),
+        loss=Tally.merge([s.loss for s in summaries]),
+        primary_loss=Tally.merge([s.primary_loss for s in summaries]),
         primary_groups=np.sum([s.primary_groups for s in summaries], axis=0),
         secondary_groups=np.sum([s.secondary_groups for s in summaries], axis=0),
-        tail_keys=keys[order],
-        tail_groups=groups[order],
+        tails=merge_pieces([s.tails for s in summaries], plan),
         worst=_merge_records(
             (r for s in summaries for r in s.worst), settings.exact_worst, _worst_key
         ),
@@ -358,17 +412,22 @@ def merge_summaries(
     )
 
 
+#: Summaries held before a merge, at most: one, so memory is the merged summary and one chunk's.
+BATCH = 1
+
+
 class Accumulator:
     """Chunks' summaries merged as they come, in chunk order, a batch at a time.
 
-    A batch is merged once its kept rows reach the tail's size: ranking the
-    tail once per batch instead of once per chunk. The batches depend only on
-    the summaries and their order, so the figures are the same wherever the
-    chunks ran. Memory: the merged tail and one batch.
+    A batch is merged once its kept values reach twice the budget, or it holds
+    ``BATCH`` summaries. The batches depend only on the summaries and their
+    order, so the figures are the same wherever the chunks ran. Memory: the
+    merged summary and one batch.
     """
 
-    def __init__(self, settings: SimulationSettings) -> None:
+    def __init__(self, settings: SimulationSettings, plan: Plan) -> None:
         self.settings = settings
+        self.plan = plan
         self.merged: ChunkSummary | None = None
         self.batch: list[ChunkSummary] = []
         self.rows = 0
@@ -377,16 +436,15 @@ class Accumulator:
     def add(self, summary: ChunkSummary) -> None:
         self.batch.append(summary)
         self.paths += summary.paths
-        self.rows += summary.figures.weight
-        # Twice the tail: each merge ranks at most three tails' worth of rows.
-        if self.rows >= 2 * self.settings.tail:
+        self.rows += summary.weight
+        if self.rows >= 2 * self.settings.budget or len(self.batch) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
         if not self.batch:
             return
         head = [] if self.merged is None else [self.merged]
-        self.merged = merge_summaries([*head, *self.batch], self.settings)
+        self.merged = merge_summaries([*head, *self.batch], self.settings, self.plan)
         self.batch = []
         self.rows = 0
 
@@ -423,11 +481,11 @@ def run_chunk(
     index: int,
     seed: np.random.SeedSequence,
     sampled: NDArray[np.int64],
+    plan: Plan,
 ) -> ChunkSummary:
-    """One chunk of paths: draw, run the waterfall (and contagion), tally."""
+    """One chunk of paths: draw, run the waterfall (and contagion), tally, and the tails' pieces."""
     book = market.book
     start, count = settings.chunks[index]
-    k = settings.tail
     draws = draw(market.model, np.random.default_rng(seed), count)
     scenario = scenario_of(book, draws.factor)
     group_defaulted = draws.defaulted
@@ -441,29 +499,25 @@ def run_chunk(
     second_count = final_groups.sum(axis=1) - first_count
     own = results.used[:, _defaulter_columns(book.rulebook)].sum(axis=1, dtype=np.int64)
     mutualised = results.loss - own
-    tail_order = np.flatnonzero(mutualised > 0)
-    if tail_order.size > k:
-        tail_order = tail_order[np.argpartition(-mutualised[tail_order], k - 1)[:k]]
-    # Each group's loss beyond its margin, on the tail paths only.
-    tail_scenario = scenario[tail_order]
-    beyond = np.where(
-        final[tail_order],
-        book.loss[tail_scenario] - book.usable_margin[tail_scenario],
-        0,
-    )
-    by_group = _sum_by_group(book, beyond)
-    variants = tuple(
-        Figures.of(
-            run_paths(
-                replace(book, rulebook=sitg_rulebook(book.rulebook, v, book)), scenario, final
-            ),
-            sitg_rulebook(book.rulebook, v, book),
-            k,
-            full=False,
-        )
-        for v in settings.sitg
-    )
-    paths = np.arange(start, start + count)
+    paths = np.arange(start, start + count, dtype=np.int64)
+
+    def beyond(column: int, rows: NDArray[np.intp]) -> Int:
+        """Each group's loss beyond its margin on ``rows``."""
+        at = scenario[rows]
+        return _sum_by_group(book, np.where(final[rows], book.loss[at] - book.usable_margin[at], 0))
+
+    streams = figure_streams(results, book.rulebook, paths, "", full=True)
+    streams |= {
+        "loss": Stream(results.loss[:, None], paths),
+        "primary_loss": Stream(primary.loss[:, None], paths),
+        "mutualised": Stream(mutualised[:, None], paths, beyond),
+    }
+    variants = []
+    for i, v in enumerate(settings.sitg):
+        rulebook = sitg_rulebook(book.rulebook, v, book)
+        again = run_paths(replace(book, rulebook=rulebook), scenario, final)
+        variants.append(Figures.of(again, rulebook, full=False))
+        streams |= figure_streams(again, rulebook, paths, f"sitg{i}.", full=False)
     worst_rows = np.zeros(0, np.intp)
     if settings.exact_worst:
         losing = np.flatnonzero(results.loss > 0)
@@ -473,14 +527,13 @@ def run_chunk(
     sample_rows = sampled[(sampled >= start) & (sampled < start + count)] - start
     return ChunkSummary(
         paths=count,
-        figures=Figures.of(results, book.rulebook, k, full=True),
-        variants=variants,
-        loss=Tally.of(results.loss[:, None], k),
-        primary_loss=Tally.of(primary.loss[:, None], k),
+        figures=Figures.of(results, book.rulebook, full=True),
+        variants=tuple(variants),
+        loss=Tally.of(results.loss[:, None]),
+        primary_loss=Tally.of(primary.loss[:, None]),
         primary_groups=np.bincount(first_count, minlength=n_groups + 1).astype(np.int64),
         secondary_groups=np.bincount(second_count, minlength=n_groups + 1).astype(np.int64),
-        tail_keys=mutualised[tail_order],
-        tail_groups=by_group,
+        tails=pieces_of(streams, plan),
         worst=tuple(_record(results, scenario, final, start, int(r)) for r in worst_rows),
         sampled=tuple(_record(results, scenario, final, start, int(r)) for r in sample_rows),
     )
@@ -640,6 +693,7 @@ class Simulation:
     settings: SimulationSettings
     summary: ChunkSummary
     exact: ExactCheck
+    passes: int = 1  # over the chunks: 1 when every tail fit the budget
 
     @property
     def book(self) -> Book:
@@ -647,7 +701,14 @@ class Simulation:
 
 
 ChunkRunner = Callable[
-    [Market, SimulationSettings, list[np.random.SeedSequence], NDArray[np.int64], ChunkProgress],
+    [
+        Market,
+        SimulationSettings,
+        list[np.random.SeedSequence],
+        NDArray[np.int64],
+        Plan,
+        ChunkProgress,
+    ],
     ChunkSummary,
 ]
 
@@ -657,14 +718,62 @@ def run_in_process(
     settings: SimulationSettings,
     seeds: list[np.random.SeedSequence],
     sampled: NDArray[np.int64],
+    plan: Plan,
     progress: ChunkProgress,
 ) -> ChunkSummary:
     """Every chunk here, one after another, merged as they come."""
-    tally = Accumulator(settings)
+    tally = Accumulator(settings, plan)
     for index, seed in enumerate(seeds):
-        tally.add(run_chunk(market, settings, index, seed, sampled))
+        tally.add(run_chunk(market, settings, index, seed, sampled, plan))
         progress(tally.paths, settings.paths)
     return tally.result()
+
+
+def tail_passes(
+    market: Market,
+    settings: SimulationSettings,
+    seeds: list[np.random.SeedSequence],
+    sampled: NDArray[np.int64],
+    progress: ChunkProgress,
+    runner: ChunkRunner,
+) -> tuple[ChunkSummary, Plan, int]:
+    """The first pass's summary, the resolved plan of the tails and the count of passes.
+
+    With every tail within the budget (``settings.single_pass``), the first pass
+    keeps each figure's ``k`` largest values and resolves them all. Otherwise it
+    counts values in buckets, and each further pass over the same chunks (the
+    same seeds give the same paths) narrows or resolves every figure's window.
+    """
+    plan = first_plan(figure_shapes(market.book, settings), settings.tail, settings.budget)
+    flags = _value_is_part(plan)
+    summary = runner(market, settings, seeds, sampled, plan, progress)
+    plan = narrow(plan, summary.tails, flags)
+    passes = 1
+    while not plan.resolved:
+        again = runner(market, settings, seeds, sampled, plan, progress)
+        plan = narrow(plan, again.tails, flags)
+        passes += 1
+    return summary, plan, passes
+
+
+def finish(summary: ChunkSummary, plan: Plan, settings: SimulationSettings) -> ChunkSummary:
+    """The merged summary with every tally's tail, from a resolved ``plan``."""
+    k = settings.tail
+
+    def tail(tally: Tally, name: str) -> Tally:
+        var, sums = plan.results(name)
+        return tally.with_tail(k, var, [s[0] for s in sums])
+
+    _, groups = plan.results("mutualised")
+    return replace(
+        summary,
+        figures=summary.figures.with_tails(plan, "", k),
+        variants=tuple(f.with_tails(plan, f"sitg{i}.", k) for i, f in enumerate(summary.variants)),
+        loss=tail(summary.loss, "loss"),
+        primary_loss=tail(summary.primary_loss, "primary_loss"),
+        tails={},
+        tail_groups=np.asarray(groups, dtype=np.int64),
+    )
 
 
 def simulate(
@@ -678,7 +787,8 @@ def simulate(
         sitg_rulebook(market.book.rulebook, variant, market.book)  # refuses a rulebook early
     seeds = chunk_seeds(settings.seed, len(settings.chunks))
     sampled = sample_paths(settings)
-    summary = runner(market, settings, seeds, sampled, progress)
+    first, plan, passes = tail_passes(market, settings, seeds, sampled, progress, runner)
+    summary = finish(first, plan, settings)
     records = {r.path: r for r in (*summary.worst, *summary.sampled)}
     exact = exact_check(market.book, (records[p] for p in sorted(records)))
     # Each skin-in-the-game rulebook on the worst paths, run again both ways.
@@ -689,7 +799,7 @@ def simulate(
         )
         again = exact_check(book, rerun(book, worst))
         exact = ExactCheck(exact.checked + again.checked, (*exact.mismatches, *again.mismatches))
-    return Simulation(market, settings, summary, exact)
+    return Simulation(market, settings, summary, exact, passes)
 
 
 def rerun(book: Book, records: Sequence[PathRecord]) -> tuple[PathRecord, ...]:

@@ -1,10 +1,10 @@
-"""Figures of many paths, kept in pieces that merge: counts, sums and the worst values.
+"""Figures of many paths, kept in pieces that merge: counts, sums and, at the end, the tail.
 
 Each chunk of paths gives a ``Tally`` of every figure: how many paths have it
-above zero, its sum and sum of squares, and its largest values (as many as
-the tail of the whole run holds). Tallies merge in chunk order, so the same
-chunks give the same figures however they were run. Memory is the chunk's
-arrays plus the tail: ``ceil((1 - confidence) * paths)`` values per figure.
+above zero, its sum and sum of squares. Tallies merge in chunk order, so the
+same chunks give the same figures however they were run. The tail of each
+figure (its VaR and the sum of its worst values) is found apart, in memory
+bounded by the chunk (``simulation.tails``), and set on the merged tally.
 
 Value at risk and expected shortfall at confidence ``a`` over ``n`` paths:
 the tail is the ``k = ceil((1 - a) * n)`` largest values; VaR is the
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,63 +28,50 @@ def tail_size(paths: int, confidence: float) -> int:
     return max(1, math.ceil(round((1.0 - confidence) * paths, 9)))
 
 
-def largest(values: Int, k: int) -> Int:
-    """The ``k`` largest values of each column, in no particular order: (<= k, columns).
-
-    Rows where every column is 0 are dropped: the values left out are zeros.
-    """
-    if values.shape[0] > k:
-        values = np.partition(values, values.shape[0] - k, axis=0)[values.shape[0] - k :]
-    kept: Int = values[values.any(axis=1)]
-    return kept
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Tally:
-    """Counts, sums and the largest values of figures over paths (columns: the figures).
+    """Counts and sums of figures over paths (columns: the figures), and their tails.
 
-    ``top``: the largest values of each column, in no particular order, at most
-    the tail's count of rows; the rows left out are zeros.
+    ``tail_var`` and ``tail_sums``: each column's VaR and the sum of its ``k``
+    largest values, set once the run is over (``with_tail``).
     """
 
     paths: int
     positive: Int
     total: list[int]
     squares: NDArray[np.float64]
-    top: Int
+    tail: int = 0
+    tail_var: Int | None = None
+    tail_sums: list[int] | None = None
 
     @classmethod
-    def of(cls, values: Int, k: int, paths: int | None = None, *, ranked: bool = True) -> Tally:
+    def of(cls, values: Int, paths: int | None = None) -> Tally:
         """The tally of ``values`` (rows: paths, columns: figures), all >= 0.
 
         ``paths``: the count of paths when ``values`` holds only some of them, the
-        others being 0 in every column. ``ranked``: False keeps no largest values
-        (a caller that keeps them in another form).
+        others being 0 in every column.
         """
         n = values.shape[0] if paths is None else paths
-        # Most paths give 0 everywhere: rank only the rows that give something.
-        some = values[values.any(axis=1)] if values.size else values
         return cls(
             paths=n,
-            positive=(some > 0).sum(axis=0).astype(np.int64),
-            total=[int(v) for v in some.sum(axis=0, dtype=np.int64).tolist()],
-            squares=np.square(some.astype(np.float64)).sum(axis=0),
-            top=largest(some, k) if ranked else np.zeros((0, some.shape[1]), np.int64),
+            positive=(values > 0).sum(axis=0).astype(np.int64),
+            total=[int(v) for v in values.sum(axis=0, dtype=np.int64).tolist()],
+            squares=np.square(values.astype(np.float64)).sum(axis=0),
         )
 
     @staticmethod
-    def merge(tallies: Sequence[Tally], k: int) -> Tally:
-        """Several tallies of the same figures as one, their largest values ranked once."""
-        first = tallies[0]
+    def merge(tallies: Sequence[Tally]) -> Tally:
+        """Several tallies of the same figures as one."""
         return Tally(
             paths=sum(t.paths for t in tallies),
             positive=np.sum([t.positive for t in tallies], axis=0).astype(np.int64),
             total=[sum(column) for column in zip(*(t.total for t in tallies), strict=True)],
             squares=np.sum([t.squares for t in tallies], axis=0),
-            top=largest(np.concatenate([t.top for t in tallies]), k)
-            if len(tallies) > 1
-            else first.top,
         )
+
+    def with_tail(self, k: int, var: Int, sums: Sequence[int]) -> Tally:
+        """The same with each column's VaR and tail sum over its ``k`` largest values."""
+        return replace(self, tail=k, tail_var=var, tail_sums=list(sums))
 
     def probability(self) -> NDArray[np.float64]:
         result: NDArray[np.float64] = self.positive / max(self.paths, 1)
@@ -103,14 +90,15 @@ class Tally:
 
     def var(self, k: int) -> Int:
         """The smallest of the ``k`` largest (0 where fewer are above 0)."""
-        if self.top.shape[0] < k:
-            return np.zeros(self.top.shape[1], np.int64)
-        result: Int = self.top.min(axis=0)
-        return result
+        assert self.tail_var is not None, "the tail is set once the run is over"
+        assert k == self.tail
+        return self.tail_var
 
     def es_units(self, k: int) -> list[tuple[int, int]]:
         """Each column's tail sum and count: ES = sum / count, exact."""
-        return [(int(s), k) for s in self.top.sum(axis=0, dtype=np.int64).tolist()]
+        assert self.tail_sums is not None, "the tail is set once the run is over"
+        assert k == self.tail
+        return [(s, k) for s in self.tail_sums]
 
 
 def probability_error(p: float, paths: int) -> float:
