@@ -64,33 +64,14 @@ def account_bounds(resolved: ResolvedCase) -> AccountBounds:
     return AccountBounds(holding, assessed)
 
 
-def check_accounts(
-    resolved: ResolvedCase,
-    state: WaterfallState,
-    accounts: Iterable[str],
-    bounds: AccountBounds | None = None,
-) -> None:
+def check_accounts(resolved: ResolvedCase, state: WaterfallState, accounts: Iterable[str]) -> None:
     """Sign and cap invariants of ``accounts`` (those a step posted to) in ``state``.
 
-    With ``bounds`` (of the same case) a member account within them passes at
-    once; any other account, or one outside them, gets the full check, which
-    names what is wrong.
+    The engine tests member accounts against ``AccountBounds`` as it posts and
+    sends here only the others and any outside their bounds, which this names.
     """
-    units_of = state.units
-    holding = {} if bounds is None else bounds.holding
-    assessed = {} if bounds is None else bounds.assessed
-    period_start = state.period_start
     for account in accounts:
-        units = units_of.get(account, 0)
-        bound = holding.get(account)
-        if bound is not None:
-            if bound[0] <= units <= bound[1]:
-                continue
-        elif (cap := assessed.get(account)) is not None and (
-            period_start.get(account, 0) - units <= cap
-        ):
-            continue
-        _check_account(resolved, state, account, units)
+        _check_account(resolved, state, account, state.units.get(account, 0))
 
 
 def _check_account(resolved: ResolvedCase, state: WaterfallState, account: str, units: int) -> None:
