@@ -20,11 +20,15 @@ from ccpwaterfall.simulation.engine import (
     simulate,
 )
 from ccpwaterfall.simulation.tails import (
+    Kept,
     Plan,
     Stream,
+    Window,
+    edges_of,
     first_plan,
     merge_pieces,
     narrow,
+    piece_of,
     pieces_of,
 )
 
@@ -106,11 +110,11 @@ def test_bounded_passes_give_the_single_pass_document(
 
 
 def test_the_single_pass_is_chosen_when_the_tail_fits_the_budget() -> None:
-    fits = SimulationSettings(paths=100_000, seed=0, chunk_paths=20_000)
-    assert fits.tail == 1_000
-    assert fits.budget == 1_000
+    fits = SimulationSettings(paths=1_000_000, seed=0, chunk_paths=20_000)
+    assert fits.tail == 10_000
+    assert fits.budget == 10_000  # half a chunk
     assert fits.single_pass
-    beyond = SimulationSettings(paths=100_100, seed=0, chunk_paths=20_000)
+    beyond = SimulationSettings(paths=1_000_100, seed=0, chunk_paths=20_000)
     assert not beyond.single_pass
     market = _market()
     small = SimulationSettings(paths=2_000, seed=1, chunk_paths=1_000, tail_budget=20)
@@ -132,8 +136,14 @@ def _brute(values: np.ndarray, parts: np.ndarray, k: int) -> tuple[list[int], li
 
 
 def _passes(
-    values: np.ndarray, parts: np.ndarray | None, k: int, budget: int, chunk: int
+    values: np.ndarray,
+    parts: np.ndarray | None,
+    k: int,
+    budget: int,
+    chunk: int,
+    running_edges: bool = False,
 ) -> tuple[Plan, int]:
+    """Passes over the chunks; ``running_edges``: merged in order, each chunk given the edges."""
     n, columns = values.shape
     d = 1 if parts is None else parts.shape[2]
     plan = first_plan({"f": (columns, d)}, k, budget)
@@ -155,14 +165,19 @@ def _passes(
                 np.arange(start, min(start + chunk, n)),
                 None if parts is None else part,
             )
-            pieces.append(pieces_of({"f": stream}, plan))
+            if running_edges and pieces:
+                piece = pieces_of({"f": stream}, plan, edges_of(pieces[0]))
+                pieces = [merge_pieces([pieces[0], piece], plan)]
+            else:
+                pieces.append(pieces_of({"f": stream}, plan))
         plan = narrow(plan, merge_pieces(pieces, plan), flags)
         passes += 1
     return plan, passes
 
 
+@pytest.mark.parametrize("running_edges", [False, True])
 @pytest.mark.parametrize("budget", [1, 4, 1_000])
-def test_ties_zeros_and_short_tails_match_a_full_ranking(budget: int) -> None:
+def test_ties_zeros_and_short_tails_match_a_full_ranking(budget: int, running_edges: bool) -> None:
     rng = np.random.default_rng(budget)
     n, k = 3_000, 60
     values = np.zeros((n, 5), np.int64)
@@ -173,7 +188,7 @@ def test_ties_zeros_and_short_tails_match_a_full_ranking(budget: int) -> None:
     # Parts that differ among tied values: the tie rule decides their sums.
     first = (values * rng.random((n, 5))).astype(np.int64)
     parts = np.stack([first, values - first], axis=2)
-    plan, _ = _passes(values, parts, k, budget, chunk=400)
+    plan, _ = _passes(values, parts, k, budget, chunk=400, running_edges=running_edges)
     var, sums = plan.results("f")
     want_var, want_sums = _brute(values, parts, k)
     assert var.tolist() == want_var
@@ -182,7 +197,7 @@ def test_ties_zeros_and_short_tails_match_a_full_ranking(budget: int) -> None:
     assert sums[1] == [0, 0]
     assert var[3] == 0  # 20 values above 0, fewer than k
     assert sum(sums[3]) == 100
-    plain, _ = _passes(values, None, k, budget, chunk=400)
+    plain, _ = _passes(values, None, k, budget, chunk=400, running_edges=running_edges)
     plain_var, plain_sums = plain.results("f")
     assert plain_var.tolist() == want_var
     assert [s[0] for s in plain_sums] == [sum(s) for s in want_sums]
@@ -193,7 +208,7 @@ def test_peak_memory_stays_flat_as_paths_grow_with_the_same_chunk() -> None:
 
     def peak(paths: int) -> int:
         settings = SimulationSettings(
-            paths=paths, seed=3, chunk_paths=500, exact_worst=0, exact_random=0
+            paths=paths, seed=3, chunk_paths=500, exact_worst=0, exact_random=0, tail_budget=25
         )
         tracemalloc.start()
         try:
@@ -206,3 +221,18 @@ def test_peak_memory_stays_flat_as_paths_grow_with_the_same_chunk() -> None:
     # peak grew by two thirds here.
     small, large = peak(10_000), peak(40_000)
     assert large < 1.35 * small
+
+
+def test_an_edge_passes_only_values_inside_the_window_that_rank_above_it() -> None:
+    window = Window(need=2, low=10, high=50, above=3, sums=(0,), bounds=None)
+    values = np.asarray([[5], [10], [20], [20], [60], [50], [20]], np.int64)
+    stream = Stream(values, np.arange(100, 107))
+    # Kept so far: two values from earlier chunks, the least 20 on path 103.
+    piece = piece_of(stream, window, 0, edge=(20, 103))
+    assert isinstance(piece, Kept)
+    # 60 lies above the window (already counted); 20 on paths 103 and 106 ranks below the edge.
+    assert sorted(zip(piece.paths.tolist(), piece.values.tolist(), strict=True)) == [
+        (102, 20),
+        (105, 50),
+    ]
+    assert isinstance(piece_of(stream, window, 0), Kept)

@@ -39,13 +39,15 @@ from ccpwaterfall.domain import Money, Rulebook, Tranche, TrancheKind
 from ccpwaterfall.simulation.book import Book
 from ccpwaterfall.simulation.defaults import DefaultModel, draw
 from ccpwaterfall.simulation.exact_int import product_at_least
-from ccpwaterfall.simulation.paths import PathResults, caps_of, run_paths
+from ccpwaterfall.simulation.paths import Caps, PathResults, caps_of, run_paths
 from ccpwaterfall.simulation.stats import Tally, tail_size
 from ccpwaterfall.simulation.tails import (
+    Edges,
     Kept,
     Pieces,
     Plan,
     Stream,
+    edges_of,
     first_plan,
     merge_pieces,
     narrow,
@@ -64,8 +66,9 @@ SITG_POSITIONS = ("before", "after")
 #: The worst paths run again both ways with each skin-in-the-game size.
 VARIANT_EXACT_PATHS = 100
 
-#: A chunk of paths keeps at most ``1 / TAIL_SHARE`` of its size in values per figure's tail.
-TAIL_SHARE = 20
+#: A figure keeps at most ``1 / TAIL_SHARE`` of a chunk's paths in values for its tail:
+#: 1% tails of up to 50 chunks take one pass; larger runs take passes in the same memory.
+TAIL_SHARE = 2
 
 ChunkProgress = Callable[[int, int], None]
 
@@ -149,12 +152,15 @@ class Market:
     book: Book
     model: DefaultModel
     capital: Int | None = None  # per member, minor units; 0: never fails by contagion
+    #: Each member's assessment and haircut caps, worked out once for every chunk.
+    caps: Caps = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.model.n_groups != self.book.n_groups:
             raise ValueError("the default model must give one pd per group")
         if self.capital is not None and self.capital.shape != (self.book.n_members,):
             raise ValueError("capital must give one amount per member")
+        object.__setattr__(self, "caps", caps_of(self.book))
 
 
 def sitg_rulebook(rulebook: Rulebook, variant: SitgVariant, book: Book) -> Rulebook:
@@ -299,10 +305,12 @@ def figure_streams(
         prefix + "members": Stream(paid.sum(axis=1, dtype=np.int64)[:, None], charged),
     }
     if full:
-        parts = (results.fund, results.assessment, results.haircut)
+        # (charged paths, members, 3): one gather per column.
+        parts = np.stack((results.fund, results.assessment, results.haircut), axis=2)
 
         def member_parts(column: int, rows: NDArray[np.intp]) -> Int:
-            return np.stack([p[rows, column] for p in parts], axis=1)
+            result: Int = parts[rows, column]
+            return result
 
         streams[prefix + "paid"] = Stream(paid, charged, member_parts)
     return streams
@@ -412,14 +420,15 @@ def merge_summaries(
     )
 
 
-#: Summaries held before a merge, at most: one, so memory is the merged summary and one chunk's.
-BATCH = 1
+#: Summaries held before a merge, at most. Once the tails are full, a chunk gives only
+#: the few values above their edges: merging eight at once costs one re-selection.
+BATCH = 8
 
 
 class Accumulator:
     """Chunks' summaries merged as they come, in chunk order, a batch at a time.
 
-    A batch is merged once its kept values reach twice the budget, or it holds
+    A batch is merged once its kept values reach the budget, or it holds
     ``BATCH`` summaries. The batches depend only on the summaries and their
     order, so the figures are the same wherever the chunks ran. Memory: the
     merged summary and one batch.
@@ -429,6 +438,7 @@ class Accumulator:
         self.settings = settings
         self.plan = plan
         self.merged: ChunkSummary | None = None
+        self._edges: Edges | None = None
         self.batch: list[ChunkSummary] = []
         self.rows = 0
         self.paths = 0
@@ -437,14 +447,24 @@ class Accumulator:
         self.batch.append(summary)
         self.paths += summary.paths
         self.rows += summary.weight
-        if self.rows >= 2 * self.settings.budget or len(self.batch) >= BATCH:
+        if self.rows >= self.settings.budget or len(self.batch) >= BATCH:
             self._flush()
+
+    @property
+    def edges(self) -> Edges | None:
+        """The edges of the tails merged so far: a later chunk keeps only what can enter."""
+        if self.merged is None:
+            return None
+        if self._edges is None:
+            self._edges = edges_of(self.merged.tails)
+        return self._edges
 
     def _flush(self) -> None:
         if not self.batch:
             return
         head = [] if self.merged is None else [self.merged]
         self.merged = merge_summaries([*head, *self.batch], self.settings, self.plan)
+        self._edges = None
         self.batch = []
         self.rows = 0
 
@@ -482,21 +502,29 @@ def run_chunk(
     seed: np.random.SeedSequence,
     sampled: NDArray[np.int64],
     plan: Plan,
+    edges: Edges | None = None,
 ) -> ChunkSummary:
-    """One chunk of paths: draw, run the waterfall (and contagion), tally, and the tails' pieces."""
+    """One chunk of paths: draw, run the waterfall (and contagion), tally, and the tails' pieces.
+
+    ``edges``: each full tail's edge from the chunks before (see ``piece_of``).
+    """
     book = market.book
     start, count = settings.chunks[index]
     draws = draw(market.model, np.random.default_rng(seed), count)
     scenario = scenario_of(book, draws.factor)
     group_defaulted = draws.defaulted
-    caps = caps_of(book)
+    caps = market.caps
     defaulted = np.take(group_defaulted, book.member_group, axis=1)
     primary = run_paths(book, scenario, defaulted, caps=caps)
     results, final_groups = _contagion(market, settings, scenario, group_defaulted, primary)
-    final = np.take(final_groups, book.member_group, axis=1)
     n_groups = book.n_groups
     first_count = group_defaulted.sum(axis=1)
-    second_count = final_groups.sum(axis=1) - first_count
+    if final_groups is group_defaulted:  # no contagion: the first defaults are all
+        final = defaulted
+        second_count = np.zeros_like(first_count)
+    else:
+        final = np.take(final_groups, book.member_group, axis=1)
+        second_count = final_groups.sum(axis=1) - first_count
     own = results.used[:, _defaulter_columns(book.rulebook)].sum(axis=1, dtype=np.int64)
     mutualised = results.loss - own
     paths = np.arange(start, start + count, dtype=np.int64)
@@ -533,7 +561,7 @@ def run_chunk(
         primary_loss=Tally.of(primary.loss[:, None]),
         primary_groups=np.bincount(first_count, minlength=n_groups + 1).astype(np.int64),
         secondary_groups=np.bincount(second_count, minlength=n_groups + 1).astype(np.int64),
-        tails=pieces_of(streams, plan),
+        tails=pieces_of(streams, plan, edges),
         worst=tuple(_record(results, scenario, final, start, int(r)) for r in worst_rows),
         sampled=tuple(_record(results, scenario, final, start, int(r)) for r in sample_rows),
     )
@@ -600,7 +628,7 @@ def _contagion(
     has_capital = market.capital > 0
     capital_num = market.capital * share.numerator
     groups = group_defaulted.copy()
-    caps = caps_of(book)
+    caps = market.caps
     rows = np.arange(len(scenario))
     current = results
     while rows.size:
@@ -724,7 +752,7 @@ def run_in_process(
     """Every chunk here, one after another, merged as they come."""
     tally = Accumulator(settings, plan)
     for index, seed in enumerate(seeds):
-        tally.add(run_chunk(market, settings, index, seed, sampled, plan))
+        tally.add(run_chunk(market, settings, index, seed, sampled, plan, tally.edges))
         progress(tally.paths, settings.paths)
     return tally.result()
 

@@ -215,11 +215,23 @@ class Counts:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Kept:
-    """A window's largest values (value descending, then path), at most its need."""
+    """A window's largest values (ties: the earlier paths), at most its need, in no set order."""
 
     values: Int
     paths: Int
     parts: Int  # (kept, parts)
+    #: Once cut to its need: the least value kept and the latest path kept at it.
+    #: A later value below it, or equal on a later path, cannot enter.
+    edge: tuple[int, int] | None = None
+
+    def entering(self, value: int, path: int) -> Kept:
+        """The rows that rank above a full window whose edge is ``value`` on ``path``."""
+        rows = np.flatnonzero(
+            (self.values > value) | ((self.values == value) & (self.paths < path))
+        )
+        if rows.size == self.values.size:
+            return self
+        return Kept(self.values[rows], self.paths[rows], self.parts[rows])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -242,22 +254,55 @@ Piece = Counts | Kept | Ordered | None
 Pieces = dict[str, tuple[Piece, ...]]
 
 
-def _ranked(values: Int, paths: Int) -> Rows:
-    order: Rows = np.lexsort((paths, -values))
-    return order
+def _top_rows(values: Int, paths: Int, need: int) -> tuple[Rows, tuple[int, int]]:
+    """The rows of the ``need`` largest values (the earlier path first among equal ones), ascending.
+
+    A selection, not a sort: linear in the rows, with only the paths tied at
+    the ``need``-th value put in order. With the rows, their edge: the least
+    value kept and the latest path kept at it. ``need`` below the rows.
+    """
+    n = values.size
+    edge = int(np.partition(values, n - need)[n - need])
+    above = np.flatnonzero(values > edge)
+    tied = np.flatnonzero(values == edge)
+    more = need - above.size
+    if tied.size > more:
+        tied = tied[np.argsort(paths[tied], kind="stable")[:more]]
+    rows: Rows = np.sort(np.concatenate([above, tied]))
+    return rows, (edge, int(paths[tied].max()))
 
 
 def _keep(kept: Kept, need: int) -> Kept:
-    order = _ranked(kept.values, kept.paths)[:need]
-    return Kept(kept.values[order], kept.paths[order], kept.parts[order])
+    if kept.values.size <= need:
+        return kept
+    rows, edge = _top_rows(kept.values, kept.paths, need)
+    return Kept(kept.values[rows], kept.paths[rows], kept.parts[rows], edge)
 
 
-def piece_of(stream: Stream, window: Window, column: int) -> Piece:
-    """What one chunk gives a window of ``column``."""
+#: Each figure's columns' edges where known: (value, path) of a full kept window, else None.
+Edges = Mapping[str, Sequence[tuple[int, int] | None]]
+
+
+def piece_of(
+    stream: Stream, window: Window, column: int, edge: tuple[int, int] | None = None
+) -> Piece:
+    """What one chunk gives a window of ``column``.
+
+    ``edge``: the least value (and the latest path at it) of the ``need``
+    values kept so far from earlier chunks, where there are that many: only
+    values ranking above it can enter, so the chunk gives only those. The
+    tails are the same with or without it; it saves work.
+    """
     if window.var is not None:
         return None
     values = stream.values[:, column]
-    rows = np.flatnonzero((values >= window.low) & (values <= window.high))
+    if edge is not None and window.bounds is None and not window.by_path:
+        value, path = edge
+        low = max(window.low, value)
+        rows = np.flatnonzero((values >= low) & (values <= window.high))
+        rows = rows[(values[rows] > value) | (stream.paths[rows] < path)]
+    else:
+        rows = np.flatnonzero((values >= window.low) & (values <= window.high))
     if window.by_path and window.bounds is None:
         # Rows ascend with paths: the earliest first.
         prefix = np.cumsum(stream.parts_of(column, rows[: window.need]), axis=0, dtype=np.int64)
@@ -265,17 +310,73 @@ def piece_of(stream: Stream, window: Window, column: int) -> Piece:
         return Ordered(int(rows.size), int(prefix.shape[0]), sums, prefix)
     if window.bounds is None:
         if rows.size > window.need:
-            rows = rows[_ranked(values[rows], stream.paths[rows])[: window.need]]
+            rows = rows[_top_rows(values[rows], stream.paths[rows], window.need)[0]]
         return Kept(values[rows].copy(), stream.paths[rows].copy(), stream.parts_of(column, rows))
     bucket = np.searchsorted(window.bounds, values[rows], side="right") - 1
     return Counts.of(values[rows], bucket.astype(np.int64), stream.parts_of(column, rows))
 
 
-def pieces_of(streams: Mapping[str, Stream], plan: Plan) -> Pieces:
-    """Every window's piece from one chunk's streams."""
+def _keeps(window: Window) -> bool:
+    return window.var is None and window.bounds is None and not window.by_path
+
+
+def figure_pieces(
+    stream: Stream,
+    windows: Sequence[Window],
+    edges: Sequence[tuple[int, int] | None] | None = None,
+) -> tuple[Piece, ...]:
+    """``piece_of`` for every column of one figure; the columns keeping values at once.
+
+    The columns whose windows keep their largest values are selected with one
+    mask over the chunk's rows, rather than column by column.
+    """
+    edges = edges or (None,) * len(windows)
+    pieces: list[Piece] = [
+        None if _keeps(w) else piece_of(stream, w, c, edges[c]) for c, w in enumerate(windows)
+    ]
+    columns = np.asarray([c for c, w in enumerate(windows) if _keeps(w)], dtype=np.intp)
+    if columns.size == 0:
+        return tuple(pieces)
+    # Below ``least``, or equal to it on a path from ``before`` on, a value cannot enter.
+    least = np.empty(columns.size, np.int64)
+    before = np.full(columns.size, -1, np.int64)
+    high = np.empty(columns.size, np.int64)
+    for i, c in enumerate(columns.tolist()):
+        window, edge = windows[c], edges[c]
+        high[i] = window.high
+        if edge is None:
+            least[i] = window.low - 1
+        else:
+            least[i], before[i] = edge
+    values = stream.values[:, columns]
+    paths = stream.paths[:, None]
+    mask = ((values > least) | ((values == least) & (paths < before))) & (values <= high)
+    at, rows = np.nonzero(mask.T)  # by column, then row: each column's rows ascending
+    bounds = np.searchsorted(at, np.arange(columns.size + 1))
+    for i, c in enumerate(columns.tolist()):
+        chosen = rows[bounds[i] : bounds[i + 1]]
+        column = values[chosen, i]
+        need = windows[c].need
+        if chosen.size > need:
+            top = _top_rows(column, stream.paths[chosen], need)[0]
+            chosen, column = chosen[top], column[top]
+        pieces[c] = Kept(column, stream.paths[chosen], stream.parts_of(int(c), chosen))
+    return tuple(pieces)
+
+
+def pieces_of(streams: Mapping[str, Stream], plan: Plan, edges: Edges | None = None) -> Pieces:
+    """Every window's piece from one chunk's streams (``edges``: see ``piece_of``)."""
     return {
-        name: tuple(piece_of(streams[name], w, c) for c, w in enumerate(windows))
+        name: figure_pieces(streams[name], windows, None if edges is None else edges[name])
         for name, windows in plan.windows.items()
+    }
+
+
+def edges_of(pieces: Pieces) -> dict[str, tuple[tuple[int, int] | None, ...]]:
+    """The edge of every full kept window among ``pieces``."""
+    return {
+        name: tuple(p.edge if isinstance(p, Kept) else None for p in column_pieces)
+        for name, column_pieces in pieces.items()
     }
 
 
@@ -287,6 +388,13 @@ def _merge_piece(pieces: Sequence[Piece], window: Window) -> Piece:
         return _merge_ordered(ordered, window.need)
     if window.bounds is None:
         kept = [p for p in pieces if isinstance(p, Kept)]
+        if kept[0].edge is not None:
+            # A full window: most later values cannot enter, and often none do.
+            value, path = kept[0].edge
+            later = [p.entering(value, path) for p in kept[1:]]
+            kept = [kept[0], *(p for p in later if p.values.size)]
+            if len(kept) == 1:
+                return kept[0]
         return _keep(
             Kept(
                 np.concatenate([p.values for p in kept]),
@@ -337,7 +445,7 @@ def _narrow(window: Window, piece: Piece, budget: int, value_is_part: bool) -> W
         total = piece.parts.sum(axis=0, dtype=np.int64)
         if piece.values.size < window.need:  # fewer than k values above 0 in all
             return replace(window, var=0, sums=_add(window.sums, total))
-        return replace(window, var=int(piece.values[-1]), sums=_add(window.sums, total))
+        return replace(window, var=int(piece.values.min()), sums=_add(window.sums, total))
     assert isinstance(piece, Counts)
     assert window.bounds is not None
     order = np.arange(piece.buckets.size)[::-1]  # from the largest values down
