@@ -12,8 +12,9 @@ same arrays:
   ``positions @ pnl`` (goal: at most 1.3x);
 - margin: ES of the k worst (k from 99.7%, the PAIRS "6 of 2,500" style) for every account
   versus a bare ``np.partition`` of the same array (goal: at most 1.5x). The kernel is
-  that partition plus a sort and a running sum of the k worst (so the result does not
-  depend on the order of the scenarios). A single-pass top-k would have to be compiled
+  that partition, 64 rows at a time so that each copy stays in the cache (which makes
+  it faster than the one bare call), plus a sort and a running sum of the k worst (so
+  the result does not depend on the order of the scenarios). A single-pass top-k would have to be compiled
   code (numba or a C extension): numpy's introselect is already one linear pass in C,
   and the rest is k of 2,750 values per account, so a compiled dependency would buy at
   most the measured gap over the bare partition;

@@ -28,19 +28,23 @@ _F = TypeVar("_F", np.float32, np.float64)
 _SHOWN = 5
 
 
-def float_array(name: str, values: ArrayLike, ndim: int) -> NDArray[np.floating[Any]]:
+def float_array(
+    name: str, values: ArrayLike, ndim: int, finite: bool = True
+) -> NDArray[np.floating[Any]]:
     """``values`` as a float32 or float64 array with ``ndim`` axes, every entry finite.
 
     float32 and float64 arrays are returned as they are (no copy); anything
     else is converted to float64. Raises ValueError, naming ``name``, when the
-    number of axes is wrong or an entry is NaN or infinite.
+    number of axes is wrong or an entry is NaN or infinite (``finite`` False:
+    the caller tests the entries itself, as ``require_finite`` does).
     """
     array = np.asarray(values)
     if array.dtype not in (np.float32, np.float64):
         array = array.astype(np.float64)
     if array.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {array.shape}")
-    require_finite(name, array)
+    if finite:
+        require_finite(name, array)
     return array
 
 

@@ -131,19 +131,20 @@ class _Run:
         # it sees its final balance); any other account, or one outside its bounds, gets
         # the full check on the final balances.
         units = self.units
-        holding = self.bounds.holding
-        assessed = self.bounds.assessed
-        period_start = self.state.period_start
+        balance_of = units.get  # bound once: this loop runs once per posting
+        holding = self.bounds.holding.get
+        assessed = self.bounds.assessed.get
+        period_start = self.state.period_start.get
         unchecked: list[str] = []
         for posting in postings:
             account = posting.account
-            balance = units[account] = units.get(account, 0) + posting.units
-            bound = holding.get(account)
+            balance = units[account] = balance_of(account, 0) + posting.units
+            bound = holding(account)
             if bound is not None:
                 if bound[0] <= balance <= bound[1]:
                     continue
-            elif (cap := assessed.get(account)) is not None and (
-                period_start.get(account, 0) - balance <= cap
+            elif (cap := assessed(account)) is not None and (
+                period_start(account, 0) - balance <= cap
             ):
                 continue
             unchecked.append(account)
