@@ -14,10 +14,10 @@ same arrays:
   versus a bare ``np.partition`` of the same array (goal: at most 1.5x). The kernel is
   that partition, 64 rows at a time so that each copy stays in the cache (which makes
   it faster than the one bare call), plus a sort and a running sum of the k worst (so
-  the result does not depend on the order of the scenarios). A single-pass top-k would have to be compiled
-  code (numba or a C extension): numpy's introselect is already one linear pass in C,
-  and the rest is k of 2,750 values per account, so a compiled dependency would buy at
-  most the measured gap over the bare partition;
+  the result does not depend on the order of the scenarios). A single-pass top-k would
+  have to be compiled code (numba or a C extension): numpy's introselect is already one
+  linear pass in C, and the rest is k of 2,750 values per account, so a compiled
+  dependency would buy at most the measured gap over the bare partition;
 - stress, Cover-2, Art 42(3), fund sizing and allocation, from account P&L and margin to
   member contributions (goal: under 1 s);
 - the account-chunked pipeline end to end, with its peak memory (goal: under 8 GiB);
