@@ -135,6 +135,7 @@ class _Run:
         holding = self.bounds.holding.get
         assessed = self.bounds.assessed.get
         period_start = self.state.period_start.get
+        free = self.bounds.free
         unchecked: list[str] = []
         for posting in postings:
             account = posting.account
@@ -143,9 +144,10 @@ class _Run:
             if bound is not None:
                 if bound[0] <= balance <= bound[1]:
                     continue
-            elif (cap := assessed(account)) is not None and (
-                period_start(account, 0) - balance <= cap
-            ):
+            elif (cap := assessed(account)) is not None:
+                if period_start(account, 0) - balance <= cap:
+                    continue
+            elif account in free:
                 continue
             unchecked.append(account)
         if unchecked:

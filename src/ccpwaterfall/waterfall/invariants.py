@@ -21,6 +21,7 @@ from ccpwaterfall.domain.money import sum_money
 from ccpwaterfall.ledger import InvariantError
 from ccpwaterfall.waterfall.accounts import (
     MemberPart,
+    external_member_account,
     parse_capital_account,
     parse_loss_account,
 )
@@ -34,11 +35,13 @@ class AccountBounds:
 
     ``holding``: (lowest, highest) balance of every margin, fund and VM gains
     account (a VM gains account may fall only by its haircut cap);
-    ``assessed``: the most each assessment account may be assessed in a period.
+    ``assessed``: the most each assessment account may be assessed in a period;
+    ``free``: the members' external accounts, which hold any balance.
     """
 
     holding: Mapping[str, tuple[int, int]]
     assessed: Mapping[str, int]
+    free: frozenset[str] = frozenset()
 
 
 def account_bounds(resolved: ResolvedCase) -> AccountBounds:
@@ -61,7 +64,8 @@ def account_bounds(resolved: ResolvedCase) -> AccountBounds:
     assessed = {
         account: limit[m].minor_units for m, account in accounts[MemberPart.ASSESSMENT].items()
     }
-    return AccountBounds(holding, assessed)
+    free = frozenset(external_member_account(m) for m in resolved.members)
+    return AccountBounds(holding, assessed, free)
 
 
 def check_accounts(resolved: ResolvedCase, state: WaterfallState, accounts: Iterable[str]) -> None:
