@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ccpwaterfall.domain import Money, currency
 from ccpwaterfall.io import json_text
-from ccpwaterfall.io.json_text import JsonPairs, dumps_indented, write_indented
+from ccpwaterfall.io.json_text import JsonPairs, PlainText, dumps_indented, write_indented
 
 KEYS = st.text(max_size=6)
 SCALARS = (
@@ -97,3 +97,17 @@ def test_pairs_of_flat_string_objects_give_the_text_of_the_dict(
 ) -> None:
     streamed = JsonPairs(lambda: iter(value.items()))
     assert dumps_indented([streamed]) == json.dumps([value], indent=2, ensure_ascii=False)
+
+
+PLAIN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789.-", max_size=8)
+
+
+@given(st.dictionaries(PLAIN, st.dictionaries(PLAIN, PLAIN, max_size=4), max_size=4))
+def test_plain_text_objects_give_the_text_of_the_dict(
+    value: dict[str, dict[str, str]],
+) -> None:
+    plain = {key: PlainText(item) for key, item in value.items()}
+    streamed = JsonPairs(lambda: iter(plain.items()))
+    expected = json.dumps([value], indent=2, ensure_ascii=False)
+    assert dumps_indented([streamed]) == expected
+    assert json.dumps([plain], indent=2, ensure_ascii=False) == expected

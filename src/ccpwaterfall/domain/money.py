@@ -204,8 +204,14 @@ def fixed_text(units: int, places: int) -> str:
         return str(units)
     if not units:
         return _ZEROS[places] if places < len(_ZEROS) else "0." + "0" * places
-    whole, cents = divmod(abs(units), 10**places)
-    return f"{'-' if units < 0 else ''}{whole}.{cents:0{places}d}"
+    # The digits cut at the point: no division, and no nested format spec.
+    if units < 0:
+        digits, sign = str(-units), "-"
+    else:
+        digits, sign = str(units), ""
+    if len(digits) <= places:
+        digits = "0" * (places + 1 - len(digits)) + digits
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
 def _exact_units(amount: Decimal, minor_unit: int) -> int | None:

@@ -52,6 +52,18 @@ class _Parts(list[str]):
             self.clear()
 
 
+class PlainText(dict[str, str]):
+    """An object whose keys and values JSON writes unchanged between quotes.
+
+    For amounts in fixed-point text under fixed ASCII names: the writer skips
+    escaping them. Whoever builds one promises that no key or value holds a
+    quote, a backslash, a control or a non-ASCII character; ``json.dumps``
+    writes it as the plain ``dict`` it is.
+    """
+
+    __slots__ = ()
+
+
 _KEYS: dict[str, str] = {}
 
 
@@ -125,6 +137,11 @@ def _write(value: object, indent: str, parts: _Parts) -> None:
             first = False
             if type(item) is str:
                 parts.append(head + encode_basestring(item))
+            elif type(item) is PlainText and item:
+                # Keys and values that JSON writes as they are, between quotes.
+                deeper = '",\n' + inner + _STEP + '"'
+                pairs = deeper.join([f'{k}": "{v}' for k, v in item.items()])
+                parts.append(f'{head}{{\n{inner}{_STEP}"{pairs}"\n{inner}}}')
             elif (
                 type(item) is dict
                 and item

@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from ccpwaterfall.domain import Currency, Money
 from ccpwaterfall.domain.money import fixed_text
-from ccpwaterfall.io.json_text import JsonPairs, dumps_indented
+from ccpwaterfall.io.json_text import JsonPairs, PlainText, dumps_indented
 from ccpwaterfall.waterfall import (
     CaseResult,
     EventResult,
@@ -70,12 +70,12 @@ def _charges(charges: Sequence[MemberCharge], ccy: Currency) -> Iterator[tuple[s
     for member, fund, assessed, cut in sorted(rows, key=itemgetter(0)):
         yield (
             member,
-            {
-                "default_fund": fixed_text(fund, places),
-                "assessment": fixed_text(assessed, places),
-                "vm_haircut": fixed_text(cut, places),
-                "total": fixed_text(fund + assessed + cut, places),
-            },
+            PlainText(
+                default_fund=fixed_text(fund, places),
+                assessment=fixed_text(assessed, places),
+                vm_haircut=fixed_text(cut, places),
+                total=fixed_text(fund + assessed + cut, places),
+            ),
         )
 
 
