@@ -21,6 +21,7 @@ from ccpwaterfall.simulation.engine import (
 )
 from ccpwaterfall.simulation.tails import (
     Kept,
+    Pieces,
     Plan,
     Stream,
     Window,
@@ -150,7 +151,7 @@ def _passes(
     flags = {"f": parts is None}
     passes = 0
     while not plan.resolved:
-        pieces = []
+        pieces: list[Pieces] = []
         for start in range(0, n, chunk):
             rows = slice(start, start + chunk)
             chunk_parts = None if parts is None else parts[rows]
